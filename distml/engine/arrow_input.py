@@ -1,0 +1,165 @@
+"""Arrow record batches -> numpy/CSR, vectorized, on the executors (no JVM, no pyspark.sql).
+
+The driver (``spark_input``) selects the input as at most four columns with fixed names:
+features as ``array<double>`` (dense vectors are converted in the JVM by ``vector_to_array``,
+which measured 7x faster than shipping the vector UDT's struct) or as the vector UDT's struct
+(sparse vectors: its ``indices``/``values`` list buffers become CSR without a per-row loop),
+and label, weight and id as doubles/longs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+
+from distml.engine.partition import Partition
+from distml.errors import DataError
+
+FEATURES = "__distml_features"
+LABEL = "__distml_label"
+WEIGHT = "__distml_weight"
+ID = "__distml_id"
+
+ARRAY = "array"            # list<double> per row
+VECTOR_STRUCT = "vector"   # struct<type, size, indices, values> of pyspark.ml.linalg.VectorUDT
+
+
+@dataclass(frozen=True)
+class InputLayout:
+    """How the selected columns are laid out, and the user's names for error messages."""
+
+    features_kind: str
+    features_name: str
+    label_name: str | None = None
+    weight_name: str | None = None
+    id_name: str | None = None
+    dtype: str = "float64"
+    check_finite: bool = True
+
+
+def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
+                         index: int) -> Partition:
+    """All of one partition's batches -> one Partition (arrays made once, contiguous)."""
+    batches = list(batches)
+    if batches:
+        table = pa.Table.from_batches(batches).combine_chunks()
+    else:
+        table = None
+    if table is None or table.num_rows == 0:
+        X = sp.csr_matrix((0, 0)) if layout.features_kind == VECTOR_STRUCT else np.zeros((0, 0))
+        empty = (lambda name: None if name is None else np.zeros(0))
+        return Partition(index, X, empty(layout.label_name), empty(layout.weight_name),
+                         None if layout.id_name is None else np.zeros(0, np.int64))
+    X = features_from_arrow(_single(table.column(FEATURES)), layout)
+    y = w = ids = None
+    if layout.label_name is not None:
+        y = _doubles(table.column(LABEL), layout.label_name)
+    if layout.weight_name is not None:
+        w = _doubles(table.column(WEIGHT), layout.weight_name)
+        if (w < 0).any():
+            raise DataError(f"column '{layout.weight_name}' has negative weights "
+                            f"({int((w < 0).sum())} of {w.size} rows); weights must be >= 0")
+    if layout.id_name is not None:
+        ids = _non_null(_single(table.column(ID)), layout.id_name).to_numpy()
+    return Partition(index, X, y, w, ids)
+
+
+def features_from_arrow(col: pa.Array, layout: InputLayout):
+    """One Arrow column of features -> 2-d ndarray (array layout) or CSR (vector struct)."""
+    col = _non_null(col, layout.features_name)
+    if layout.features_kind == ARRAY:
+        X = _dense_from_lists(col, layout.features_name)
+    elif layout.features_kind == VECTOR_STRUCT:
+        X = _csr_from_vector_struct(col, layout.features_name)
+    else:
+        raise ValueError(f"unknown features layout {layout.features_kind!r}")
+    if layout.dtype != "float64":
+        X = X.astype(layout.dtype)
+    if layout.check_finite:
+        check_finite(X, layout.features_name)
+    return X
+
+
+def check_finite(X, name: str) -> None:
+    data = X.data if sp.issparse(X) else X
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = int(data.size - finite.sum())
+        raise DataError(f"column '{name}' has {bad} NaN or infinite feature values; "
+                        "remove or impute them (distml.Imputer) before fitting")
+
+
+def _single(chunked) -> pa.Array:
+    if isinstance(chunked, pa.ChunkedArray):
+        return chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    return chunked
+
+
+def _non_null(col: pa.Array, name: str) -> pa.Array:
+    if col.null_count:
+        raise DataError(f"column '{name}' has {col.null_count} null values of {len(col)} rows")
+    return col
+
+
+def _doubles(chunked, name: str) -> np.ndarray:
+    col = _non_null(_single(chunked), name)
+    y = col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    if not np.isfinite(y).all():
+        raise DataError(f"column '{name}' has {int((~np.isfinite(y)).sum())} NaN or infinite "
+                        "values")
+    return y
+
+
+def _dense_from_lists(col: pa.Array, name: str) -> np.ndarray:
+    lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False)
+    n = len(col)
+    width = int(lengths[0])
+    if (lengths != width).any():
+        other = int(lengths[lengths != width][0])
+        raise DataError(f"column '{name}' holds vectors of different lengths ({width} and "
+                        f"{other})")
+    values = col.flatten()
+    if values.null_count:
+        raise DataError(f"column '{name}' has null elements inside its arrays")
+    flat = values.to_numpy(zero_copy_only=False)
+    # A fresh C-contiguous float64 block: kernels rely on it, and the Arrow buffer is read-only.
+    return np.array(flat.reshape(n, width), dtype=np.float64, order="C")
+
+
+def _csr_from_vector_struct(col: pa.Array, name: str) -> sp.csr_matrix:
+    vtype = col.field("type").to_numpy(zero_copy_only=False)
+    values = col.field("values")
+    indices = col.field("indices")
+    is_dense = vtype == 1
+    lengths = pc.list_value_length(values).to_numpy(zero_copy_only=False).astype(np.int64)
+    sizes = col.field("size").to_numpy(zero_copy_only=False)
+    sizes = np.where(is_dense, lengths, np.nan_to_num(sizes.astype(np.float64), nan=-1))
+    width = int(sizes[0])
+    if (sizes != width).any():
+        other = int(sizes[sizes != width][0])
+        raise DataError(f"column '{name}' holds vectors of different lengths ({width} and "
+                        f"{other})")
+    n = len(col)
+    data = values.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    # Dense rows carry no indices: their column index is the position within the row.
+    position = np.arange(indptr[-1], dtype=np.int64) - np.repeat(indptr[:-1], lengths)
+    col_idx = position
+    if not is_dense.all():
+        sparse_idx = indices.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+        in_sparse_row = np.repeat(~is_dense, lengths)
+        if sparse_idx.size != int(in_sparse_row.sum()):
+            raise DataError(f"column '{name}' has sparse vectors whose indices and values "
+                            "differ in length")
+        col_idx = position.copy()
+        col_idx[in_sparse_row] = sparse_idx
+        if sparse_idx.size and (sparse_idx.min() < 0 or sparse_idx.max() >= width):
+            raise DataError(f"column '{name}' has sparse vector indices outside 0..{width - 1}")
+    index_dtype = np.int32 if width < 2**31 and indptr[-1] < 2**31 else np.int64
+    return sp.csr_matrix((data, col_idx.astype(index_dtype), indptr.astype(index_dtype)),
+                         shape=(n, width))

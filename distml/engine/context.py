@@ -1,0 +1,161 @@
+"""What a training program sees: the partition-parallel primitives, the same on every engine.
+
+A program is a plain function ``program(ctx, params) -> dict of arrays``: a driver loop that
+touches data only through ``ctx``. LocalEngine runs ``fn`` over in-process partitions,
+BarrierEngine runs the loop on every rank in lock-step with TCP collectives, JobsEngine runs the
+loop on the driver with one Spark job per primitive. Whatever the engine, per-partition results
+are folded in partition order (``combine.fold``), so the bits are the same.
+"""
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from distml.engine.partition import Partition
+from distml.errors import DataError
+
+log = logging.getLogger("distml")
+
+Program = Callable[["Context", dict], dict]
+
+
+@dataclass
+class InputSummary:
+    """What every program may rely on, checked across all partitions before it starts."""
+
+    num_rows: int
+    num_features: int
+    is_sparse: bool
+    rows_per_partition: list[int]
+
+
+@dataclass
+class FitResult:
+    values: dict
+    history: list = field(default_factory=list)
+    summary: InputSummary | None = None
+
+
+class Context(ABC):
+    """The primitives a training program may call. See ``distml/engine/__init__.py``."""
+
+    num_partitions: int
+
+    def __init__(self) -> None:
+        self.history: list[dict] = []
+        self.input: InputSummary | None = None
+
+    @abstractmethod
+    def map_reduce(self, fn: Callable, *args: Any, op: Any = "sum") -> Any:
+        """``fn(partition, *args)`` on every partition, results folded with ``op``."""
+
+    @abstractmethod
+    def map_collect(self, fn: Callable, *args: Any) -> list:
+        """``fn(partition, *args)`` on every partition, results listed in partition order."""
+
+    @abstractmethod
+    def map_update(self, fn: Callable, *args: Any, op: Any = "sum") -> Any:
+        """Like map_reduce, and ``fn`` may change ``partition.state`` for later rounds.
+
+        ``fn`` may return None when the round has nothing to combine.
+        """
+
+    @abstractmethod
+    def repartition(self, fn: Callable, into: str) -> None:
+        """A second view of the rows grouped by key.
+
+        ``fn(partition)`` returns ``(keys, columns)``: non-negative integer keys, one per row,
+        and a dict of row-aligned arrays. Rows go to partition ``key % num_partitions``; there
+        ``partition.state[into]`` becomes a dict of the received columns (plus ``"key"``),
+        concatenated in source-partition order, row order kept within each source.
+        """
+
+    def report(self, **metrics: Any) -> None:
+        """Record one round's progress (iteration, loss, ...) in the fit's history."""
+        entry = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()}
+        self.history.append(entry)
+        log.debug("distml progress: %s", entry)
+
+
+def run_program(program: Program, ctx: Context, params: dict, features_name: str) -> FitResult:
+    """Check the input across partitions, then run the program; the same on every engine."""
+    ctx.input = describe_input(ctx, features_name)
+    values = program(ctx, params)
+    if not isinstance(values, dict):
+        raise TypeError(f"a training program must return a dict of arrays, got {type(values)}")
+    return FitResult(values=values, history=list(ctx.history), summary=ctx.input)
+
+
+def _partition_shape(part: Partition) -> tuple:
+    known = part.num_rows > 0 or part.X.shape[1] > 0
+    return (part.num_rows, part.num_features if known else -1, part.is_sparse)
+
+
+def _fix_empty(part: Partition, num_features: int, is_sparse: bool) -> None:
+    if part.num_rows == 0 and part.X.shape[1] != num_features:
+        part.X = (sp.csr_matrix((0, num_features)) if is_sparse
+                  else np.zeros((0, num_features)))
+
+
+def describe_input(ctx: Context, features_name: str) -> InputSummary:
+    shapes = ctx.map_collect(_partition_shape)
+    rows = [s[0] for s in shapes]
+    total = sum(rows)
+    if total == 0:
+        raise DataError(f"the input has 0 rows: nothing to fit on column '{features_name}'")
+    widths = sorted({s[1] for s in shapes if s[1] >= 0})
+    if len(widths) > 1:
+        raise DataError(
+            f"column '{features_name}' holds vectors of different lengths "
+            f"({', '.join(map(str, widths))}) in different partitions")
+    sparse = any(s[2] for s in shapes if s[0] > 0)
+    summary = InputSummary(total, widths[0], sparse, rows)
+    if any(s[0] == 0 for s in shapes) or len({s[2] for s in shapes}) > 1:
+        ctx.map_update(_fix_empty, summary.num_features, sparse)
+    return summary
+
+
+# --- repartition helpers shared by the engines -------------------------------------------------
+
+def _take(a: Any, idx: np.ndarray) -> Any:
+    return a[idx]
+
+
+def _concat(arrays: list) -> Any:
+    if sp.issparse(arrays[0]):
+        return sp.vstack(arrays, format="csr")
+    return np.concatenate(arrays)
+
+
+def split_by_destination(part: Partition, fn: Callable, num_partitions: int) -> list[dict]:
+    """Apply the repartition ``fn`` and cut its rows into one piece per destination."""
+    keys, columns = fn(part)
+    keys = np.asarray(keys)
+    if keys.ndim != 1 or not np.issubdtype(keys.dtype, np.integer):
+        raise TypeError("repartition keys must be a 1-d integer array")
+    if keys.size and keys.min() < 0:
+        raise ValueError("repartition keys must be non-negative")
+    for name, col in columns.items():
+        if col.shape[0] != keys.shape[0]:
+            raise ValueError(f"repartition column {name!r} has {col.shape[0]} rows, keys "
+                             f"have {keys.shape[0]}")
+    dest = keys % num_partitions
+    order = np.argsort(dest, kind="stable")
+    bounds = np.searchsorted(dest[order], np.arange(num_partitions + 1))
+    pieces = []
+    for d in range(num_partitions):
+        idx = order[bounds[d]:bounds[d + 1]]
+        piece = {"key": keys[idx]}
+        piece.update({name: _take(col, idx) for name, col in columns.items()})
+        pieces.append(piece)
+    return pieces
+
+
+def merge_pieces(pieces: list[dict]) -> dict:
+    """Concatenate the pieces a partition received, in source-partition order."""
+    return {name: _concat([p[name] for p in pieces]) for name in pieces[0]}

@@ -1,0 +1,52 @@
+"""Bytes to and from any Hadoop filesystem (s3a://, hdfs://, gs://) through the driver's JVM.
+
+Saving a model to object storage is what cluster users do; Hadoop's FileSystem already knows
+every scheme and credential the cluster is configured for, so distml borrows it rather than
+depending on boto3 and friends.
+"""
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from distml.errors import PersistenceError
+
+
+class HadoopFileSystem:
+    def __init__(self, path: str):
+        spark = SparkSession.getActiveSession()
+        if spark is None:
+            raise PersistenceError(f"'{path}' is not a local path: reading or writing it needs "
+                                   "an active SparkSession (its Hadoop filesystem)")
+        self._jvm = spark._jvm
+        conf = spark._jsc.hadoopConfiguration()
+        self._fs = self._path(path).getFileSystem(conf)
+
+    def _path(self, p: str):
+        return self._jvm.org.apache.hadoop.fs.Path(p)
+
+    def exists(self, p: str) -> bool:
+        return bool(self._fs.exists(self._path(p)))
+
+    def write_bytes(self, p: str, data: bytes) -> None:
+        out = self._fs.create(self._path(p), True)
+        try:
+            out.write(bytearray(data))
+        finally:
+            out.close()
+
+    def read_bytes(self, p: str) -> bytes:
+        stream = self._fs.open(self._path(p))
+        try:
+            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+        finally:
+            stream.close()
+
+    def listdir(self, p: str) -> list[str]:
+        return sorted(s.getPath().getName() for s in self._fs.listStatus(self._path(p)))
+
+    def rename(self, src: str, dst: str) -> None:
+        if not self._fs.rename(self._path(src), self._path(dst)):
+            raise PersistenceError(f"could not rename '{src}' to '{dst}'")
+
+    def delete(self, p: str) -> None:
+        self._fs.delete(self._path(p), True)

@@ -1,0 +1,96 @@
+"""LocalEngine: partitions held in this process, ``fn`` run on each in a thread of its own.
+
+numpy, scipy and numba release the GIL in their kernels, so threads give real parallelism
+without copying the data to worker processes. Unit tests use this engine (no JVM).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import numpy as np
+
+from distml.engine.combine import check_op, fold
+from distml.engine.context import (Context, FitResult, Program, merge_pieces, run_program,
+                                   split_by_destination)
+from distml.engine.partition import Partition
+
+
+def split_rows(X, y, w, ids, num_partitions: int) -> list[Partition]:
+    """Contiguous row ranges, as Spark's range partitions would be, keeping row order."""
+    bounds = np.linspace(0, X.shape[0], num_partitions + 1).astype(np.int64)
+    parts = []
+    for i in range(num_partitions):
+        rows = slice(int(bounds[i]), int(bounds[i + 1]))
+        pick = (lambda a: None if a is None else a[rows])
+        Xi = X[rows]
+        parts.append(Partition(i, Xi.copy() if isinstance(Xi, np.ndarray) else Xi,
+                               pick(y), pick(w), pick(ids)))
+    return parts
+
+
+class LocalContext(Context):
+    def __init__(self, partitions: list[Partition], num_threads: int):
+        super().__init__()
+        self.partitions = partitions
+        self.num_partitions = len(partitions)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, num_threads))
+
+    def _map(self, fn: Callable, args: tuple) -> list:
+        if self.num_partitions == 1:
+            return [fn(self.partitions[0], *args)]
+        return list(self._pool.map(lambda p: fn(p, *args), self.partitions))
+
+    def map_reduce(self, fn, *args, op="sum"):
+        check_op(op)
+        return fold(self._map(fn, args), op)
+
+    def map_collect(self, fn, *args):
+        return self._map(fn, args)
+
+    def map_update(self, fn, *args, op="sum"):
+        check_op(op)
+        results = self._map(fn, args)
+        return None if all(r is None for r in results) else fold(results, op)
+
+    def repartition(self, fn, into):
+        pieces = self._map(lambda p: split_by_destination(p, fn, self.num_partitions), ())
+        for dest, part in enumerate(self.partitions):
+            part.state[into] = merge_pieces([pieces[src][dest]
+                                             for src in range(self.num_partitions)])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+
+class LocalEngine:
+    """Runs a program over in-process partitions; ``num_workers`` partitions (0: the cores)."""
+
+    name = "local"
+
+    def __init__(self, num_workers: int = 0):
+        self.num_workers = num_workers
+
+    def partition_count(self, num_rows: int) -> int:
+        if self.num_workers > 0:
+            return self.num_workers
+        return max(1, min(os.cpu_count() or 1, num_rows))
+
+    def fit(self, program: Program, params: dict, partitions: list[Partition],
+            features_name: str) -> FitResult:
+        ctx = LocalContext(partitions, min(len(partitions), os.cpu_count() or 1))
+        try:
+            return run_program(program, ctx, params, features_name)
+        finally:
+            ctx.close()
+
+    def fit_arrays(self, program: Program, params: dict, arrays: tuple,
+                   features_name: str) -> FitResult:
+        X = arrays[0]
+        return self.fit(program, params, split_rows(*arrays, self.partition_count(X.shape[0])),
+                        features_name)
+
+    @staticmethod
+    def describe() -> dict[str, Any]:
+        return {"engine": "local"}

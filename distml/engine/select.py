@@ -1,0 +1,73 @@
+"""Choosing the engine for a fit, and the one entry point estimators call."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from distml.engine.context import FitResult, Program
+from distml.engine.local import LocalEngine, split_rows
+from distml.engine.pandas_input import InputSpec, pandas_arrays
+from distml.errors import DataError, ParamError
+
+log = logging.getLogger("distml")
+
+ENGINES = ("auto", "barrier", "jobs", "local")
+
+
+def is_spark_dataframe(obj: Any) -> bool:
+    # Checked by duck type and module so that pandas-only use never imports pyspark.sql.
+    return type(obj).__module__.startswith("pyspark.sql") and hasattr(obj, "mapInArrow")
+
+
+def choose_engine(name: str, dataset: Any) -> str:
+    if name not in ENGINES:
+        raise ParamError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+    if not is_spark_dataframe(dataset):
+        if not isinstance(dataset, pd.DataFrame):
+            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
+        if name in ("barrier", "jobs"):
+            raise ParamError(f"engine={name!r} needs a Spark DataFrame; a pandas DataFrame "
+                             "trains on engine='local'")
+        return "local"
+    if name != "auto":
+        return name
+    from distml.engine.spark_input import dynamic_allocation_on
+    if dynamic_allocation_on(dataset.sparkSession):
+        log.warning(
+            "distml: dynamic allocation is on (spark.dynamicAllocation.enabled) and Spark "
+            "refuses barrier stages there, so this fit runs one Spark job per round "
+            "(engine='jobs'). For the faster barrier engine, set "
+            "spark.dynamicAllocation.enabled=false for this application.")
+        return "jobs"
+    return "barrier"
+
+
+def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
+                engine: str = "auto", num_workers: int = 0) -> FitResult:
+    """Run ``program`` over ``dataset`` on the chosen engine; what every estimator calls."""
+    chosen = choose_engine(engine, dataset)
+    if chosen == "local":
+        local = LocalEngine(num_workers)
+        if is_spark_dataframe(dataset):
+            return local.fit(program, params, _spark_to_local(dataset, spec, local),
+                             spec.features_name)
+        return local.fit_arrays(program, params, pandas_arrays(dataset, spec),
+                                spec.features_name)
+    spark = dataset.sparkSession
+    if chosen == "barrier":
+        from distml.engine.barrier import BarrierEngine
+        return BarrierEngine(spark, num_workers).fit(program, params, dataset, spec)
+    from distml.engine.jobs import JobsEngine
+    return JobsEngine(spark, num_workers).fit(program, params, dataset, spec)
+
+
+def _spark_to_local(df, spec: InputSpec, local: LocalEngine):
+    """A Spark DataFrame collected to the driver as Arrow, then split as LocalEngine splits."""
+    from distml.engine.arrow_input import batches_to_partition
+    from distml.engine.spark_input import prepare
+
+    prepared, layout = prepare(df, spec)
+    part = batches_to_partition(prepared.toArrow().to_batches(), layout, 0)
+    return split_rows(part.X, part.y, part.w, part.ids, local.partition_count(part.num_rows))

@@ -1,0 +1,129 @@
+"""Driver side of reading a Spark DataFrame: checks, JVM-side conversion, partition layout."""
+from __future__ import annotations
+
+from pyspark.ml.functions import vector_to_array
+from pyspark.ml.linalg import SparseVector, VectorUDT
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, BooleanType, IntegralType, NumericType
+
+from distml.engine.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
+                                       InputLayout)
+from distml.engine.pandas_input import InputSpec, check_columns
+from distml.errors import DataError, ParamError
+
+
+def col(name: str) -> Column:
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _field_type(df: DataFrame, name: str):
+    return df.schema[name].dataType
+
+
+def _is_number(dtype) -> bool:
+    return isinstance(dtype, NumericType) and not isinstance(dtype, BooleanType)
+
+
+def vector_kind(df: DataFrame, name: str) -> str:
+    """ARRAY for dense vectors (converted in the JVM), VECTOR_STRUCT for sparse ones.
+
+    Decided by the first non-null row: one cheap look, no pass over the data. A column that
+    mixes both (VectorAssembler's output does) follows its first row; sparse rows still
+    become CSR, dense rows then become CSR rows too — never densified behind the user's back.
+    """
+    row = df.select(col(name)).where(col(name).isNotNull()).head()
+    return VECTOR_STRUCT if row is not None and isinstance(row[0], SparseVector) else ARRAY
+
+
+def features_expr(df: DataFrame, features, kind: str | None = None) -> tuple[Column, str]:
+    """The features as one column the executors read fast, and its layout kind."""
+    if isinstance(features, str):
+        check_columns(df.columns, [features])
+        dtype = _field_type(df, features)
+        if isinstance(dtype, VectorUDT):
+            kind = kind or vector_kind(df, features)
+            if kind == VECTOR_STRUCT:
+                return col(features), VECTOR_STRUCT
+            return vector_to_array(col(features), "float64"), ARRAY
+        if isinstance(dtype, ArrayType) and _is_number(dtype.elementType):
+            return col(features).cast("array<double>"), ARRAY
+        raise DataError(f"column '{features}' has type {dtype.simpleString()}; a features column "
+                        "must be a vector (pyspark.ml.linalg), an array of numbers, or a list "
+                        "of numeric column names")
+    names = list(features)
+    if not names:
+        raise ParamError("featuresCol: the list of feature columns is empty")
+    check_columns(df.columns, names)
+    for name in names:
+        dtype = _field_type(df, name)
+        if not _is_number(dtype):
+            raise DataError(f"column '{name}' has type {dtype.simpleString()}; feature columns "
+                            "must be numeric")
+    return F.array(*[col(n).cast("double") for n in names]), ARRAY
+
+
+def prepare(df: DataFrame, spec: InputSpec, features_kind: str | None = None
+            ) -> tuple[DataFrame, InputLayout]:
+    """Select the fit's columns under fixed names, each in the form the executors read."""
+    check_columns(df.columns, spec.columns())
+    fexpr, kind = features_expr(df, spec.features, features_kind)
+    exprs = [fexpr.alias(FEATURES)]
+    for name, alias, role in ((spec.label, LABEL, "label"), (spec.weight, WEIGHT, "weight")):
+        if name is None:
+            continue
+        dtype = _field_type(df, name)
+        if not _is_number(dtype):
+            raise DataError(f"column '{name}' ({role}) has type {dtype.simpleString()}; it must "
+                            "be numeric")
+        exprs.append(col(name).cast("double").alias(alias))
+    if spec.id is not None:
+        dtype = _field_type(df, spec.id)
+        if not isinstance(dtype, IntegralType):
+            raise DataError(f"column '{spec.id}' (id) has type {dtype.simpleString()}; it must "
+                            "be an integer type")
+        exprs.append(col(spec.id).cast("long").alias(ID))
+    layout = InputLayout(kind, spec.features_name, spec.label, spec.weight, spec.id,
+                         check_finite=spec.check_finite)
+    return df.select(*exprs), layout
+
+
+def task_slots(spark: SparkSession) -> int:
+    """How many tasks the cluster runs at once now: the most ranks a barrier stage may have."""
+    sc = spark.sparkContext
+    cpus = int(sc.getConf().get("spark.task.cpus", "1"))
+    return max(1, sc.defaultParallelism // max(1, cpus))
+
+
+def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier: bool) -> int:
+    slots = task_slots(spark)
+    if num_workers < 0:
+        raise ParamError(f"numWorkers must be >= 0 (0 = as many as the cluster runs at once), "
+                         f"got {num_workers}")
+    if num_workers == 0:
+        return slots
+    if barrier and num_workers > slots:
+        raise ParamError(
+            f"numWorkers={num_workers}, but this cluster runs at most {slots} tasks at once "
+            "(spark.default.parallelism / spark.task.cpus), and a barrier stage needs all its "
+            f"tasks running together: ask for at most {slots}, or add executors")
+    return num_workers
+
+
+def with_partitions(df: DataFrame, num_partitions: int) -> DataFrame:
+    """The same rows in exactly ``num_partitions`` partitions (kept as they are if so already).
+
+    repartition, not coalesce: Spark refuses a barrier stage whose ancestors were coalesced.
+    """
+    if df.rdd.getNumPartitions() == num_partitions:
+        return df
+    return df.repartition(num_partitions)
+
+
+def dynamic_allocation_on(spark: SparkSession) -> bool:
+    """Spark's own rule (Utils.isDynamicAllocationEnabled): on, and not local unless testing."""
+    conf = spark.sparkContext.getConf()
+    if conf.get("spark.dynamicAllocation.enabled", "false").lower() != "true":
+        return False
+    local = spark.sparkContext.master.startswith("local")
+    return not local or conf.get("spark.dynamicAllocation.testing", "false").lower() == "true"

@@ -1,0 +1,1 @@
+"""Pure array functions: no Spark, no engines, no params objects. Dense ndarray or CSR in."""

@@ -1,0 +1,111 @@
+"""Estimator, Model and Transformer bases: pyspark.ml's own classes plus distml's plumbing.
+
+Why subclass pyspark.ml's classes: ``pyspark.ml.Pipeline`` fits a stage only if it is a
+``pyspark.ml.Estimator``, CrossValidator relies on ``copy``/``fitMultiple``/param maps, and
+pyspark.ml's Pipeline persistence accepts stages that are ``MLWritable``. These classes are
+pure Python (no JVM starts), so distml keeps the exact Params semantics users know — camelCase
+names, defaults, ``setX``/``getX``, ``copy(extra)``, ``explainParams`` — at no cost.
+
+An algorithm writes only its hooks (as in spark-rapids-ml's core): the training program, its
+params, which columns it reads, and the model from the program's result. This class owns the
+engine choice and all Spark plumbing.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.ml import Estimator as _SparkEstimator
+from pyspark.ml import Model as _SparkModel
+from pyspark.ml import Transformer as _SparkTransformer
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.util import MLReadable, MLWritable
+
+from distml.engine.context import FitResult, Program
+from distml.engine.pandas_input import InputSpec
+from distml.engine.select import fit_program
+from distml.pipeline.persistence import DistmlReader, DistmlWriter
+
+
+class HasEngine(Params):
+    """Where and how wide a fit runs; shared by every distml estimator."""
+
+    engine: Param[str] = Param(
+        Params._dummy(), "engine",
+        "where the fit runs: 'auto' (one Spark barrier stage; Spark jobs per round when dynamic "
+        "allocation is on; in process for pandas input), 'barrier', 'jobs' or 'local'",
+        typeConverter=TypeConverters.toString)
+    numWorkers: Param[int] = Param(
+        Params._dummy(), "numWorkers",
+        "number of ranks (barrier tasks, partitions or threads); 0 means as many as the "
+        "cluster runs at once", typeConverter=TypeConverters.toInt)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(engine="auto", numWorkers=0)
+
+    def getEngine(self) -> str:
+        return self.getOrDefault(self.engine)
+
+    def getNumWorkers(self) -> int:
+        return self.getOrDefault(self.numWorkers)
+
+    def setEngine(self, value: str):
+        return self._set(engine=value)
+
+    def setNumWorkers(self, value: int):
+        return self._set(numWorkers=value)
+
+
+class _Persistable(MLReadable, MLWritable):
+    def write(self) -> DistmlWriter:
+        return DistmlWriter(self)
+
+    @classmethod
+    def read(cls) -> DistmlReader:
+        return DistmlReader(cls)
+
+    def _repr_params(self) -> str:
+        shown = ", ".join(f"{p.name}={v!r}" for p, v in sorted(
+            self._paramMap.items(), key=lambda kv: kv[0].name))
+        return f"{type(self).__name__}({shown})"
+
+    def __repr__(self) -> str:
+        return self._repr_params()
+
+
+class Estimator(_SparkEstimator, HasEngine, _Persistable):
+    """Base of distml estimators. Subclasses implement the four hooks below."""
+
+    def _fit(self, dataset: Any):
+        result = fit_program(self._training_program(), self._program_params(), dataset,
+                             self._input_spec(), self.getEngine(), self.getNumWorkers())
+        model = self._create_model(result)
+        return self._copyValues(model)
+
+    # hooks ------------------------------------------------------------------------------------
+    def _training_program(self) -> Program:
+        raise NotImplementedError
+
+    def _program_params(self) -> dict:
+        raise NotImplementedError
+
+    def _input_spec(self) -> InputSpec:
+        raise NotImplementedError
+
+    def _create_model(self, result: FitResult) -> "Model":
+        raise NotImplementedError
+
+
+class Model(_SparkModel, _Persistable):
+    """Base of distml models: ``_save_data``/``_load_data`` carry their arrays on save/load."""
+
+    def _save_data(self) -> tuple[dict, dict]:
+        """(arrays by name, JSON-able scalars) that make up the fitted state."""
+        raise NotImplementedError
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        raise NotImplementedError
+
+
+class Transformer(_SparkTransformer, _Persistable):
+    """Base of distml transformers that need no fit."""

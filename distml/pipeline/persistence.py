@@ -1,0 +1,197 @@
+"""Save and load: a directory with ``metadata/part-00000`` (one JSON line) and ``data/*.npy``.
+
+The layout is pyspark.ml's (DefaultParamsWriter's metadata, readable by
+``DefaultParamsReader.loadMetadata``), so pyspark.ml's Pipeline persistence can hold distml
+stages. A save writes to a temporary sibling and renames it into place, so a failed save
+leaves nothing half-written at the target. Local paths need no Spark session; other schemes
+go through the active session's Hadoop filesystem.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import shutil
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+from pyspark.ml.util import MLReader, MLWriter
+
+from distml.errors import PersistenceError
+
+FORMAT_VERSION = 1
+
+
+class LocalFileSystem:
+    def exists(self, p: str) -> bool:
+        return os.path.exists(p)
+
+    def write_bytes(self, p: str, data: bytes) -> None:
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+
+    def read_bytes(self, p: str) -> bytes:
+        with open(p, "rb") as f:
+            return f.read()
+
+    def listdir(self, p: str) -> list[str]:
+        return sorted(os.listdir(p))
+
+    def rename(self, src: str, dst: str) -> None:
+        os.rename(src, dst)
+
+    def delete(self, p: str) -> None:
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        elif os.path.exists(p):
+            os.remove(p)
+
+
+def filesystem(path: str):
+    """(filesystem, path as that filesystem names it)."""
+    for prefix in ("file://", "file:"):
+        if path.startswith(prefix):
+            return LocalFileSystem(), path[len(prefix):]
+    if "://" in path:
+        from distml.engine.hadoop_fs import HadoopFileSystem
+        return HadoopFileSystem(path), path
+    return LocalFileSystem(), os.path.abspath(path)
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p.rstrip("/") for p in parts)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def metadata_of(instance: Any, extra: dict | None = None) -> dict:
+    import pyspark
+
+    from distml import __version__
+    cls = type(instance)
+    return {
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "timestamp": int(time.time() * 1000),
+        "sparkVersion": pyspark.__version__,
+        "uid": instance.uid,
+        "paramMap": {p.name: _jsonable(v) for p, v in instance._paramMap.items()},
+        "defaultParamMap": {p.name: _jsonable(v) for p, v in instance._defaultParamMap.items()},
+        "distmlVersion": __version__,
+        "formatVersion": FORMAT_VERSION,
+        "extra": _jsonable(extra or {}),
+    }
+
+
+def save_instance(instance: Any, path: str, overwrite: bool = False) -> None:
+    fs, target = filesystem(path)
+    if fs.exists(target) and not overwrite:
+        raise PersistenceError(f"path '{path}' already exists; to replace it use "
+                               "write().overwrite().save(path)")
+    arrays, extra = instance._save_data() if hasattr(instance, "_save_data") else ({}, {})
+    tmp = f"{target.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        fs.write_bytes(_join(tmp, "metadata", "part-00000"),
+                       (json.dumps(metadata_of(instance, extra)) + "\n").encode())
+        fs.write_bytes(_join(tmp, "metadata", "_SUCCESS"), b"")
+        for name, array in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, np.asarray(array), allow_pickle=False)
+            fs.write_bytes(_join(tmp, "data", f"{name}.npy"), buf.getvalue())
+        if fs.exists(target):
+            old = f"{target.rstrip('/')}.distml-old-{uuid.uuid4().hex[:12]}"
+            fs.rename(target, old)
+            fs.rename(tmp, target)
+            fs.delete(old)
+        else:
+            fs.rename(tmp, target)
+    except BaseException:
+        try:
+            fs.delete(tmp)
+        finally:
+            raise
+
+
+def read_metadata(path: str) -> dict:
+    fs, target = filesystem(path)
+    meta_path = _join(target, "metadata", "part-00000")
+    if not fs.exists(meta_path):
+        raise PersistenceError(f"'{path}' holds no saved distml model or estimator "
+                               "(no metadata/part-00000)")
+    meta = json.loads(fs.read_bytes(meta_path).decode().splitlines()[0])
+    version = meta.get("formatVersion")
+    if version is None:
+        raise PersistenceError(f"'{path}' was not saved by distml (metadata has no "
+                               "formatVersion); load it with the library that saved it")
+    if version > FORMAT_VERSION:
+        raise PersistenceError(
+            f"'{path}' was saved by distml {meta.get('distmlVersion')} in format {version}; "
+            f"this distml reads formats up to {FORMAT_VERSION}: upgrade distml "
+            "(pip install -U distml) to load it")
+    return meta
+
+
+def load_instance(path: str, expected: type | None = None) -> Any:
+    meta = read_metadata(path)
+    module, _, name = meta["class"].rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise PersistenceError(f"'{path}' holds a {meta['class']}, which this distml does not "
+                               "have") from e
+    if expected is not None and not issubclass(cls, expected):
+        raise PersistenceError(f"'{path}' holds a {meta['class']}, not a {expected.__name__}")
+    instance = cls()
+    instance._resetUid(meta["uid"])
+    for key, setter in (("defaultParamMap", instance._setDefault), ("paramMap", instance._set)):
+        values = {k: v for k, v in meta.get(key, {}).items() if instance.hasParam(k)}
+        setter(**values)
+    if hasattr(instance, "_load_data"):
+        fs, target = filesystem(path)
+        data_dir = _join(target, "data")
+        arrays = {}
+        if fs.exists(data_dir):
+            for fname in fs.listdir(data_dir):
+                if fname.endswith(".npy"):
+                    arrays[fname[:-4]] = np.load(io.BytesIO(fs.read_bytes(_join(data_dir, fname))),
+                                                 allow_pickle=False)
+        instance._load_data(arrays, meta.get("extra", {}))
+    return instance
+
+
+class DistmlWriter(MLWriter):
+    """``instance.write().overwrite().save(path)``; needs no SparkSession for local paths."""
+
+    def __init__(self, instance: Any):
+        super().__init__()
+        self.instance = instance
+
+    def save(self, path: str) -> None:
+        if not isinstance(path, str):
+            raise TypeError(f"path should be a string, got {type(path).__name__}")
+        save_instance(self.instance, path, overwrite=self.shouldOverwrite)
+
+    def saveImpl(self, path: str) -> None:
+        save_instance(self.instance, path, overwrite=True)
+
+
+class DistmlReader(MLReader):
+    def __init__(self, cls: type):
+        super().__init__()
+        self.cls = cls
+
+    def load(self, path: str) -> Any:
+        return load_instance(path, expected=self.cls)

@@ -1,0 +1,3 @@
+from distml.pipeline.stat.summarizer import Summarizer, SummaryResult
+
+__all__ = ["Summarizer", "SummaryResult"]
