@@ -81,7 +81,7 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
                 comm.close()
             client.close()
         if rank == 0:
-            yield from results.to_batches(result)
+            yield from results.to_batches(result, rank)
 
     return task
 
@@ -122,7 +122,7 @@ class BarrierEngine:
         finally:
             sc.removeJobTag(tag)
             server.close()
-        return results.from_rows(rows)
+        return results.from_rows(rows)[0]
 
 
 def _fit_error(server: RendezvousServer, err: Exception) -> BaseException:

@@ -80,7 +80,11 @@ def connect_auth(sock: socket.socket, secret: bytes, rank: int) -> None:
     rank_bytes = rank.to_bytes(4, "big", signed=True)
     my_nonce = os.urandom(16)
     sock.sendall(rank_bytes + my_nonce + _mac(secret, b"c", nonce, rank_bytes, my_nonce))
-    proof = bytes(recv_exact(sock, 32, "server"))
+    try:
+        proof = bytes(recv_exact(sock, 32, "server"))
+    except CollectiveError as e:
+        raise AuthError("the server refused this connection: it does not hold the same "
+                        "secret") from e
     if not hmac.compare_digest(proof, _mac(secret, b"s", my_nonce)):
         raise AuthError("the server could not prove it holds the fit's secret")
 

@@ -18,13 +18,13 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from distml.engine import results
-from distml.engine.arrow_input import InputLayout, batches_to_partition
 from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, merge_pieces, run_program,
                                    split_by_destination)
-from distml.engine.spark_errors import original_exception, python_error_summary, \
-    wrap_executor_errors
-from distml.engine.spark_input import prepare, resolve_ranks, with_partitions
+from distml.engine.spark_errors import (original_exception, python_error_summary,
+                                       wrap_executor_errors)
+from distml.engine.spark_input import (partitions_as_rows, prepare, resolve_ranks,
+                                       with_partitions)
 from distml.errors import FitError
 
 _BROADCAST_BYTES = 1 << 20  # args larger than this travel as a broadcast, once per executor
@@ -36,7 +36,7 @@ def _apply(fn: Callable, args_ref: Any, from_broadcast: bool) -> Callable:
         args = args_ref.value if from_broadcast else args_ref
         for part in iterator:
             yield fn(part, *args)
-    return wrap_executor_errors(lambda it: list(run(it)))
+    return wrap_executor_errors(run)
 
 
 def _apply_update(fn: Callable, args_ref: Any, from_broadcast: bool) -> Callable:
@@ -114,7 +114,7 @@ class JobsContext(Context):
             part.state[into] = merge_pieces([kv[1][1] for kv in received[1:]])
             return [part]
 
-        updated = (self.rdd.mapPartitions(wrap_executor_errors(lambda it: list(pieces(it))))
+        updated = (self.rdd.mapPartitions(wrap_executor_errors(pieces))
                    .partitionBy(num, lambda k: k)
                    .mapPartitions(wrap_executor_errors(assemble), preservesPartitioning=True))
         self._persist(updated)
@@ -139,16 +139,8 @@ class JobsContext(Context):
         self.rdd.unpersist(blocking=False)
 
 
-def _to_partition(layout: InputLayout):
-    def convert(batches):
-        from pyspark import TaskContext
-        yield from results.to_batches(
-            batches_to_partition(batches, layout, TaskContext.get().partitionId()))
-    return wrap_executor_errors(convert)
-
-
 def _assemble(rows):
-    return [results.from_rows(list(rows))]
+    return list(results.from_rows(rows).values())
 
 
 def _job_error(err: Exception) -> BaseException:
@@ -168,7 +160,7 @@ class JobsEngine:
         prepared, layout = prepare(df, spec)
         num = resolve_ranks(self.spark, prepared, self.num_workers, barrier=False)
         prepared = with_partitions(prepared, num)
-        rdd = (prepared.mapInArrow(_to_partition(layout), results.CHUNK_SCHEMA).rdd
+        rdd = (partitions_as_rows(prepared, layout).rdd
                .mapPartitions(_assemble, preservesPartitioning=True)
                .persist(StorageLevel.MEMORY_AND_DISK))
         ctx = JobsContext(self.spark, rdd, num)

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from distml.engine.context import FitResult, Program
-from distml.engine.local import LocalEngine, split_rows
+from distml.engine.local import LocalEngine
 from distml.engine.pandas_input import InputSpec, pandas_arrays
 from distml.errors import DataError, ParamError
 
@@ -51,7 +51,7 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
     if chosen == "local":
         local = LocalEngine(num_workers)
         if is_spark_dataframe(dataset):
-            return local.fit(program, params, _spark_to_local(dataset, spec, local),
+            return local.fit(program, params, _spark_to_local(dataset, spec, num_workers),
                              spec.features_name)
         return local.fit_arrays(program, params, pandas_arrays(dataset, spec),
                                 spec.features_name)
@@ -63,11 +63,21 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
     return JobsEngine(spark, num_workers).fit(program, params, dataset, spec)
 
 
-def _spark_to_local(df, spec: InputSpec, local: LocalEngine):
-    """A Spark DataFrame collected to the driver as Arrow, then split as LocalEngine splits."""
-    from distml.engine.arrow_input import batches_to_partition
-    from distml.engine.spark_input import prepare
+def _spark_to_local(df, spec: InputSpec, num_workers: int):
+    """A Spark DataFrame's partitions, converted on the executors and collected to the driver.
+
+    Keeping Spark's partitions (not re-splitting) is what makes a local fit of Spark data give
+    the same bits as the other engines.
+    """
+    from distml.engine import results
+    from distml.engine.spark_errors import original_exception
+    from distml.engine.spark_input import (partitions_as_rows, prepare, resolve_ranks,
+                                           with_partitions)
 
     prepared, layout = prepare(df, spec)
-    part = batches_to_partition(prepared.toArrow().to_batches(), layout, 0)
-    return split_rows(part.X, part.y, part.w, part.ids, local.partition_count(part.num_rows))
+    num = resolve_ranks(df.sparkSession, prepared, num_workers, barrier=False)
+    try:
+        rows = partitions_as_rows(with_partitions(prepared, num), layout).collect()
+    except Exception as e:
+        raise (original_exception(e) or e) from None
+    return list(results.from_rows(rows).values())

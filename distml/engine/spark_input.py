@@ -7,9 +7,11 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, BooleanType, IntegralType, NumericType
 
+from distml.engine import results
 from distml.engine.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
-                                       InputLayout)
+                                       InputLayout, batches_to_partition)
 from distml.engine.pandas_input import InputSpec, check_columns
+from distml.engine.spark_errors import wrap_executor_errors
 from distml.errors import DataError, ParamError
 
 
@@ -127,3 +129,12 @@ def dynamic_allocation_on(spark: SparkSession) -> bool:
         return False
     local = spark.sparkContext.master.startswith("local")
     return not local or conf.get("spark.dynamicAllocation.testing", "false").lower() == "true"
+
+
+def partitions_as_rows(prepared: DataFrame, layout: InputLayout) -> DataFrame:
+    """Each partition converted to a Partition once, on its executor, and pickled into rows."""
+    def convert(batches):
+        from pyspark import TaskContext
+        index = TaskContext.get().partitionId()
+        yield from results.to_batches(batches_to_partition(batches, layout, index), index)
+    return prepared.mapInArrow(wrap_executor_errors(convert), results.CHUNK_SCHEMA)

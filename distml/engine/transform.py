@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
-from distml.engine.arrow_input import ARRAY, FEATURES, InputLayout, features_from_arrow
+from distml.engine.arrow_input import FEATURES, InputLayout, features_from_arrow
 from distml.engine.pandas_input import InputSpec, pandas_features
 from distml.engine.select import is_spark_dataframe
 from distml.errors import DataError

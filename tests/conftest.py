@@ -1,0 +1,31 @@
+"""Shared fixtures. One SparkSession for the whole run (local[2]: the machine has 2 cores)."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "helpers"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from pyspark import cloudpickle
+
+    import programs  # test training programs, shipped to executors by value
+    from distml.engine.session import local_session
+
+    cloudpickle.register_pickle_by_value(programs)
+    session = local_session("local[2]", app_name="distml-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

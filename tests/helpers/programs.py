@@ -1,0 +1,79 @@
+"""Training programs used by the engine tests; they exercise one primitive each."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _sums(part):
+    X = part.X.toarray() if sp.issparse(part.X) else part.X
+    return X.sum(axis=0), X.min(axis=0, initial=np.inf), X.max(axis=0, initial=-np.inf)
+
+
+def _rows_and_first_id(part):
+    return np.array([part.num_rows, part.index], dtype=np.int64)
+
+
+def _digest(part, value):
+    # Each rank's own copy of a collective's result, so the test can compare them bitwise.
+    return np.frombuffer(np.ascontiguousarray(value).tobytes(), dtype=np.uint8).copy()
+
+
+def _count_step(part, step):
+    seen = part.state.get("steps", 0) + step
+    part.state["steps"] = seen
+    return np.float64(seen * part.num_rows)
+
+
+def _label_keys(part):
+    return part.y.astype(np.int64), {"X": part.X, "y": part.y}
+
+
+def _grouped(part):
+    view = part.state["by_label"]
+    keys = view["key"]
+    ok = bool(np.all(keys % 2 == part.index % 2)) if keys.size else True
+    return np.array([keys.size, float(view["y"].sum()), float(ok)])
+
+
+def primitives(ctx, params):
+    """Every primitive once; returns what a test compares across engines."""
+    total, mins, maxs = ctx.map_reduce(_sums, op=("sum", "min", "max"))
+    per_partition = np.array(ctx.map_collect(_rows_and_first_id))
+    views = np.array(ctx.map_collect(_digest, total))
+    first = ctx.map_update(_count_step, 1.0)
+    second = ctx.map_update(_count_step, 2.0)
+    ctx.repartition(_label_keys, "by_label")
+    grouped = np.array(ctx.map_collect(_grouped))
+    ctx.report(iteration=1, loss=float(total.sum()))
+    return {"total": total, "mins": mins, "maxs": maxs, "per_partition": per_partition,
+            "views": views, "update": np.array([first, second]), "grouped": grouped}
+
+
+def _fail_on_partition(part, bad):
+    if part.index == bad:
+        raise ValueError(f"partition {part.index} refuses to work")
+    return np.ones(1)
+
+
+def fails_on_one_rank(ctx, params):
+    ctx.map_reduce(_fail_on_partition, params["bad"])
+    return {}
+
+
+def _slow(part, seconds):
+    import time
+    time.sleep(seconds)
+    return np.ones(1)
+
+
+def fails_while_peer_is_slow(ctx, params):
+    """Rank 1 fails at once while rank 0 is busy for a long time: rank 0 must stop anyway."""
+    ctx.map_reduce(_fail_or_sleep, params["bad"], params["sleep"])
+    return {}
+
+
+def _fail_or_sleep(part, bad, seconds):
+    if part.index == bad:
+        raise ValueError(f"partition {part.index} refuses to work")
+    return _slow(part, seconds)

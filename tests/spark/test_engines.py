@@ -1,0 +1,123 @@
+"""The three engines on Spark data: same bits, identical collectives, errors, engine choice."""
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from pyspark.ml.linalg import Vectors
+
+import programs
+from distml.engine.pandas_input import InputSpec
+from distml.engine.select import choose_engine, fit_program
+from distml.errors import ParamError
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def labelled(spark):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(200, 5)) * 1e3
+    y = rng.integers(0, 6, size=200).astype(float)
+    rows = [(Vectors.dense(r), float(t)) for r, t in zip(X, y)]
+    df = spark.createDataFrame(rows, ["features", "label"]).repartition(2).cache()
+    df.count()
+    return df, X, y
+
+
+def test_every_primitive_gives_the_same_bits_on_all_engines(labelled):
+    df, X, y = labelled
+    spec = InputSpec("features", label="label")
+    runs = {e: fit_program(programs.primitives, {}, df, spec, engine=e)
+            for e in ("local", "barrier", "jobs")}
+    ref = runs["local"].values
+    np.testing.assert_allclose(ref["total"], X.sum(axis=0), rtol=1e-10)
+    assert ref["per_partition"][:, 0].sum() == 200
+    assert ref["grouped"][:, 0].sum() == 200 and ref["grouped"][:, 2].all()
+    for engine in ("barrier", "jobs"):
+        got = runs[engine].values
+        for key in ref:
+            assert got[key].tobytes() == ref[key].tobytes(), (engine, key)
+        assert runs[engine].history == runs["local"].history
+
+
+def test_collective_results_are_identical_on_every_rank(labelled):
+    df, _, _ = labelled
+    views = fit_program(programs.primitives, {}, df, InputSpec("features", label="label"),
+                        engine="barrier").values["views"]
+    assert views.shape[0] == 2 and (views[0] == views[1]).all()
+
+
+@pytest.mark.parametrize("engine", ["barrier", "jobs"])
+def test_a_failing_rank_fails_the_fit_with_its_message(labelled, engine):
+    df, _, _ = labelled
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="partition 1 refuses to work"):
+        fit_program(programs.fails_on_one_rank, {"bad": 1}, df, InputSpec("features"),
+                    engine=engine)
+    assert time.monotonic() - start < 30
+
+
+def test_a_failing_rank_stops_a_busy_peer_within_seconds(labelled):
+    df, _, _ = labelled
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="partition 1 refuses to work"):
+        fit_program(programs.fails_while_peer_is_slow, {"bad": 1, "sleep": 120}, df,
+                    InputSpec("features"), engine="barrier")
+    assert time.monotonic() - start < 30
+
+
+def test_too_many_ranks_is_refused_before_any_work(labelled):
+    df, _, _ = labelled
+    with pytest.raises(ParamError, match="numWorkers=5.*at most 2"):
+        fit_program(programs.primitives, {}, df, InputSpec("features"), engine="barrier",
+                    num_workers=5)
+
+
+def test_auto_picks_barrier_on_spark_and_local_on_pandas(labelled):
+    import pandas as pd
+    df, _, _ = labelled
+    assert choose_engine("auto", df) == "barrier"
+    assert choose_engine("auto", pd.DataFrame({"f": []})) == "local"
+    with pytest.raises(ParamError, match="needs a Spark DataFrame"):
+        choose_engine("barrier", pd.DataFrame({"f": []}))
+    with pytest.raises(ParamError, match="engine must be one of"):
+        choose_engine("gpu", df)
+
+
+def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path):
+    # Dynamic allocation is fixed when a SparkContext starts, so this needs its own JVM.
+    script = tmp_path / "dyn.py"
+    script.write_text(textwrap.dedent("""
+        import logging, numpy as np
+        from pyspark.ml.linalg import Vectors
+        from distml import StandardScaler
+        from distml.engine.session import local_session
+        from distml.errors import ParamError
+        logging.basicConfig(level=logging.WARNING)
+        spark = local_session("local[2]", **{"spark.dynamicAllocation.enabled": "true",
+                                             "spark.dynamicAllocation.testing": "true",
+                                             "spark.shuffle.service.enabled": "false",
+                                             "spark.dynamicAllocation.shuffleTracking.enabled":
+                                             "true"})
+        spark.sparkContext.setLogLevel("ERROR")
+        X = np.arange(40.0).reshape(20, 2)
+        df = spark.createDataFrame([(Vectors.dense(r),) for r in X], ["features"])
+        model = StandardScaler(inputCol="features", outputCol="s").fit(df)
+        assert np.allclose(model.std.toArray(), X.std(0, ddof=1)), model.std
+        try:
+            StandardScaler(inputCol="features", engine="barrier").fit(df)
+        except ParamError as e:
+            print("BARRIER REFUSED:", e)
+        print("FIT OK")
+    """))
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "FIT OK" in proc.stdout
+    assert "dynamic allocation is on" in proc.stderr and "engine='jobs'" in proc.stderr
+    assert "BARRIER REFUSED" in proc.stdout and "dynamic allocation" in proc.stdout
