@@ -24,7 +24,7 @@ from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.engine.spark_errors import original_exception, python_error_summary
 from distml.engine.spark_input import (dynamic_allocation_on, prepare, resolve_ranks,
                                        with_partitions)
-from distml.errors import FitError, ParamError
+from distml.errors import DataError, FitError, ParamError
 
 log = logging.getLogger("distml")
 
@@ -60,13 +60,13 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
         from pyspark import BarrierTaskContext
 
         tctx = BarrierTaskContext.get()
-        rank = tctx.partitionId()
+        rank, size = tctx.partitionId(), len(tctx.getTaskInfos())
         client = RendezvousClient(driver, secret, rank, timeout)
         comm = None
         try:
             part = batches_to_partition(batches, layout, rank)
             listener = open_listener(client.local_host)
-            peers = client.register(listener.getsockname()[1])
+            peers = client.register(listener.getsockname()[1], size)
             comm = connect_mesh(rank, peers, listener, secret, timeout)
             result = run_program(program, BarrierContext(comm, part), params,
                                  layout.features_name)
@@ -110,7 +110,7 @@ class BarrierEngine:
         bind = conf.get("spark.driver.bindAddress", advertise)
         secret = secrets.token_bytes(32)
         tag = f"distml-fit-{uuid.uuid4().hex}"
-        server = RendezvousServer(ranks, secret, self.timeout, bind,
+        server = RendezvousServer(secret, self.timeout, bind,
                                   on_failure=lambda f: sc.cancelJobsWithTag(tag))
         task = _barrier_task(program, params, layout, (advertise, server.address[1]), secret,
                              self.timeout)
@@ -122,6 +122,9 @@ class BarrierEngine:
         finally:
             sc.removeJobTag(tag)
             server.close()
+        if not rows:  # the stage had no tasks: Spark planned the input as no partitions
+            raise DataError(f"the input has 0 rows: nothing to fit on column "
+                            f"'{layout.features_name}'")
         return results.from_rows(rows)[0]
 
 

@@ -55,13 +55,14 @@ def describe_failure(rank: int, exc: BaseException, origin: bool) -> RankFailure
 class RendezvousServer:
     """Runs on the driver for one fit."""
 
-    def __init__(self, num_ranks: int, secret: bytes, timeout: float, host: str,
+    def __init__(self, secret: bytes, timeout: float, host: str,
                  on_failure: Callable[[RankFailure], None] | None = None):
-        self.num_ranks, self.secret, self.timeout = num_ranks, secret, timeout
+        self.num_ranks: int | None = None  # told by the ranks: the stage's real task count
+        self.secret, self.timeout = secret, timeout
         self.on_failure = on_failure
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind((host, 0))
-        self._listener.listen(max(128, num_ranks))
+        self._listener.listen(1024)
         self.address = (host, self._listener.getsockname()[1])
         self._lock = threading.Lock()
         self._conns: dict[int, socket.socket] = {}
@@ -104,7 +105,7 @@ class RendezvousServer:
             while True:
                 kind, msg = recv_frame(conn, f"rank {rank}")
                 if msg[0] == "register":
-                    self._register(rank, (conn.getpeername()[0], msg[1]))
+                    self._register(rank, (conn.getpeername()[0], msg[1]), msg[2])
                 elif msg[0] == "failure":
                     self._failed(msg[1])
                 elif msg[0] == "done":
@@ -112,8 +113,9 @@ class RendezvousServer:
         except (CollectiveError, OSError):
             return
 
-    def _register(self, rank: int, address: tuple[str, int]) -> None:
+    def _register(self, rank: int, address: tuple[str, int], size: int) -> None:
         with self._lock:
+            self.num_ranks = size
             self._table[rank] = address
             if len(self._table) < self.num_ranks:
                 return
@@ -149,8 +151,9 @@ class RendezvousClient:
         """This rank's address on the interface that reaches the driver: peers can reach it."""
         return self.sock.getsockname()[0]
 
-    def register(self, port: int) -> list[tuple[str, int]]:
-        send_frame(self.sock, ("register", port))
+    def register(self, port: int, size: int) -> list[tuple[str, int]]:
+        """Announce this rank's port and the stage's task count; get every rank's address."""
+        send_frame(self.sock, ("register", port, size))
         self.sock.settimeout(self.timeout)
         start = time.monotonic()
         try:

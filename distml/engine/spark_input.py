@@ -47,7 +47,9 @@ def features_expr(df: DataFrame, features, kind: str | None = None) -> tuple[Col
             kind = kind or vector_kind(df, features)
             if kind == VECTOR_STRUCT:
                 return col(features), VECTOR_STRUCT
-            return vector_to_array(col(features), "float64"), ARRAY
+            # vector_to_array throws on null inside the JVM; keep nulls for our own message.
+            return (F.when(col(features).isNotNull(), vector_to_array(col(features), "float64")),
+                    ARRAY)
         if isinstance(dtype, ArrayType) and _is_number(dtype.elementType):
             return col(features).cast("array<double>"), ARRAY
         raise DataError(f"column '{features}' has type {dtype.simpleString()}; a features column "

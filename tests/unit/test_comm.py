@@ -16,7 +16,7 @@ SECRET = b"s" * 32
 
 def run_ranks(size, body, secret=SECRET, timeout=10.0):
     """Start ``size`` ranks (threads) through a real rendezvous; return each rank's result."""
-    server = RendezvousServer(size, secret, timeout, "127.0.0.1")
+    server = RendezvousServer(secret, timeout, "127.0.0.1")
     out, errors = [None] * size, [None] * size
 
     def rank_main(rank):
@@ -24,7 +24,7 @@ def run_ranks(size, body, secret=SECRET, timeout=10.0):
         listener = open_listener(client.local_host)
         comm = None
         try:
-            peers = client.register(listener.getsockname()[1])
+            peers = client.register(listener.getsockname()[1], size)
             comm = connect_mesh(rank, peers, listener, secret, timeout)
             out[rank] = body(comm)
         except BaseException as e:
@@ -133,7 +133,7 @@ def test_a_connection_without_the_secret_is_refused():
 
 
 def test_rendezvous_refuses_a_client_without_the_secret():
-    server = RendezvousServer(1, SECRET, 5.0, "127.0.0.1")
+    server = RendezvousServer(SECRET, 5.0, "127.0.0.1")
     try:
         with pytest.raises(AuthError):
             RendezvousClient(server.address, b"x" * 32, 0, 5.0)
