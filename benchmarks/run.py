@@ -1,0 +1,39 @@
+"""One command for the benchmarks: ``make benchmark`` or ``python benchmarks/run.py``.
+
+Prints a table per algorithm and writes JSON to benchmarks/results/.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import bench_standard_scaler  # noqa: E402
+from distml.engine.session import local_session  # noqa: E402
+
+SUITES = {"standard_scaler": bench_standard_scaler.run}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--features", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=sorted(SUITES), action="append")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = parser.parse_args()
+    spark = local_session(args.master, app_name="distml-benchmarks",
+                          **{"spark.driver.memory": "8g"})
+    spark.sparkContext.setLogLevel("ERROR")
+    for name in args.only or sorted(SUITES):
+        SUITES[name](spark, args.rows, args.features, args.rounds,
+                     os.path.join(args.out, f"{name}.json"))
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
