@@ -126,8 +126,9 @@ def _dense_from_lists(col: pa.Array, name: str) -> np.ndarray:
     if values.null_count:
         raise DataError(f"column '{name}' has null elements inside its arrays")
     flat = values.to_numpy(zero_copy_only=False)
-    # A fresh C-contiguous float64 block: kernels rely on it, and the Arrow buffer is read-only.
-    return np.array(flat.reshape(n, width), dtype=np.float64, order="C")
+    # combine_chunks already made one contiguous buffer: view it, no second copy. The view is
+    # read-only, which also keeps a kernel from changing the training data in place.
+    return np.ascontiguousarray(flat.reshape(n, width), dtype=np.float64)
 
 
 def _csr_from_vector_struct(col: pa.Array, name: str) -> sp.csr_matrix:

@@ -20,6 +20,14 @@ def _active(X, w):
     return X[keep], w[keep]
 
 
+_BLOCK_ROWS = 4096  # temporaries of one block stay in cache; whole-array ones page-fault
+
+
+def _row_blocks(n: int):
+    for start in range(0, n, _BLOCK_ROWS):
+        yield slice(start, min(start + _BLOCK_ROWS, n))
+
+
 def _csr_column_weights(X: sp.csr_matrix, row_values: np.ndarray) -> np.ndarray:
     """The row value repeated for each stored entry: what a CSR row scaling needs."""
     return np.repeat(row_values, np.diff(X.indptr))
@@ -37,10 +45,13 @@ def first_moments(X, w=None) -> dict:
         abs_sum = np.bincount(cols, weights=ew * np.abs(vals), minlength=d)
         nnz = np.bincount(cols[vals != 0], minlength=d).astype(np.float64)
     else:
-        weighted_sum = w @ X
-        sq_sum = w @ (X * X)
-        abs_sum = w @ np.abs(X)
-        nnz = np.count_nonzero(X, axis=0).astype(np.float64)
+        weighted_sum, sq_sum, abs_sum, nnz = (np.zeros(d) for _ in range(4))
+        for rows in _row_blocks(X.shape[0]):
+            block, wb = X[rows], w[rows]
+            weighted_sum += wb @ block
+            sq_sum += wb @ (block * block)
+            abs_sum += wb @ np.abs(block)
+            nnz += np.count_nonzero(block, axis=0)
     return {
         "count": np.float64(X.shape[0]),
         "weight_sum": np.float64(w.sum()),
@@ -76,8 +87,11 @@ def centered_sq_sum(X, w, mean: np.ndarray) -> np.ndarray:
         stored_weight = np.bincount(cols, weights=ew, minlength=d)
         # Rows with no stored entry in column j hold 0, each contributing w * mean_j^2.
         return stored + (w.sum() - stored_weight) * mean * mean
-    dev = X - mean
-    return w @ (dev * dev)
+    out = np.zeros(d)
+    for rows in _row_blocks(X.shape[0]):
+        dev = X[rows] - mean
+        out += w[rows] @ (dev * dev)
+    return out
 
 
 def standardize(X, mean: np.ndarray, std: np.ndarray, with_mean: bool, with_std: bool):
