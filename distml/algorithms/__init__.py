@@ -1,0 +1,4 @@
+"""One package per algorithm family: thin estimator classes over engine-agnostic programs."""
+from distml.algorithms.classification import LogisticRegression, LogisticRegressionModel
+
+__all__ = ["LogisticRegression", "LogisticRegressionModel"]

@@ -115,3 +115,25 @@ def _transform_spark(df, spec: InputSpec, fn: Callable, outputs: list[Output]):
             yield pa.RecordBatch.from_arrays(arrays, keep + [o.name for o in outputs])
 
     return df.withColumn(FEATURES, fexpr).mapInArrow(per_batch, schema)
+
+
+def collect_arrays(dataset: Any, vector_columns: dict[str, tuple[str, int]],
+                   columns: dict[str, str]) -> dict[str, np.ndarray]:
+    """Columns of ``dataset`` as numpy arrays on the driver.
+
+    ``vector_columns`` maps a result name to (vector column, element index); ``columns`` maps
+    a result name to a numeric column. Only those values cross to the driver.
+    """
+    if is_spark_dataframe(dataset):
+        from pyspark.ml.functions import vector_to_array
+
+        from distml.engine.spark_input import col
+        exprs = [vector_to_array(col(c))[i].alias(name)
+                 for name, (c, i) in vector_columns.items()]
+        exprs += [col(c).cast("double").alias(name) for name, c in columns.items()]
+        table = dataset.select(*exprs).toArrow()
+        return {name: table.column(name).to_numpy() for name in table.column_names}
+    out = {name: np.array([v[i] for v in dataset[c]], dtype=np.float64)
+           for name, (c, i) in vector_columns.items()}
+    out.update({name: dataset[c].to_numpy(dtype=np.float64) for name, c in columns.items()})
+    return out

@@ -33,6 +33,20 @@ def _csr_column_weights(X: sp.csr_matrix, row_values: np.ndarray) -> np.ndarray:
     return np.repeat(row_values, np.diff(X.indptr))
 
 
+def weighted_column_sums(X, w=None) -> dict:
+    """Row count, weight sums and the weighted column sums: all a mean needs."""
+    X, w = _active(X, w)
+    if sp.issparse(X):
+        ew = _csr_column_weights(X, w)
+        weighted_sum = np.bincount(X.indices, weights=ew * X.data, minlength=X.shape[1])
+    else:
+        weighted_sum = np.zeros(X.shape[1])
+        for rows in _row_blocks(X.shape[0]):
+            weighted_sum += w[rows] @ X[rows]
+    return {"count": np.float64(X.shape[0]), "weight_sum": np.float64(w.sum()),
+            "weight_sq_sum": np.float64(w @ w), "weighted_sum": weighted_sum}
+
+
 def first_moments(X, w=None) -> dict:
     """Sums that combine across partitions by addition (weighted where MLlib weights them)."""
     X, w = _active(X, w)

@@ -1,0 +1,147 @@
+"""What every probabilistic classifier model shares: columns, thresholds, transform, predict.
+
+Semantics are pyspark.ml's ``ProbabilisticClassificationModel``: an output column whose name
+is set to "" is not produced; with ``thresholds`` the prediction is the class with the largest
+``probability / threshold``; without, the largest raw prediction.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from pyspark.ml.linalg import DenseVector, SparseVector, Vector
+from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionCol,
+                                     HasProbabilityCol, HasRawPredictionCol, HasThresholds,
+                                     HasWeightCol)
+
+from distml.engine.pandas_input import InputSpec
+from distml.engine.transform import DOUBLE, VECTOR, Output, transform_dataset
+from distml.errors import DataError
+from distml.pipeline.base import Model
+
+
+class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabilityCol,
+                       HasRawPredictionCol, HasThresholds, HasWeightCol):
+    """Columns and thresholds of a probabilistic classifier (pyspark.ml's names, defaults)."""
+
+    def setFeaturesCol(self, value: str):
+        return self._set(featuresCol=value)
+
+    def setLabelCol(self, value: str):
+        return self._set(labelCol=value)
+
+    def setPredictionCol(self, value: str):
+        return self._set(predictionCol=value)
+
+    def setProbabilityCol(self, value: str):
+        return self._set(probabilityCol=value)
+
+    def setRawPredictionCol(self, value: str):
+        return self._set(rawPredictionCol=value)
+
+    def setWeightCol(self, value: str):
+        return self._set(weightCol=value)
+
+
+def vector_rows(features: Any, num_features: int):
+    """One vector (pyspark.ml.linalg or array-like) as a 1-row matrix, checked for width."""
+    if isinstance(features, SparseVector):
+        X = sp.csr_matrix((features.values, features.indices, [0, len(features.indices)]),
+                          shape=(1, features.size))
+    elif isinstance(features, DenseVector):
+        X = features.toArray()[None, :]
+    else:
+        X = np.asarray(features, dtype=np.float64).reshape(1, -1)
+    if X.shape[1] != num_features:
+        raise DataError(f"the model expects {num_features} features, got a vector of "
+                        f"{X.shape[1]}")
+    return X
+
+
+def _argmax_over_thresholds(thresholds: np.ndarray | None):
+    """pyspark.ml's rule: argmax of probability / threshold, else argmax of raw."""
+    def predict(raw: np.ndarray, probability: np.ndarray | None) -> np.ndarray:
+        if thresholds is None:
+            return raw.argmax(axis=1).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(thresholds == 0, np.where(probability > 0, np.inf, 0.0),
+                              probability / thresholds)
+        return scaled.argmax(axis=1).astype(np.float64)
+    return predict
+
+
+class ProbabilisticClassificationModel(Model, ClassifierParams):
+    """Base of fitted probabilistic classifiers.
+
+    Subclasses return plain functions over arrays (``_raw_fn``, ``_probability_fn``,
+    optionally ``_prediction_fn``) closing over the model's arrays only, so what travels to the
+    executors in ``transform`` is arrays and code, never the model object.
+    """
+
+    numClasses: int
+    numFeatures: int
+
+    # hooks ------------------------------------------------------------------------------------
+    def _raw_fn(self):
+        """X -> raw predictions (n x numClasses)."""
+        raise NotImplementedError
+
+    def _probability_fn(self):
+        """raw predictions -> class probabilities (n x numClasses)."""
+        raise NotImplementedError
+
+    def _thresholds_array(self) -> np.ndarray | None:
+        if not self.isDefined(self.thresholds):
+            return None
+        t = np.asarray(self.getThresholds(), dtype=np.float64)
+        if t.size != self.numClasses:
+            raise DataError(f"thresholds has {t.size} values but the model has "
+                            f"{self.numClasses} classes")
+        return t
+
+    def _prediction_fn(self):
+        """(raw, probability or None) -> predicted class as float."""
+        return _argmax_over_thresholds(self._thresholds_array())
+
+    def _needs_probability_for_prediction(self) -> bool:
+        return self.isDefined(self.thresholds)
+
+    # public -----------------------------------------------------------------------------------
+    def predictRaw(self, features: Vector) -> DenseVector:
+        return DenseVector(self._raw_fn()(vector_rows(features, self.numFeatures))[0])
+
+    def predictProbability(self, features: Vector) -> DenseVector:
+        raw = self._raw_fn()(vector_rows(features, self.numFeatures))
+        return DenseVector(self._probability_fn()(raw)[0])
+
+    def predict(self, features: Vector) -> float:
+        raw = self._raw_fn()(vector_rows(features, self.numFeatures))
+        prob = self._probability_fn()(raw)
+        return float(self._prediction_fn()(raw, prob)[0])
+
+    def _transform(self, dataset: Any) -> Any:
+        raw_col, prob_col = self.getRawPredictionCol(), self.getProbabilityCol()
+        pred_col = self.getPredictionCol()
+        outputs = ([Output(raw_col, VECTOR)] if raw_col else []) + \
+                  ([Output(prob_col, VECTOR)] if prob_col else []) + \
+                  ([Output(pred_col, DOUBLE)] if pred_col else [])
+        if not outputs:
+            return dataset
+        raw_fn, prob_fn, pred_fn = self._raw_fn(), self._probability_fn(), self._prediction_fn()
+        need_prob = bool(prob_col) or self._needs_probability_for_prediction()
+
+        def predict(X):
+            raw = raw_fn(X)
+            prob = prob_fn(raw) if need_prob else None
+            out = {}
+            if raw_col:
+                out[raw_col] = raw
+            if prob_col:
+                out[prob_col] = prob
+            if pred_col:
+                out[pred_col] = pred_fn(raw, prob)
+            return out
+
+        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
+                                 predict, outputs)

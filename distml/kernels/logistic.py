@@ -1,0 +1,44 @@
+"""Logistic and softmax losses, gradients and predictions for a block of rows.
+
+Sums, not means: partitions add their sums and the program divides once by the total weight.
+X may be dense or CSR; nothing here densifies it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+
+def binary_logistic_loss_grad(X, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
+                              intercept: float) -> tuple[float, np.ndarray, float]:
+    """sum_i w_i [log(1 + e^m_i) - y_i m_i] with m = X beta + intercept, and its gradient."""
+    m = X @ beta + intercept
+    loss = float(w @ (np.logaddexp(0.0, m) - y * m))
+    r = w * (expit(m) - y)
+    return loss, X.T @ r, float(r.sum())
+
+
+def multinomial_loss_grad(X, y: np.ndarray, w: np.ndarray, B: np.ndarray,
+                          b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """sum_i w_i [logsumexp(M_i) - M_i,y_i] with M = X B^T + b, and gradients (K x d, K)."""
+    labels = y.astype(np.intp)
+    M = np.asarray(X @ B.T) + b
+    lse = logsumexp(M, axis=1)
+    rows = np.arange(M.shape[0])
+    loss = float(w @ (lse - M[rows, labels]))
+    R = np.exp(M - lse[:, None])
+    R[rows, labels] -= 1.0
+    R *= w[:, None]
+    return loss, np.asarray(X.T @ R).T, R.sum(axis=0)
+
+
+def binary_margin(X, beta: np.ndarray, intercept: float) -> np.ndarray:
+    return np.asarray(X @ beta).ravel() + intercept
+
+
+def multinomial_margins(X, B: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray(X @ B.T) + b
+
+
+def softmax(M: np.ndarray) -> np.ndarray:
+    return np.exp(M - logsumexp(M, axis=1, keepdims=True))

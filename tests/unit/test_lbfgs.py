@@ -1,0 +1,61 @@
+"""The optimizer against scipy on smooth problems and against a lasso solution with L1."""
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from distml.optim import minimize_lbfgs
+
+
+def rosenbrock(x):
+    f = np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return f, g
+
+
+def test_smooth_minimum_matches_scipy():
+    x0 = np.array([-1.2, 1.0, -0.5, 0.8])
+    st = minimize_lbfgs(rosenbrock, x0, max_iter=2000, tol=1e-15)
+    ref = minimize(rosenbrock, x0, jac=True, method="L-BFGS-B",
+                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000}).x
+    np.testing.assert_allclose(st["x"], ref, atol=1e-6)
+    np.testing.assert_allclose(st["x"], np.ones(4), atol=1e-6)
+    assert st["converged"] and st["history"][-1] < 1e-10
+    assert all(b <= a for a, b in zip(st["history"], st["history"][1:]))
+
+
+def test_l1_solution_has_lasso_optimality(rng=np.random.default_rng(0)):
+    A = rng.normal(size=(60, 8))
+    b = A @ np.array([2.0, 0, 0, -1.5, 0, 0, 0, 0.5]) + 0.1 * rng.normal(size=60)
+    lam = 5.0
+
+    def least_squares(x):
+        r = A @ x - b
+        return 0.5 * r @ r, A.T @ r
+
+    st = minimize_lbfgs(least_squares, np.zeros(8), l1=np.full(8, lam), max_iter=500,
+                        tol=1e-14)
+    x = st["x"]
+    g = A.T @ (A @ x - b)
+    # KKT conditions of the lasso: g_j = -lam * sign(x_j) where x_j != 0, |g_j| <= lam else.
+    nz = x != 0
+    np.testing.assert_allclose(g[nz], -lam * np.sign(x[nz]), atol=1e-5)
+    assert np.all(np.abs(g[~nz]) <= lam + 1e-6)
+    assert 0 < nz.sum() < 8
+
+
+def test_resuming_from_a_saved_state_gives_the_same_bits():
+    x0 = np.array([-1.2, 1.0, -0.5, 0.8])
+    full = minimize_lbfgs(rosenbrock, x0, max_iter=40, tol=0.0)
+    import copy
+    part = minimize_lbfgs(rosenbrock, x0, max_iter=15, tol=0.0)
+    resumed = minimize_lbfgs(rosenbrock, x0, max_iter=40, tol=0.0, state=copy.deepcopy(part))
+    assert resumed["x"].tobytes() == full["x"].tobytes()
+    assert resumed["history"] == full["history"]
+
+
+@pytest.mark.parametrize("max_iter", [0, 1, 3])
+def test_max_iter_is_respected(max_iter):
+    st = minimize_lbfgs(rosenbrock, np.array([-1.2, 1.0]), max_iter=max_iter, tol=0.0)
+    assert st["iteration"] == max_iter and len(st["history"]) == max_iter + 1
