@@ -42,3 +42,34 @@ def multinomial_margins(X, B: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def softmax(M: np.ndarray) -> np.ndarray:
     return np.exp(M - logsumexp(M, axis=1, keepdims=True))
+
+
+_BLOCK_ROWS = 4096
+
+
+def binary_logistic_loss_grad_hess(X, y: np.ndarray, w: np.ndarray, beta: np.ndarray,
+                                   intercept: float):
+    """Loss and gradient as ``binary_logistic_loss_grad``, plus the Hessian with respect to
+    (beta, intercept): the (d+1) x (d+1) matrix sum_i w_i p_i (1 - p_i) [x_i, 1][x_i, 1]^T."""
+    m = np.asarray(X @ beta).ravel() + intercept
+    p = expit(m)
+    loss = float(w @ (np.logaddexp(0.0, m) - y * m))
+    r = w * (p - y)
+    v = w * p * (1.0 - p)
+    d = X.shape[1]
+    H = np.empty((d + 1, d + 1))
+    if hasattr(X, "tocsr"):
+        Xv = X.multiply(v[:, None]).tocsr()
+        H[:d, :d] = (Xv.T @ X).toarray()
+        H[:d, d] = np.asarray(Xv.sum(axis=0)).ravel()
+    else:
+        H[:d, :d] = 0.0
+        H[:d, d] = 0.0
+        for start in range(0, X.shape[0], _BLOCK_ROWS):
+            block = X[start:start + _BLOCK_ROWS]
+            weighted = block * v[start:start + _BLOCK_ROWS, None]
+            H[:d, :d] += block.T @ weighted
+            H[:d, d] += weighted.sum(axis=0)
+    H[d, :d] = H[:d, d]
+    H[d, d] = v.sum()
+    return loss, X.T @ r, float(r.sum()), H

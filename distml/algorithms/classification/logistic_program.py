@@ -12,9 +12,15 @@ import numpy as np
 
 from distml.engine.context import Context
 from distml.errors import DataError
-from distml.kernels.logistic import binary_logistic_loss_grad, multinomial_loss_grad
+from distml.kernels.logistic import (binary_logistic_loss_grad, binary_logistic_loss_grad_hess,
+                                     multinomial_loss_grad)
 from distml.kernels.statistics import centered_sq_sum, weighted_column_sums
 from distml.optim.lbfgs import minimize_lbfgs
+from distml.optim.newton import minimize_newton
+
+# Newton's Hessian is (d+1)^2 and costs n*d^2 per pass; above this many coefficients L-BFGS's
+# cheaper passes win even where it needs more of them.
+NEWTON_MAX_COEFFICIENTS = 512
 
 
 def _label_checks(part):
@@ -33,6 +39,10 @@ def _spread_and_classes(part, mean, num_classes):
 
 def _binary_loss_grad(part, beta, intercept):
     return binary_logistic_loss_grad(part.X, part.y, part.weights(), beta, intercept)
+
+
+def _binary_loss_grad_hess(part, beta, intercept):
+    return binary_logistic_loss_grad_hess(part.X, part.y, part.weights(), beta, intercept)
 
 
 def _multinomial_loss_grad(part, B, b):
@@ -114,11 +124,38 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
             x0[n_coef] = np.log(hist[1] / hist[0])
     l1 = np.concatenate([np.tile(l1_coef, sets), np.zeros(x0.size - n_coef)])
 
+    def objective_with_hessian(x):
+        """Binomial only: Newton's objective. With u = (beta, b) = A x, g = A'g_u, H = A'H_u A."""
+        C, b = unpack(x)
+        loss, g_beta, g_b, H_u = ctx.map_reduce(_binary_loss_grad_hess, C[0] * inv_std,
+                                                float(b[0]))
+        A = np.zeros((d + 1, x.size))
+        A[np.arange(d), np.arange(d)] = inv_std
+        if fit_intercept:
+            A[d, :d], A[d, d] = -scaled_mean, 1.0
+        grad = A.T @ np.concatenate([g_beta, [g_b]]) / weight_sum
+        hess = A.T @ H_u @ A / weight_sum
+        loss /= weight_sum
+        if l2 > 0:
+            penalty = l2 * l2_weight
+            loss += 0.5 * float(penalty @ (C[0] * C[0]))
+            grad[:d] += penalty * C[0]
+            hess[np.arange(d), np.arange(d)] += penalty
+        return loss, grad, hess
+
     def on_iteration(state):
         ctx.report(iteration=state["iteration"], loss=state["history"][-1])
 
-    state = minimize_lbfgs(objective, x0, l1=l1, max_iter=params["maxIter"], tol=params["tol"],
-                           on_iteration=on_iteration)
+    smooth = reg * alpha == 0.0
+    optimizer = params.get("optimizer", "auto")
+    use_newton = optimizer == "newton" or (
+        optimizer == "auto" and smooth and not multinomial and d + 1 <= NEWTON_MAX_COEFFICIENTS)
+    if use_newton:
+        state = minimize_newton(objective_with_hessian, x0, max_iter=params["maxIter"],
+                                tol=params["tol"], on_iteration=on_iteration)
+    else:
+        state = minimize_lbfgs(objective, x0, l1=l1, max_iter=params["maxIter"],
+                               tol=params["tol"], on_iteration=on_iteration)
     C, b = unpack(state["x"])
     coefficients = C * inv_std
     if multinomial and reg == 0.0:

@@ -173,6 +173,11 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
     def setMaxBlockSizeInMB(self, value: float):
         return self._set(maxBlockSizeInMB=value)
 
+    # Which optimizer the program uses: "auto" (Newton for smooth binomial problems with few
+    # features, where it needs far fewer passes; L-BFGS / OWL-QN otherwise), "newton" or
+    # "lbfgs". Not a Param: pyspark.ml has none, and the solution does not depend on it.
+    _optimizer = "auto"
+
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return logistic_regression
@@ -183,7 +188,7 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
                 "maxIter": self.getMaxIter(), "tol": self.getTol(),
                 "fitIntercept": self.getFitIntercept(),
                 "standardization": self.getStandardization(), "family": self.getFamily(),
-                "labelCol": self.getLabelCol()}
+                "labelCol": self.getLabelCol(), "optimizer": self._optimizer}
 
     def _input_spec(self) -> InputSpec:
         weight = self.getWeightCol() if self.isDefined(self.weightCol) and \
