@@ -10,10 +10,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import bench_standard_scaler  # noqa: E402
+from benchmarks import bench_logistic_regression, bench_standard_scaler  # noqa: E402
 from distml.engine.session import local_session  # noqa: E402
 
-SUITES = {"standard_scaler": bench_standard_scaler.run}
+SUITES = {"logistic_regression": bench_logistic_regression.run,
+          "standard_scaler": bench_standard_scaler.run}
 
 
 def main() -> int:

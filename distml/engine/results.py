@@ -8,7 +8,7 @@ from typing import Any, Iterable
 import pyarrow as pa
 
 CHUNK_SCHEMA = "part int, chunk int, data binary"
-_CHUNK = 256 << 20
+_CHUNK = 64 << 20
 
 
 def to_batches(obj: Any, part: int = 0) -> Iterable[pa.RecordBatch]:
