@@ -1,83 +1,187 @@
 """JobsEngine: the training loop on the driver, each primitive one Spark job.
 
-This is MLlib's own pattern: partitions live in a cached RDD of Partition objects (built once
-from the Arrow batches), map_reduce is a mapPartitions whose per-partition results are collected
-and folded in partition order on the driver. Slower per round than BarrierEngine, but it runs
-where barrier stages are refused (dynamic allocation) and recovers lost tasks through lineage.
+MLlib's own pattern, for clusters where barrier stages are refused (dynamic allocation): the
+loop runs on the driver and every map_reduce is a Spark job whose per-partition results are
+collected and folded in partition order (not treeAggregate, whose combine order follows
+shuffle arrival: its bits would vary and differ from the other engines; the reduced arrays are
+small, so P of them fit on the driver).
 
-Why collect + fold rather than treeAggregate: treeAggregate combines in the order shuffle
-blocks arrive, so its bits vary run to run and differ from the other engines; the arrays a
-program reduces are small (d, d*d, k*d), so P of them fit on the driver.
+Where the data lives: the cached RDD holds only each partition's index and ``state`` (small);
+the arrays (X, y, w, ids) sit in a per-host store (``partition_store``: files in memory, read
+by memory map) written by the task that converted the partition. Spark schedules a job's tasks
+where the cached state blocks are, i.e. beside the stored arrays, so a round ships no data.
+Lineage stays the safety net: a lost state block is recomputed by Spark from the conversion
+(which stores the arrays again, on the new host) and the map_updates since; a task that runs
+away from its host's store (StoreMiss) makes the driver rerun that job the slow way — the data
+converted again from the DataFrame, zipped with the states — which also refills the store.
 """
 from __future__ import annotations
 
+import logging
 import pickle
+import uuid
 from typing import Any, Callable
 
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from distml.engine import results
+from distml.engine import partition_store, results
+from distml.engine.arrow_input import InputLayout, batches_to_partition
 from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, merge_pieces, run_program,
                                    split_by_destination)
+from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (original_exception, python_error_summary,
-                                       wrap_executor_errors)
+                                        wrap_executor_errors)
 from distml.engine.spark_input import (partitions_as_rows, prepare, resolve_ranks,
                                        with_partitions)
 from distml.errors import FitError
+
+log = logging.getLogger("distml")
 
 _BROADCAST_BYTES = 1 << 20  # args larger than this travel as a broadcast, once per executor
 LINEAGE_CUT_EVERY = 10       # map_updates between lineage cuts (deep lineage overflows stacks)
 
 
-def _apply(fn: Callable, args_ref: Any, from_broadcast: bool) -> Callable:
+class PartitionState:
+    """What the cached RDD holds for one partition: its index, its state, a round's result."""
+
+    __slots__ = ("index", "state", "result")
+
+    def __init__(self, index: int, state: dict | None = None, result: Any = None):
+        self.index, self.state, self.result = index, state or {}, result
+
+
+def _partitions(fit_id: str, slow: bool):
+    """Iterate a task's partitions: from the host store (fast) or from zipped data (slow)."""
+    def iterate(iterator):
+        for item in iterator:
+            if slow:
+                data, st = item
+                partition_store.write(fit_id, data)  # refill this host's store
+                data.state = st.state
+                yield data, st
+            else:
+                yield partition_store.read(fit_id, item.index, item.state), item
+    return iterate
+
+
+def _args(ref, from_broadcast: bool) -> tuple:
+    return ref.value if from_broadcast else ref
+
+
+def _map(fn, ref, is_bc, fit_id, slow):
     def run(iterator):
-        args = args_ref.value if from_broadcast else args_ref
-        for part in iterator:
-            yield fn(part, *args)
+        args = _args(ref, is_bc)
+        return [fn(part, *args) for part, _ in _partitions(fit_id, slow)(iterator)]
     return wrap_executor_errors(run)
 
 
-def _apply_update(fn: Callable, args_ref: Any, from_broadcast: bool) -> Callable:
+def _update(fn, ref, is_bc, fit_id, slow):
     def run(iterator):
-        args = args_ref.value if from_broadcast else args_ref
+        args = _args(ref, is_bc)
         out = []
-        for part in iterator:
-            part.state["__distml_result__"] = fn(part, *args)
-            out.append(part)
+        for part, _ in _partitions(fit_id, slow)(iterator):
+            arrays = (part.X, part.y, part.w, part.ids)
+            result = fn(part, *args)
+            if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
+                partition_store.write(fit_id, part, replace=True)  # fn replaced its arrays
+            out.append(PartitionState(part.index, part.state, result))
         return out
     return wrap_executor_errors(run)
 
 
-def _pop_result(iterator):
-    return [part.state.pop("__distml_result__") for part in iterator]
+def _pieces(fn, num, fit_id, slow):
+    def run(iterator):
+        out = []
+        for part, _ in _partitions(fit_id, slow)(iterator):
+            for dest, piece in enumerate(split_by_destination(part, fn, num)):
+                out.append((dest, (part.index, piece)))
+            out.append((part.index, (-1, PartitionState(part.index, part.state))))
+        return out
+    return wrap_executor_errors(run)
+
+
+def _assemble_received(into):
+    def run(iterator):
+        received = sorted(iterator, key=lambda kv: kv[1][0])
+        own = received[0][1][1]
+        own.state[into] = merge_pieces([kv[1][1] for kv in received[1:]])
+        return [own]
+    return wrap_executor_errors(run)
+
+
+def _results(iterator):
+    return [st.result for st in iterator]
+
+
+def _ingest(layout: InputLayout, fit_id: str):
+    def convert(batches):
+        from pyspark import TaskContext
+        index = TaskContext.get().partitionId()
+        partition_store.write(fit_id, batches_to_partition(batches, layout, index),
+                              replace=True)
+        yield pa.RecordBatch.from_arrays([pa.array([index], pa.int32())], ["part"])
+    return wrap_executor_errors(convert)
+
+
+def _assemble_data(rows):
+    return list(results.from_rows(rows).values())
+
+
+def _job_error(err: Exception) -> BaseException:
+    original = original_exception(err)
+    if original is not None:
+        return original
+    return FitError(f"a Spark job of the fit failed: {python_error_summary(err)}")
 
 
 class JobsContext(Context):
-    def __init__(self, spark: SparkSession, rdd, num_partitions: int):
+    def __init__(self, spark: SparkSession, states, data_factory: Callable, fit_id: str,
+                 num_partitions: int):
         super().__init__()
         self.sc = spark.sparkContext
-        self.rdd = rdd
+        self.states = states
+        self._data_factory = data_factory
+        self.fit_id = fit_id
         self.num_partitions = num_partitions
         self._updates = 0
 
     def _ship(self, args: tuple):
-        size = len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL))
-        if size > _BROADCAST_BYTES:
+        if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > _BROADCAST_BYTES:
             return self.sc.broadcast(args), True
         return args, False
 
-    def _collect(self, rdd) -> list:
-        try:
-            return rdd.collect()
-        except Exception as e:
-            raise _job_error(e) from None
+    def _source(self, slow: bool):
+        if not slow:
+            return self.states
+        log.info("distml: a task ran away from its stored partition; rerunning the round "
+                 "from the DataFrame")
+        return self._data_factory().zip(self.states)
+
+    def _run(self, build: Callable[[bool], Any], action: Callable[[Any], Any]):
+        """``action(build(slow))``, fast first; on a store miss once more the slow way."""
+        for slow in (False, True):
+            rdd = build(slow)
+            try:
+                return rdd, action(rdd)
+            except Exception as e:
+                err = _job_error(e)
+                if isinstance(err, StoreMiss) and not slow:
+                    rdd.unpersist(blocking=False)
+                    continue
+                raise err from None
+        raise AssertionError("unreachable")
 
     def map_collect(self, fn, *args):
         ref, is_bc = self._ship(args)
         try:
-            return self._collect(self.rdd.mapPartitions(_apply(fn, ref, is_bc)))
+            _, out = self._run(
+                lambda slow: self._source(slow).mapPartitions(
+                    _map(fn, ref, is_bc, self.fit_id, slow)),
+                lambda rdd: rdd.collect())
+            return out
         finally:
             if is_bc:
                 ref.destroy()
@@ -89,10 +193,15 @@ class JobsContext(Context):
     def map_update(self, fn, *args, op="sum"):
         check_op(op)
         ref, is_bc = self._ship(args)
-        updated = self.rdd.mapPartitions(_apply_update(fn, ref, is_bc))
-        self._persist(updated)
+
+        def build(slow):
+            rdd = self._source(slow).mapPartitions(_update(fn, ref, is_bc, self.fit_id, slow),
+                                                   preservesPartitioning=True)
+            self._persist(rdd)
+            return rdd
+
         try:
-            out = self._collect(updated.mapPartitions(_pop_result))
+            updated, out = self._run(build, lambda rdd: rdd.mapPartitions(_results).collect())
         finally:
             if is_bc:
                 ref.unpersist()
@@ -102,26 +211,14 @@ class JobsContext(Context):
     def repartition(self, fn, into):
         num = self.num_partitions
 
-        def pieces(iterator):
-            for part in iterator:
-                for dest, piece in enumerate(split_by_destination(part, fn, num)):
-                    yield dest, (part.index, piece)
-                yield part.index, (-1, part)
-
-        def assemble(iterator):
-            received = sorted(iterator, key=lambda kv: kv[1][0])
-            part = received[0][1][1]
-            part.state[into] = merge_pieces([kv[1][1] for kv in received[1:]])
-            return [part]
-
-        updated = (self.rdd.mapPartitions(wrap_executor_errors(pieces))
+        def build(slow):
+            rdd = (self._source(slow).mapPartitions(_pieces(fn, num, self.fit_id, slow))
                    .partitionBy(num, lambda k: k)
-                   .mapPartitions(wrap_executor_errors(assemble), preservesPartitioning=True))
-        self._persist(updated)
-        try:
-            updated.count()
-        except Exception as e:
-            raise _job_error(e) from None
+                   .mapPartitions(_assemble_received(into), preservesPartitioning=True))
+            self._persist(rdd)
+            return rdd
+
+        updated, _ = self._run(build, lambda rdd: rdd.count())
         self._swap(updated)
 
     def _persist(self, rdd) -> None:
@@ -132,22 +229,22 @@ class JobsContext(Context):
             rdd.persist(StorageLevel.MEMORY_AND_DISK)
 
     def _swap(self, rdd) -> None:
-        old, self.rdd = self.rdd, rdd
+        old, self.states = self.states, rdd
         old.unpersist(blocking=False)
 
     def close(self) -> None:
-        self.rdd.unpersist(blocking=False)
+        fit_id = self.fit_id
 
-
-def _assemble(rows):
-    return list(results.from_rows(rows).values())
-
-
-def _job_error(err: Exception) -> BaseException:
-    original = original_exception(err)
-    if original is not None:
-        return original
-    return FitError(f"a Spark job of the fit failed: {python_error_summary(err)}")
+        def remove(iterator):
+            for st in iterator:
+                partition_store.remove(fit_id, st.index)
+            return []
+        try:
+            self.states.mapPartitions(remove).count()
+        except Exception as e:  # cleanup must not hide the fit's own outcome
+            log.warning("distml: could not remove stored partitions of fit %s: %s", fit_id, e)
+        partition_store.remove(fit_id)  # this host's leftovers (slow-path copies)
+        self.states.unpersist(blocking=False)
 
 
 class JobsEngine:
@@ -160,10 +257,16 @@ class JobsEngine:
         prepared, layout = prepare(df, spec)
         num = resolve_ranks(self.spark, prepared, self.num_workers, barrier=False)
         prepared = with_partitions(prepared, num)
-        rdd = (partitions_as_rows(prepared, layout).rdd
-               .mapPartitions(_assemble, preservesPartitioning=True)
-               .persist(StorageLevel.MEMORY_AND_DISK))
-        ctx = JobsContext(self.spark, rdd, num)
+        fit_id = uuid.uuid4().hex
+        states = (prepared.mapInArrow(_ingest(layout, fit_id), "part int").rdd
+                  .map(lambda row: PartitionState(row[0]))
+                  .persist(StorageLevel.MEMORY_AND_DISK))
+
+        def data():
+            return partitions_as_rows(prepared, layout).rdd.mapPartitions(
+                _assemble_data, preservesPartitioning=True)
+
+        ctx = JobsContext(self.spark, states, data, fit_id, num)
         try:
             return run_program(program, ctx, params, layout.features_name)
         finally:

@@ -77,3 +77,29 @@ def _fail_or_sleep(part, bad, seconds):
     if part.index == bad:
         raise ValueError(f"partition {part.index} refuses to work")
     return _slow(part, seconds)
+
+
+def _wipe_host_store(part):
+    # Each task removes only its own partition's entry (of every fit): removing the whole
+    # store would race with the other task's writes.
+    import glob
+    import os
+    import shutil
+
+    from distml.engine.partition_store import store_root
+    for path in glob.glob(os.path.join(store_root(), "*", str(part.index))):
+        shutil.rmtree(path, ignore_errors=True)
+    return np.zeros(1)
+
+
+def survives_a_lost_store(ctx, params):
+    """The jobs engine's host store vanishes mid-fit: later rounds must give the same bits."""
+    before = ctx.map_reduce(_sums, op=("sum", "min", "max"))[0]
+    ctx.map_collect(_wipe_host_store)
+    updated = ctx.map_update(_count_step, 1.0)  # slow path: data converted again, store refilled
+    after = ctx.map_reduce(_sums, op=("sum", "min", "max"))[0]
+    ctx.map_collect(_wipe_host_store)
+    again = ctx.map_reduce(_sums, op=("sum", "min", "max"))[0]
+    steps = ctx.map_update(_count_step, 2.0)
+    return {"before": before, "after": after, "again": again,
+            "update": np.array([updated, steps])}

@@ -121,3 +121,13 @@ def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path
     assert "FIT OK" in proc.stdout
     assert "dynamic allocation is on" in proc.stderr and "engine='jobs'" in proc.stderr
     assert "BARRIER REFUSED" in proc.stdout and "dynamic allocation" in proc.stdout
+
+
+def test_jobs_engine_survives_losing_its_host_store(labelled):
+    df, X, _ = labelled
+    spec = InputSpec("features", label="label")
+    ref = fit_program(programs.survives_a_lost_store, {}, df, spec, engine="local").values
+    got = fit_program(programs.survives_a_lost_store, {}, df, spec, engine="jobs").values
+    for key in ref:
+        assert got[key].tobytes() == ref[key].tobytes(), key
+    assert got["update"].tolist() == [200.0, 600.0]
