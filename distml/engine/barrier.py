@@ -22,8 +22,8 @@ from distml.engine.context import (Context, FitResult, Program, merge_pieces, ru
 from distml.engine.partition import Partition
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.engine.spark_errors import original_exception, python_error_summary
-from distml.engine.spark_input import (dynamic_allocation_on, prepare, resolve_ranks,
-                                       with_partitions)
+from distml.engine.spark_input import (conf_get, dynamic_allocation_on, prepare,
+                                       resolve_ranks, with_partitions)
 from distml.errors import DataError, FitError, ParamError
 
 log = logging.getLogger("distml")
@@ -92,8 +92,8 @@ class BarrierEngine:
     def __init__(self, spark: SparkSession, num_workers: int = 0,
                  timeout: float | None = None):
         self.spark, self.num_workers = spark, num_workers
-        conf = spark.sparkContext.getConf()
-        self.timeout = float(timeout or conf.get("spark.distml.timeout", str(DEFAULT_TIMEOUT)))
+        self.timeout = float(timeout or conf_get(spark, "spark.distml.timeout",
+                                                 str(DEFAULT_TIMEOUT)))
 
     def fit(self, program: Program, params: dict, df: DataFrame, spec) -> FitResult:
         if dynamic_allocation_on(self.spark):
@@ -103,11 +103,10 @@ class BarrierEngine:
                 "spark.dynamicAllocation.enabled=false for this application")
         prepared, layout = prepare(df, spec)
         ranks = resolve_ranks(self.spark, prepared, self.num_workers, barrier=True)
-        prepared = with_partitions(prepared, ranks)
+        prepared = with_partitions(prepared, ranks, source=df)
         sc = self.spark.sparkContext
-        conf = sc.getConf()
-        advertise = conf.get("spark.driver.host")
-        bind = conf.get("spark.driver.bindAddress", advertise)
+        advertise = conf_get(self.spark, "spark.driver.host")
+        bind = conf_get(self.spark, "spark.driver.bindAddress", advertise)
         secret = secrets.token_bytes(32)
         tag = f"distml-fit-{uuid.uuid4().hex}"
         server = RendezvousServer(secret, self.timeout, bind,

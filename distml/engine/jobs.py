@@ -147,6 +147,7 @@ class JobsContext(Context):
         self.fit_id = fit_id
         self.num_partitions = num_partitions
         self._updates = 0
+        self._stored = False  # whether any job ran, i.e. the store holds anything to remove
 
     def _ship(self, args: tuple):
         if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > _BROADCAST_BYTES:
@@ -165,7 +166,9 @@ class JobsContext(Context):
         for slow in (False, True):
             rdd = build(slow)
             try:
-                return rdd, action(rdd)
+                out = action(rdd)
+                self._stored = True
+                return rdd, out
             except Exception as e:
                 err = _job_error(e)
                 if isinstance(err, StoreMiss) and not slow:
@@ -234,6 +237,9 @@ class JobsContext(Context):
 
     def close(self) -> None:
         fit_id = self.fit_id
+        if not self._stored:  # nothing was stored; a removal job would redo the failed work
+            self.states.unpersist(blocking=False)
+            return
 
         def remove(iterator):
             for st in iterator:
@@ -256,7 +262,7 @@ class JobsEngine:
     def fit(self, program: Program, params: dict, df: DataFrame, spec) -> FitResult:
         prepared, layout = prepare(df, spec)
         num = resolve_ranks(self.spark, prepared, self.num_workers, barrier=False)
-        prepared = with_partitions(prepared, num)
+        prepared = with_partitions(prepared, num, source=df)
         fit_id = uuid.uuid4().hex
         states = (prepared.mapInArrow(_ingest(layout, fit_id), "part int").rdd
                   .map(lambda row: PartitionState(row[0]))

@@ -77,7 +77,7 @@ def _spark_to_local(df, spec: InputSpec, num_workers: int):
     prepared, layout = prepare(df, spec)
     num = resolve_ranks(df.sparkSession, prepared, num_workers, barrier=False)
     try:
-        rows = partitions_as_rows(with_partitions(prepared, num), layout).collect()
+        rows = partitions_as_rows(with_partitions(prepared, num, source=df), layout).collect()
     except Exception as e:
         raise (original_exception(e) or e) from None
     return list(results.from_rows(rows).values())

@@ -29,6 +29,8 @@ def _is_number(dtype) -> bool:
     return isinstance(dtype, NumericType) and not isinstance(dtype, BooleanType)
 
 
+# What is learnt about a DataFrame (vector kinds, partition count) by a Spark job or a
+# py4j round trip, remembered: DataFrames are immutable, and tuning fits the same one often.
 _KINDS: "weakref.WeakKeyDictionary[DataFrame, dict]" = weakref.WeakKeyDictionary()
 
 
@@ -103,11 +105,16 @@ def prepare(df: DataFrame, spec: InputSpec, features_kind: str | None = None
     return df.select(*exprs), layout
 
 
+def conf_get(spark: SparkSession, key: str, default: str | None = None) -> str | None:
+    """One Spark conf value. ``sparkContext.getConf()`` copies the whole conf through py4j
+    (~30 ms); this is one call."""
+    return spark.conf.get(key, default)
+
+
 def task_slots(spark: SparkSession) -> int:
     """How many tasks the cluster runs at once now: the most ranks a barrier stage may have."""
-    sc = spark.sparkContext
-    cpus = int(sc.getConf().get("spark.task.cpus", "1"))
-    return max(1, sc.defaultParallelism // max(1, cpus))
+    cpus = int(conf_get(spark, "spark.task.cpus", "1"))
+    return max(1, spark.sparkContext.defaultParallelism // max(1, cpus))
 
 
 def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier: bool) -> int:
@@ -125,23 +132,33 @@ def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier:
     return num_workers
 
 
-def with_partitions(df: DataFrame, num_partitions: int) -> DataFrame:
-    """The same rows in exactly ``num_partitions`` partitions (kept as they are if so already).
+def num_partitions(df: DataFrame) -> int:
+    """The DataFrame's partition count, remembered per DataFrame (``df.rdd`` costs ~45 ms)."""
+    known = _KINDS.setdefault(df, {})
+    if "__partitions__" not in known:
+        known["__partitions__"] = df.rdd.getNumPartitions()
+    return known["__partitions__"]
 
-    repartition, not coalesce: Spark refuses a barrier stage whose ancestors were coalesced.
+
+def with_partitions(df: DataFrame, count: int, source: DataFrame | None = None) -> DataFrame:
+    """The same rows in exactly ``count`` partitions (kept as they are if so already).
+
+    ``source`` is the DataFrame ``df`` was selected from (same partitioning), whose count may
+    be known already. repartition, not coalesce: Spark refuses a barrier stage whose
+    ancestors were coalesced.
     """
-    if df.rdd.getNumPartitions() == num_partitions:
+    if num_partitions(source if source is not None else df) == count:
         return df
-    return df.repartition(num_partitions)
+    return df.repartition(count)
 
 
 def dynamic_allocation_on(spark: SparkSession) -> bool:
     """Spark's own rule (Utils.isDynamicAllocationEnabled): on, and not local unless testing."""
-    conf = spark.sparkContext.getConf()
-    if conf.get("spark.dynamicAllocation.enabled", "false").lower() != "true":
+    if conf_get(spark, "spark.dynamicAllocation.enabled", "false").lower() != "true":
         return False
     local = spark.sparkContext.master.startswith("local")
-    return not local or conf.get("spark.dynamicAllocation.testing", "false").lower() == "true"
+    return not local or \
+        conf_get(spark, "spark.dynamicAllocation.testing", "false").lower() == "true"
 
 
 def partitions_as_rows(prepared: DataFrame, layout: InputLayout) -> DataFrame:

@@ -1,5 +1,8 @@
 """Damped Newton's method for smooth convex objectives of modest dimension.
 
+The Hessian may be an estimate (from a subsample of rows): with the exact gradient the
+iteration still converges to the exact optimum, only the final rate becomes linear.
+
 Why beside L-BFGS: a logistic regression with tens or hundreds of coefficients converges in
 5-10 Newton steps where L-BFGS takes 30-100, and each step is one pass over the data. On the
 jobs engine a pass is a Spark job (~0.1-0.3 s of overhead), so the number of passes decides the

@@ -41,8 +41,16 @@ def _binary_loss_grad(part, beta, intercept):
     return binary_logistic_loss_grad(part.X, part.y, part.weights(), beta, intercept)
 
 
+# Newton's Hessian from at most about this many rows per partition (every k-th row): the
+# gradient stays exact, so the optimum is the same, while a pass costs ~1/k of the n*d^2.
+# Measured at 250k x 50 per partition: a full pass 84 ms, a gradient alone 24 ms.
+HESSIAN_ROWS = 16384
+
+
 def _binary_loss_grad_hess(part, beta, intercept):
-    return binary_logistic_loss_grad_hess(part.X, part.y, part.weights(), beta, intercept)
+    stride = max(1, part.num_rows // HESSIAN_ROWS)
+    return binary_logistic_loss_grad_hess(part.X, part.y, part.weights(), beta, intercept,
+                                          hessian_stride=stride)
 
 
 def _multinomial_loss_grad(part, B, b):
