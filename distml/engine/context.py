@@ -126,7 +126,8 @@ def _take(a: Any, idx: np.ndarray) -> Any:
     return a[idx]
 
 
-def _concat(arrays: list) -> Any:
+def concat_rows(arrays: list) -> Any:
+    """Stack row blocks (ndarrays or CSR matrices) in the order given."""
     if sp.issparse(arrays[0]):
         return sp.vstack(arrays, format="csr")
     return np.concatenate(arrays)
@@ -158,4 +159,4 @@ def split_by_destination(part: Partition, fn: Callable, num_partitions: int) -> 
 
 def merge_pieces(pieces: list[dict]) -> dict:
     """Concatenate the pieces a partition received, in source-partition order."""
-    return {name: _concat([p[name] for p in pieces]) for name in pieces[0]}
+    return {name: concat_rows([p[name] for p in pieces]) for name in pieces[0]}

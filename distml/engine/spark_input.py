@@ -29,9 +29,10 @@ def _is_number(dtype) -> bool:
     return isinstance(dtype, NumericType) and not isinstance(dtype, BooleanType)
 
 
-# What is learnt about a DataFrame (vector kinds, partition count) by a Spark job or a
-# py4j round trip, remembered: DataFrames are immutable, and tuning fits the same one often.
-_KINDS: "weakref.WeakKeyDictionary[DataFrame, dict]" = weakref.WeakKeyDictionary()
+# What is learnt about a DataFrame (vector kinds, partition count, the selection a fit reads) by a
+# Spark job or py4j round trips, remembered: DataFrames are immutable, and tuning fits the same
+# one often.
+_KNOWN: "weakref.WeakKeyDictionary[DataFrame, dict]" = weakref.WeakKeyDictionary()
 
 
 def vector_kind(df: DataFrame, name: str) -> str:
@@ -43,7 +44,7 @@ def vector_kind(df: DataFrame, name: str) -> str:
     The answer is remembered per DataFrame (they are immutable), so repeated fits on the same
     data — tuning, benchmarks — do not pay the look (a Spark job, ~0.1 s) again.
     """
-    known = _KINDS.setdefault(df, {})
+    known = _KNOWN.setdefault(df, {})
     if name not in known:
         row = df.select(col(name)).where(col(name).isNotNull()).head()
         known[name] = VECTOR_STRUCT if row is not None and isinstance(row[0], SparseVector) \
@@ -82,7 +83,20 @@ def features_expr(df: DataFrame, features, kind: str | None = None) -> tuple[Col
 
 def prepare(df: DataFrame, spec: InputSpec, features_kind: str | None = None
             ) -> tuple[DataFrame, InputLayout]:
-    """Select the fit's columns under fixed names, each in the form the executors read."""
+    """Select the fit's columns under fixed names, each in the form the executors read.
+
+    Remembered per DataFrame and spec: building the selection costs ~45 ms of py4j calls,
+    and tuning fits the same DataFrame once per param map.
+    """
+    known = _KNOWN.setdefault(df, {})
+    key = ("prepared", spec, features_kind)
+    if key not in known:
+        known[key] = _prepare(df, spec, features_kind)
+    return known[key]
+
+
+def _prepare(df: DataFrame, spec: InputSpec, features_kind: str | None
+             ) -> tuple[DataFrame, InputLayout]:
     check_columns(df.columns, spec.columns())
     fexpr, kind = features_expr(df, spec.features, features_kind)
     exprs = [fexpr.alias(FEATURES)]
@@ -134,7 +148,7 @@ def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier:
 
 def num_partitions(df: DataFrame) -> int:
     """The DataFrame's partition count, remembered per DataFrame (``df.rdd`` costs ~45 ms)."""
-    known = _KINDS.setdefault(df, {})
+    known = _KNOWN.setdefault(df, {})
     if "__partitions__" not in known:
         known["__partitions__"] = df.rdd.getNumPartitions()
     return known["__partitions__"]

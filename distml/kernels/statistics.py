@@ -1,8 +1,9 @@
-"""Column statistics of a (weighted) block of rows, in two passes that combine by sums.
+"""Column statistics of a (weighted) block of rows, combined across partitions.
 
-Two passes rather than one merged Welford pass: the data is already in memory, the second pass
-costs one more allreduce (microseconds on the barrier engine), and centring on the exact global
-mean keeps variance accurate for data with large means, where sum(x^2) - n*mean^2 cancels.
+Variance never comes from sum(x^2) - n*mean^2, which cancels for data with large means: either
+in two passes that combine by sums (``first_moments``, then ``centered_sq_sum`` about the
+exact global mean), or in one pass of block-wise centred sums merged by Chan et al.'s update
+(``weighted_moments`` / ``merge_moments``), which saves a round where a round is a Spark job.
 Rows of zero weight are left out, as MLlib's Summarizer leaves them out.
 """
 from __future__ import annotations
@@ -33,18 +34,58 @@ def _csr_column_weights(X: sp.csr_matrix, row_values: np.ndarray) -> np.ndarray:
     return np.repeat(row_values, np.diff(X.indptr))
 
 
-def weighted_column_sums(X, w=None) -> dict:
-    """Row count, weight sums and the weighted column sums: all a mean needs."""
+def weighted_moments(X, w=None) -> dict:
+    """Row count, weight sums, weighted column means and centred sums of squares, one pass.
+
+    M2_j = sum_i w_i (x_ij - mean_j)^2. Dense rows are taken a block at a time, each block
+    centred on its own mean and merged by Chan et al.'s pairwise update, so the variance does
+    not cancel for data with large means and the rows are read from memory once. Partitions'
+    results merge with ``merge_moments`` (in a fixed order, so every engine gets the same bits).
+    """
     X, w = _active(X, w)
+    d = X.shape[1]
+    moments = {"count": np.float64(X.shape[0]), "weight_sum": np.float64(w.sum()),
+               "weight_sq_sum": np.float64(w @ w), "mean": np.zeros(d), "m2": np.zeros(d)}
+    if moments["weight_sum"] == 0:
+        return moments
     if sp.issparse(X):
         ew = _csr_column_weights(X, w)
-        weighted_sum = np.bincount(X.indices, weights=ew * X.data, minlength=X.shape[1])
-    else:
-        weighted_sum = np.zeros(X.shape[1])
-        for rows in _row_blocks(X.shape[0]):
-            weighted_sum += w[rows] @ X[rows]
-    return {"count": np.float64(X.shape[0]), "weight_sum": np.float64(w.sum()),
-            "weight_sq_sum": np.float64(w @ w), "weighted_sum": weighted_sum}
+        mean = np.bincount(X.indices, weights=ew * X.data, minlength=d) / moments["weight_sum"]
+        moments.update(mean=mean, m2=centered_sq_sum(X, w, mean))
+        return moments
+    total, mean, m2 = 0.0, moments["mean"], moments["m2"]
+    for rows in _row_blocks(X.shape[0]):
+        block, wb = X[rows], w[rows]
+        block_weight = float(wb.sum())
+        if block_weight == 0:
+            continue
+        block_mean = (wb @ block) / block_weight
+        dev = block - block_mean
+        total, mean, m2 = _chan_update(total, mean, m2, block_weight, block_mean,
+                                       wb @ (dev * dev))
+    moments.update(mean=mean, m2=m2)
+    return moments
+
+
+def merge_moments(parts: list[dict]) -> dict:
+    """``weighted_moments`` of the union of the parts' rows, merged in list order."""
+    total, mean, m2 = 0.0, np.zeros_like(parts[0]["mean"]), np.zeros_like(parts[0]["m2"])
+    for part in parts:
+        if part["weight_sum"] > 0:
+            total, mean, m2 = _chan_update(total, mean, m2, float(part["weight_sum"]),
+                                           part["mean"], part["m2"])
+    return {"count": np.float64(sum(float(p["count"]) for p in parts)),
+            "weight_sum": np.float64(total),
+            "weight_sq_sum": np.float64(sum(float(p["weight_sq_sum"]) for p in parts)),
+            "mean": mean, "m2": m2}
+
+
+def _chan_update(weight_a, mean_a, m2_a, weight_b, mean_b, m2_b):
+    total = weight_a + weight_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (weight_b / total)
+    m2 = m2_a + m2_b + delta * delta * (weight_a * weight_b / total)
+    return total, mean, m2
 
 
 def first_moments(X, w=None) -> dict:
@@ -99,8 +140,12 @@ def centered_sq_sum(X, w, mean: np.ndarray) -> np.ndarray:
         dev = X.data - mean[cols]
         stored = np.bincount(cols, weights=ew * dev * dev, minlength=d)
         stored_weight = np.bincount(cols, weights=ew, minlength=d)
-        # Rows with no stored entry in column j hold 0, each contributing w * mean_j^2.
-        return stored + (w.sum() - stored_weight) * mean * mean
+        # Rows with no stored entry in column j hold 0, each contributing w * mean_j^2. Where
+        # every row stores column j that weight is 0 exactly: the difference of the two sums
+        # would leave rounding noise, times mean_j^2 (ruinous for columns with large means).
+        all_stored = np.bincount(cols, minlength=d) == X.shape[0]
+        missing_weight = np.where(all_stored, 0.0, w.sum() - stored_weight)
+        return stored + missing_weight * mean * mean
     out = np.zeros(d)
     for rows in _row_blocks(X.shape[0]):
         dev = X[rows] - mean

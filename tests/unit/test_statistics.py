@@ -7,7 +7,8 @@ from pyspark.ml.linalg import Vectors
 
 from distml import Summarizer
 from distml.errors import DataError, ParamError
-from distml.kernels.statistics import centered_sq_sum, first_moments, standardize
+from distml.kernels.statistics import (centered_sq_sum, first_moments, merge_moments,
+                                       standardize, weighted_moments)
 
 ALL = ("count", "weightSum", "mean", "sum", "variance", "std", "min", "max", "numNonZeros",
        "normL1", "normL2")
@@ -88,3 +89,24 @@ def test_standardize_follows_mllib():
     assert sp.issparse(sparse_out)
     np.testing.assert_allclose(sparse_out.toarray(), standardize(X, mean, std, False, True))
     assert not sp.issparse(standardize(sp.csr_matrix(X), mean, std, True, True))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_one_pass_moments_merged_over_parts_match_numpy(rng, sparse):
+    """Reference: numpy's weighted mean and sum of squared deviations over all rows. The data
+    sits at a mean of 1e6 with unit spread, where sum(x^2) - W mean^2 would lose every digit;
+    several blocks per part (10,000 rows) and a part of zero weight exercise the merges."""
+    X = 1e6 + rng.normal(size=(25_000, 4))
+    X[:, 3] = np.where(rng.random(25_000) < 0.7, 0.0, X[:, 3])  # a mostly-zero column
+    w = rng.random(25_000) * 3
+    w[:100] = 0.0
+    cuts = [0, 100, 10_000, 25_000]  # the first part has weight 0 only
+    parts = [weighted_moments(sp.csr_matrix(X[a:b]) if sparse else X[a:b], w[a:b])
+             for a, b in zip(cuts, cuts[1:])]
+    merged = merge_moments(parts)
+    mean = np.average(X, axis=0, weights=w)
+    np.testing.assert_allclose(merged["mean"], mean, rtol=1e-14)
+    np.testing.assert_allclose(merged["m2"], w @ (X - mean) ** 2, rtol=1e-9)
+    assert merged["count"] == 24_900  # rows of weight 0 are left out, as MLlib leaves them
+    np.testing.assert_allclose([merged["weight_sum"], merged["weight_sq_sum"]],
+                               [w.sum(), w @ w], rtol=1e-13)
