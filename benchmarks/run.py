@@ -22,7 +22,7 @@ def main() -> int:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--features", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", choices=sorted(SUITES), action="append")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args()
