@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from distml.engine.context import concat_rows
 from distml.engine.partition import Partition
 from distml.errors import DataError
 
@@ -73,7 +74,8 @@ def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
     if len(widths) > 1:
         raise DataError(f"column '{layout.features_name}' holds vectors of different lengths "
                         f"({widths[0]} and {widths[1]})")
-    X, y, w, ids = (_concatenate([p[i] for p in pieces]) for i in range(4))
+    X, y, w, ids = (None if pieces[0][i] is None else concat_rows([p[i] for p in pieces])
+                    for i in range(4))
     return Partition(index, X, y, w, ids)
 
 
@@ -98,16 +100,6 @@ def _table_arrays(table: pa.Table, layout: InputLayout) -> tuple:
     if layout.id_name is not None:
         ids = _non_null(_single(table.column(ID)), layout.id_name).to_numpy()
     return X, y, w, ids
-
-
-def _concatenate(arrays: list):
-    if arrays[0] is None:
-        return None
-    if sp.issparse(arrays[0]):
-        return arrays[0] if len(arrays) == 1 else sp.vstack(arrays, format="csr")
-    if len(arrays) == 1:
-        return np.ascontiguousarray(arrays[0])
-    return np.concatenate(arrays)
 
 
 def features_from_arrow(col: pa.Array, layout: InputLayout):

@@ -5,11 +5,13 @@ same params, both run to tol=1e-12 so that the comparison is of optima, not of s
 tolerance 1e-4 relative to the largest coefficient (the issue's), which both reach well within.
 """
 import numpy as np
+import pandas as pd
 import pytest
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression as SparkLogisticRegression
 from pyspark.ml.classification import LogisticRegressionModel as SparkLogisticRegressionModel
 from pyspark.ml.evaluation import BinaryClassificationEvaluator
+from pyspark.ml.functions import array_to_vector
 from pyspark.ml.linalg import Vectors
 from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 from sklearn.datasets import load_breast_cancer, make_classification
@@ -49,6 +51,19 @@ def sparse_binary(spark):
     return to_df(spark, X, y, sparse=True)
 
 
+@pytest.fixture(scope="module")
+def large_binary(spark):
+    """Enough rows for LogisticRegression's Newton warm start on a gathered row sample."""
+    from distml.algorithms.classification import logistic_program as lp
+    n = lp.WARM_START_ROWS * lp.WARM_START_MIN_STRIDE + 2000
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(n, 4))
+    y = (X @ np.array([1.0, -0.5, 2.0, 0.0]) + rng.logistic(size=n) > 0).astype(float)
+    pdf = pd.DataFrame({"arr": list(X), "label": y})
+    return (spark.createDataFrame(pdf).repartition(2)
+            .select(array_to_vector("arr").alias("features"), "label").cache())
+
+
 def coefficients(model):
     return model.coefficientMatrix.toArray(), model.interceptVector.toArray()
 
@@ -60,12 +75,17 @@ CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("kw", CONFIGS)
-@pytest.mark.parametrize("data", ["cancer", "sparse_binary"])
+@pytest.mark.parametrize("kw, data", [
+    *[pytest.param(c.values[0], data, id=f"{c.id}-{data}") for c in CONFIGS
+      for data in ("cancer", "sparse_binary")],
+    pytest.param({"regParam": 0.01}, "large_binary", id="l2-newton-warm-start-large_binary")])
 def test_three_engines_give_the_same_coefficients(request, kw, data):
     df = request.getfixturevalue(data)
-    fits = {e: coefficients(LogisticRegression(engine=e, tol=1e-10, **kw).fit(df))
+    fits = {e: LogisticRegression(engine=e, tol=1e-10, **kw).fit(df)
             for e in ("local", "barrier", "jobs")}
+    if data == "large_binary":  # the warm start ran: 3 full-data steps here, 6 without it
+        assert fits["local"].summary.totalIterations <= 4
+    fits = {e: coefficients(m) for e, m in fits.items()}
     for engine in ("barrier", "jobs"):
         for got, ref in zip(fits[engine], fits["local"]):
             np.testing.assert_allclose(got, ref, rtol=1e-8, atol=1e-12)
