@@ -7,7 +7,6 @@ distance from 1. Accuracy is measured on the training rows, in numpy, outside th
 """
 from __future__ import annotations
 
-import numpy as np
 from pyspark.ml.classification import LogisticRegression as SparkLogisticRegression
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 

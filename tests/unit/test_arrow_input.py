@@ -83,3 +83,18 @@ def test_sparse_vectors_of_different_sizes_are_refused():
     b = vector_arrow(sp.csr_matrix(np.eye(3)[:1]))
     with pytest.raises(DataError, match="'f'.*different lengths"):
         batches_to_partition([_batch(a), _batch(b)], InputLayout(VECTOR_STRUCT, "f"), 0)
+
+
+def test_an_error_counts_the_bad_values_of_every_batch():
+    """Batches are checked as they arrive; the error still counts the whole partition's."""
+    bad = [[1.0, np.nan], [2.0, 3.0]]
+    batches = [_batch(pa.array(bad, pa.list_(pa.float64()))) for _ in range(3)]
+    with pytest.raises(DataError, match="'feats' has 3 NaN or infinite"):
+        batches_to_partition(batches, InputLayout(ARRAY, "feats"), 0)
+
+
+def test_batches_of_different_widths_are_refused(rng):
+    batches = [_batch(pa.array(list(rng.normal(size=(2, 3))))),
+               _batch(pa.array(list(rng.normal(size=(2, 4)))))]
+    with pytest.raises(DataError, match="'f'.*different lengths \\(3 and 4\\)"):
+        batches_to_partition(batches, InputLayout(ARRAY, "f"), 0)
