@@ -6,12 +6,16 @@ Every public class is importable from here as well as from its subpackage::
 """
 __version__ = "0.1.0"
 
-from distml.algorithms import LogisticRegression, LogisticRegressionModel  # noqa: E402
-from distml.errors import (CollectiveError, DataError, FitError, ParamError,  # noqa: E402
-                           PersistenceError)
+from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # noqa: E402
+                               MultilayerPerceptronClassificationModel,
+                               MultilayerPerceptronClassifier)
+from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
+                           MXNetUnavailableError, ParamError, PersistenceError)
 from distml.pipeline import (Estimator, Model, StandardScaler,  # noqa: E402
                              StandardScalerModel, Summarizer, SummaryResult, Transformer)
 
-__all__ = ["LogisticRegression", "LogisticRegressionModel", "CollectiveError", "DataError", "FitError", "ParamError", "PersistenceError",
+__all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
+           "MultilayerPerceptronClassificationModel", "CollectiveError", "DataError", "FitError",
+           "MXNetUnavailableError", "ParamError", "PersistenceError",
            "Estimator", "Model", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

@@ -19,3 +19,8 @@ class CollectiveError(FitError):
 
 class PersistenceError(IOError):
     """A model or pipeline could not be saved or loaded; the message says why and what to do."""
+
+
+class MXNetUnavailableError(ImportError):
+    """The MXNet backend was asked for and MXNet cannot be imported; the message says how to
+    install the extra."""

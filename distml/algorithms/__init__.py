@@ -1,4 +1,7 @@
 """One package per algorithm family: thin estimator classes over engine-agnostic programs."""
-from distml.algorithms.classification import LogisticRegression, LogisticRegressionModel
+from distml.algorithms.classification import (LogisticRegression, LogisticRegressionModel,
+                                              MultilayerPerceptronClassificationModel,
+                                              MultilayerPerceptronClassifier)
 
-__all__ = ["LogisticRegression", "LogisticRegressionModel"]
+__all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
+           "MultilayerPerceptronClassificationModel"]

@@ -15,7 +15,9 @@ class Partition:
     ``X`` is a C-contiguous 2-d ndarray or a ``scipy.sparse.csr_matrix``; ``y``, ``w`` and
     ``ids`` are 1-d arrays aligned with its rows (or None when the fit has no such column).
     ``state`` holds what a program keeps beside the rows between rounds (tree node ids, LDA
-    document parameters, a second view of the rows grouped by key).
+    document parameters, a second view of the rows grouped by key). ``device_cache`` holds
+    copies of the rows on a GPU backend (``distml.gpu.partition_rows``); it lives only as long
+    as this object, and is never shipped or saved.
     """
 
     index: int
@@ -24,6 +26,7 @@ class Partition:
     w: np.ndarray | None = None
     ids: np.ndarray | None = None
     state: dict = field(default_factory=dict)
+    device_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def num_rows(self) -> int:

@@ -23,6 +23,7 @@ from pyspark.ml.util import MLReadable, MLWritable
 from distml.engine.context import FitResult, Program
 from distml.engine.pandas_input import InputSpec
 from distml.engine.select import fit_program
+from distml.errors import ParamError
 from distml.pipeline.persistence import DistmlReader, DistmlWriter
 
 
@@ -54,6 +55,40 @@ class HasEngine(Params):
 
     def setNumWorkers(self, value: int):
         return self._set(numWorkers=value)
+
+
+class HasBackend(Params):
+    """The array backend of an estimator whose kernels also run on MXNet (``distml.gpu``)."""
+
+    backend: Param[str] = Param(
+        Params._dummy(), "backend",
+        "array backend of the kernels: 'auto' (MXNet on the GPU Spark assigned to the task, "
+        "numpy when it has none), 'numpy', or 'mxnet' (MXNet on the task's GPU, else on the "
+        "CPU); MXNet needs the extra: pip install 'distml[mxnet]'",
+        typeConverter=TypeConverters.toString)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(backend="auto")
+
+    def getBackend(self) -> str:
+        return self.getOrDefault(self.backend)
+
+    def setBackend(self, value: str):
+        return self._set(backend=value)
+
+    def _checked_backend(self) -> str:
+        """The backend param, checked on the driver before any task starts: a bad name, or
+        "mxnet" without MXNet installed, fails here with one clear message."""
+        from distml.gpu import BACKENDS, INSTALL_HINT, MXNetUnavailableError, mxnet_installed
+
+        value = self.getBackend()
+        if value not in BACKENDS:
+            raise ParamError(f"backend must be one of {', '.join(BACKENDS)}, got {value!r}")
+        if value == "mxnet" and not mxnet_installed():
+            raise MXNetUnavailableError("backend='mxnet' needs MXNet, which is not installed; "
+                                        f"install the extra: {INSTALL_HINT}")
+        return value
 
 
 class _Persistable(MLReadable, MLWritable):

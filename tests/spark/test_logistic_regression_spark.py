@@ -18,15 +18,9 @@ from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.preprocessing import StandardScaler as SkStandardScaler
 
 from distml import DataError, LogisticRegression, LogisticRegressionModel, StandardScaler
+from frames import to_df
 
 pytestmark = pytest.mark.spark
-
-
-def to_df(spark, X, y, sparse=False, partitions=2):
-    vec = (lambda r: Vectors.sparse(len(r), np.flatnonzero(r), r[r != 0])) if sparse \
-        else Vectors.dense
-    return spark.createDataFrame([(vec(r), float(t)) for r, t in zip(X, y)],
-                                 ["features", "label"]).repartition(partitions).cache()
 
 
 @pytest.fixture(scope="module")

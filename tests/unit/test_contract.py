@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distml import DataError, LogisticRegression, StandardScaler
+from distml import (DataError, LogisticRegression, MultilayerPerceptronClassifier,
+                    StandardScaler)
 
 
 def _vectors(n=30, d=4, seed=0):
@@ -20,6 +21,9 @@ def _vectors(n=30, d=4, seed=0):
 CASES = {
     "LogisticRegression": (lambda: LogisticRegression(regParam=0.1, maxIter=20), _vectors,
                            "features"),
+    "MultilayerPerceptronClassifier": (
+        lambda: MultilayerPerceptronClassifier(layers=[4, 3, 2], maxIter=10, seed=3),
+        _vectors, "features"),
     "StandardScaler": (lambda: StandardScaler(inputCol="features", outputCol="out",
                                               withMean=True), _vectors, "features"),
 }

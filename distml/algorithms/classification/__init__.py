@@ -1,7 +1,12 @@
 from distml.algorithms.classification.logistic_regression import (LogisticRegression,
                                                                   LogisticRegressionModel)
-from distml.algorithms.classification.summary import (BinaryLogisticRegressionTrainingSummary,
-                                                      LogisticRegressionTrainingSummary)
+from distml.algorithms.classification.multilayer_perceptron import (
+    MultilayerPerceptronClassificationModel, MultilayerPerceptronClassifier)
+from distml.algorithms.classification.summary import (
+    BinaryLogisticRegressionTrainingSummary, LogisticRegressionTrainingSummary,
+    MultilayerPerceptronClassificationTrainingSummary)
 
-__all__ = ["LogisticRegression", "LogisticRegressionModel",
-           "LogisticRegressionTrainingSummary", "BinaryLogisticRegressionTrainingSummary"]
+__all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
+           "MultilayerPerceptronClassificationModel", "LogisticRegressionTrainingSummary",
+           "BinaryLogisticRegressionTrainingSummary",
+           "MultilayerPerceptronClassificationTrainingSummary"]

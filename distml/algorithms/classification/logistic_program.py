@@ -5,6 +5,10 @@ a = elasticNetParam, intercepts unpenalized. As in MLlib, the optimizer works on
 coefficients (x_j / std_j; with standardization=False the penalty is re-weighted so the
 objective is that of the raw features), and with an intercept it centres the features through
 the intercept, which conditions the problem without touching the (possibly sparse) data.
+
+The per-iteration kernels (loss, gradient, Hessian) run on the rank's array backend
+(``params["backend"]``: numpy, or MXNet on the task's GPU; ``distml.gpu``); each partition's
+rows are copied to the device once, and only numpy crosses between ranks.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import numpy as np
 
 from distml.engine.context import Context, concat_rows
 from distml.errors import DataError
+from distml.gpu.backend import partition_rows, place_rows
 from distml.kernels.logistic import (binary_logistic_loss, binary_logistic_loss_grad,
                                      binary_logistic_loss_grad_hess, multinomial_loss_grad)
 from distml.kernels.statistics import merge_moments, weighted_moments
@@ -39,12 +44,14 @@ def _merge_input_statistics(parts: list[dict]) -> tuple[int, np.ndarray, dict]:
             merge_moments([p["moments"] for p in parts]))
 
 
-def _binary_loss(part, beta, intercept):
-    return binary_logistic_loss(part.X, part.y, part.weights(), beta, intercept)
+def _binary_loss(part, beta, intercept, backend):
+    X, y, w, on = partition_rows(part, backend)
+    return binary_logistic_loss(X, y, w, on.asarray(beta), intercept)
 
 
-def _binary_loss_grad(part, beta, intercept):
-    return binary_logistic_loss_grad(part.X, part.y, part.weights(), beta, intercept)
+def _binary_loss_grad(part, beta, intercept, backend):
+    X, y, w, on = partition_rows(part, backend)
+    return binary_logistic_loss_grad(X, y, w, on.asarray(beta), intercept)
 
 
 # Newton's Hessian from at most about this many rows per partition (every k-th row): the
@@ -69,9 +76,10 @@ WARM_START_MIN_STRIDE = 4
 SAMPLE_HESSIAN_STRIDE = 8
 
 
-def _binary_loss_grad_hess(part, beta, intercept):
+def _binary_loss_grad_hess(part, beta, intercept, backend):
     stride = max(1, part.num_rows // HESSIAN_ROWS)
-    return binary_logistic_loss_grad_hess(part.X, part.y, part.weights(), beta, intercept,
+    X, y, w, on = partition_rows(part, backend)
+    return binary_logistic_loss_grad_hess(X, y, w, on.asarray(beta), intercept,
                                           hessian_stride=stride)
 
 
@@ -89,8 +97,9 @@ def _warm_start_stride(num_rows: int, num_features: int) -> int:
     return stride if stride >= WARM_START_MIN_STRIDE else 0
 
 
-def _multinomial_loss_grad(part, B, b):
-    return multinomial_loss_grad(part.X, part.y, part.weights(), B, b)
+def _multinomial_loss_grad(part, B, b, backend):
+    X, y, w, on = partition_rows(part, backend)
+    return multinomial_loss_grad(X, y, w, on.asarray(B), on.asarray(b))
 
 
 def resolve_family(family: str, num_classes: int, label: str) -> bool:
@@ -107,7 +116,7 @@ def resolve_family(family: str, num_classes: int, label: str) -> bool:
 
 
 def logistic_regression(ctx: Context, params: dict) -> dict:
-    label = params["labelCol"]
+    label, backend = params["labelCol"], params.get("backend", "numpy")
     d = ctx.input.num_features
     bad, hist, moments = _merge_input_statistics(ctx.map_collect(_input_statistics))
     if bad > 0:
@@ -147,9 +156,10 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     def objective(x):
         C, b = unpack(x)
         if multinomial:
-            loss, G, gb = ctx.map_reduce(_multinomial_loss_grad, C * inv_std, b)
+            loss, G, gb = ctx.map_reduce(_multinomial_loss_grad, C * inv_std, b, backend)
         else:
-            loss, g, gb = ctx.map_reduce(_binary_loss_grad, C[0] * inv_std, float(b[0]))
+            loss, g, gb = ctx.map_reduce(_binary_loss_grad, C[0] * inv_std, float(b[0]),
+                                          backend)
             G, gb = g[None, :], np.array([gb])
         loss, G, gb = loss / weight_sum, G / weight_sum, np.atleast_1d(gb) / weight_sum
         grad_C = G * inv_std - np.outer(gb, scaled_mean)
@@ -196,7 +206,8 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     def full_data_value(x):
         """The binomial objective's value alone: one product per row block, no gradient."""
         C, b = unpack(x)
-        return binomial_value(ctx.map_reduce(_binary_loss, C[0] * inv_std, float(b[0])), C)
+        return binomial_value(ctx.map_reduce(_binary_loss, C[0] * inv_std, float(b[0]),
+                                                     backend), C)
 
     def on_iteration(state):
         ctx.report(iteration=state["iteration"], loss=state["history"][-1])
@@ -208,11 +219,13 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     if use_newton:
         stride = _warm_start_stride(ctx.input.num_rows, d)
         if stride:
-            sample = [concat_rows(a) for a in zip(*ctx.map_collect(_row_sample, stride))]
+            sample = place_rows(*[concat_rows(a) for a in
+                                  zip(*ctx.map_collect(_row_sample, stride))], backend)
 
             def sample_sums(beta, intercept):
-                return binary_logistic_loss_grad_hess(*sample, beta, intercept,
-                                                      hessian_stride=SAMPLE_HESSIAN_STRIDE)
+                return binary_logistic_loss_grad_hess(
+                    sample.X, sample.y, sample.w, sample.backend.asarray(beta), intercept,
+                    hessian_stride=SAMPLE_HESSIAN_STRIDE)
 
             # Solving past the sample's own noise (relative ~d / sample rows) buys nothing.
             warm = minimize_newton(newton_objective(sample_sums), x0,
@@ -220,7 +233,7 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
             x0 = warm["x"]
 
         def full_data_sums(beta, intercept):
-            return ctx.map_reduce(_binary_loss_grad_hess, beta, intercept)
+            return ctx.map_reduce(_binary_loss_grad_hess, beta, intercept, backend)
 
         state = minimize_newton(newton_objective(full_data_sums), x0,
                                 max_iter=params["maxIter"], tol=params["tol"],

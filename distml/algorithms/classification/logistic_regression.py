@@ -21,13 +21,14 @@ from distml.engine.context import FitResult
 from distml.engine.pandas_input import InputSpec
 from distml.errors import ParamError
 from distml.kernels.logistic import multinomial_margins, softmax
-from distml.pipeline.base import Estimator
+from distml.pipeline.base import Estimator, HasBackend
 
 
 class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetParam, HasMaxIter,
                                 HasTol, HasFitIntercept, HasStandardization, HasThreshold,
-                                HasAggregationDepth, HasMaxBlockSizeInMB):
-    """pyspark.ml.classification.LogisticRegression's params, names and defaults."""
+                                HasAggregationDepth, HasMaxBlockSizeInMB, HasBackend):
+    """pyspark.ml.classification.LogisticRegression's params, names and defaults, and
+    distml's ``backend``."""
 
     family: Param[str] = Param(
         Params._dummy(), "family",
@@ -102,6 +103,8 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
     iteration is one pass over the data on every rank and one allreduce, inside one Spark
     barrier stage; sparse features stay sparse. ``aggregationDepth`` and ``maxBlockSizeInMB``
     are accepted for compatibility and have no effect (there is no treeAggregate or blocking).
+    ``backend`` ("auto", "numpy", "mxnet") runs the per-iteration kernels on MXNet on the GPU
+    Spark assigned to each task (``distml.gpu``); sparse features stay on numpy.
 
     Examples
     --------
@@ -127,7 +130,7 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
                  rawPredictionCol: str = "rawPrediction", standardization: bool = True,
                  weightCol: str | None = None, aggregationDepth: int = 2,
                  family: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
-                 numWorkers: int = 0):
+                 numWorkers: int = 0, backend: str = "auto"):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -140,7 +143,7 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
                   rawPredictionCol: str = "rawPrediction", standardization: bool = True,
                   weightCol: str | None = None, aggregationDepth: int = 2,
                   family: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
-                  numWorkers: int = 0):
+                  numWorkers: int = 0, backend: str = "auto"):
         kwargs = self._input_kwargs
         self._set(**kwargs)
         self._check_threshold_consistency()
@@ -188,7 +191,8 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
                 "maxIter": self.getMaxIter(), "tol": self.getTol(),
                 "fitIntercept": self.getFitIntercept(),
                 "standardization": self.getStandardization(), "family": self.getFamily(),
-                "labelCol": self.getLabelCol(), "optimizer": self._optimizer}
+                "labelCol": self.getLabelCol(), "optimizer": self._optimizer,
+                "backend": self._checked_backend()}
 
     def _input_spec(self) -> InputSpec:
         weight = self.getWeightCol() if self.isDefined(self.weightCol) and \
@@ -314,7 +318,7 @@ class LogisticRegressionModel(ProbabilisticClassificationModel, _LogisticRegress
     # MLlib interchange -------------------------------------------------------------------------
     def _param_values(self) -> dict:
         return {p.name: self.getOrDefault(p) for p in self.params if self.isDefined(p)
-                and p.name not in ("engine", "numWorkers")}
+                and p.name not in ("engine", "numWorkers", "backend")}
 
     def toMLlib(self):
         """The equivalent ``pyspark.ml.classification.LogisticRegressionModel`` (needs Spark)."""

@@ -10,7 +10,7 @@ from distml.engine.transform import collect_arrays
 from distml.kernels.metrics import roc_auc, weighted_accuracy
 
 
-class LogisticRegressionTrainingSummary:
+class ClassificationTrainingSummary:
     """objectiveHistory and totalIterations of the fit, and metrics on the training data.
 
     As in pyspark.ml, ``predictions`` is the model's output on the training data, and the
@@ -46,6 +46,14 @@ class LogisticRegressionTrainingSummary:
     def accuracy(self) -> float:
         a = self._arrays
         return weighted_accuracy(a["prediction"], a["label"], a.get("weight"))
+
+
+class LogisticRegressionTrainingSummary(ClassificationTrainingSummary):
+    """pyspark.ml's LogisticRegressionTrainingSummary."""
+
+
+class MultilayerPerceptronClassificationTrainingSummary(ClassificationTrainingSummary):
+    """pyspark.ml's MultilayerPerceptronClassificationTrainingSummary."""
 
 
 class BinaryLogisticRegressionTrainingSummary(LogisticRegressionTrainingSummary):
