@@ -7,7 +7,8 @@ only here (``mxnet_import``), so distml works without the ``mxnet`` extra and sa
 install it when the MXNet backend is asked for.
 """
 from distml.gpu.backend import (NUMPY, MXNetBackend, NumpyBackend, PlacedRows, arange,
-                                is_mxnet_array, namespace, partition_rows, place_rows,
+                                is_mxnet_array, namespace, partition_device,
+                                partition_rows, place_rows,
                                 rank_backend, to_numpy, zeros)
 from distml.gpu.mxnet_import import (INSTALL_HINT, MXNetUnavailableError, import_mxnet,
                                      mxnet_installed)
@@ -15,5 +16,5 @@ from distml.gpu.placement import BACKENDS, Placement, choose_placement, spark_gp
 
 __all__ = ["BACKENDS", "INSTALL_HINT", "MXNetBackend", "MXNetUnavailableError", "NUMPY",
            "NumpyBackend", "Placement", "PlacedRows", "arange", "choose_placement",
-           "import_mxnet", "is_mxnet_array", "mxnet_installed", "namespace", "partition_rows",
+           "import_mxnet", "is_mxnet_array", "mxnet_installed", "namespace", "partition_device", "partition_rows",
            "place_rows", "rank_backend", "spark_gpu_addresses", "to_numpy", "zeros"]

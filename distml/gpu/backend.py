@@ -138,6 +138,13 @@ def place_rows(X: Any, y: Any, w: Any, requested: str) -> PlacedRows:
                       None if w is None else backend.asarray(w), backend)
 
 
+def partition_device(part: Any, requested: str) -> str:
+    """Where this partition's kernels run, e.g. "numpy:cpu" or "mxnet:gpu(1)"; copies the
+    rows to that device now, as the first kernel would."""
+    placed = partition_rows(part, requested)
+    return f"{placed.backend.name}:{placed.backend.device}"
+
+
 def partition_rows(part: Any, requested: str) -> PlacedRows:
     """``place_rows`` of a partition's X, y and weights, copied to the device once per
     partition object (the barrier and local engines keep it across rounds)."""

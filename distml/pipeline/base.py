@@ -12,6 +12,7 @@ engine choice and all Spark plumbing.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pyspark.ml import Estimator as _SparkEstimator
@@ -25,6 +26,8 @@ from distml.engine.pandas_input import InputSpec
 from distml.engine.select import fit_program
 from distml.errors import ParamError
 from distml.pipeline.persistence import DistmlReader, DistmlWriter
+
+log = logging.getLogger("distml")
 
 
 class HasEngine(Params):
@@ -115,6 +118,9 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
         result = fit_program(self._training_program(), self._program_params(), dataset,
                              self._input_spec(), self.getEngine(), self.getNumWorkers())
         model = self._create_model(result)
+        if "devices" in result.values:  # programs with an array backend say where they ran
+            model._devices = [str(d) for d in result.values["devices"]]
+            log.info("%s trained on %s", type(self).__name__, ", ".join(model._devices))
         return self._copyValues(model)
 
     # hooks ------------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ def test_engines_train_the_same_weights_on_mxnet(digits, solver, max_iter):
         mlp = MultilayerPerceptronClassifier(layers=[64, 16, 10], solver=solver,
                                              maxIter=max_iter, stepSize=0.01, seed=5,
                                              backend="mxnet", engine=engine, numWorkers=2)
-        weights[engine] = mlp.fit(train).weights.toArray()
+        model = mlp.fit(train)
+        weights[engine] = model.weights.toArray()
+        assert model.summary.devices == ["mxnet:cpu(0)"] * 2
     for engine in ("barrier", "jobs"):
         np.testing.assert_allclose(weights[engine], weights["local"], rtol=0, atol=1e-6)
 

@@ -148,10 +148,13 @@ def test_logistic_regression_on_mxnet_matches_numpy(on_mxnet, rows, classes, reg
     scores = Z @ rng.normal(size=(6, classes)) + rng.gumbel(size=(rows, classes))
     y = scores.argmax(axis=1).astype(float)
     df = pd.DataFrame({"features": list(X), "label": y})
-    fits = {b: _coefficients(LogisticRegression(regParam=reg, elasticNetParam=l1, backend=b,
-                                                numWorkers=2).fit(df))
-            for b in ("numpy", "mxnet")}
+    fits, devices = {}, {}
+    for b in ("numpy", "mxnet"):
+        model = LogisticRegression(regParam=reg, elasticNetParam=l1, backend=b,
+                                   numWorkers=2).fit(df)
+        fits[b], devices[b] = _coefficients(model), model.summary.devices
     np.testing.assert_allclose(fits["mxnet"], fits["numpy"], rtol=0, atol=1e-6)
+    assert devices == {"numpy": ["numpy:cpu"] * 2, "mxnet": ["mxnet:cpu(0)"] * 2}
 
 
 def test_sparse_features_stay_on_numpy(on_mxnet, caplog, rng):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from distml.errors import DataError, ParamError
-from distml.gpu.backend import NUMPY, partition_rows
+from distml.gpu.backend import NUMPY, partition_device, partition_rows
 from distml.kernels.perceptron import initial_weights, perceptron_loss_grad, weight_count
 from distml.optim.adam import adam_init, adam_step
 from distml.optim.lbfgs import minimize_lbfgs
@@ -23,11 +23,12 @@ from distml.optim.lbfgs import minimize_lbfgs
 FULL_BATCH_ROWS = 8192
 
 
-def _label_check(part, num_classes):
+def _input_check(part, num_classes, backend):
+    """Label and weight checks, and the device the partition's kernels will run on."""
     y, w = part.y, part.weights()
     bad = int(np.count_nonzero((y != np.floor(y)) | (y < 0) | (y >= num_classes)))
     return {"bad": bad, "weight_sum": float(w.sum()), "negative_weights":
-            int(np.count_nonzero(w < 0))}
+            int(np.count_nonzero(w < 0)), "device": partition_device(part, backend)}
 
 
 def _loss_grad(rows, weights, layers, index):
@@ -83,7 +84,7 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
         raise DataError(f"layers[0] is {layers[0]} but column '{params['featuresCol']}' holds "
                         f"vectors of {ctx.input.num_features} features; the first layer must "
                         "be the feature count")
-    checks = ctx.map_collect(_label_check, layers[-1])
+    checks = ctx.map_collect(_input_check, layers[-1], params["backend"])
     bad = sum(c["bad"] for c in checks)
     if bad:
         raise DataError(f"column '{label}' has {bad} labels that are not integers in "
@@ -115,7 +116,8 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
         state = _minibatch_descent(ctx, params, layers, seed, x0, weight_sum, on_iteration)
     return {"weights": state["x"], "layers": np.asarray(layers, dtype=np.int64),
             "objectiveHistory": np.asarray(state["history"]),
-            "totalIterations": np.int64(state["iteration"])}
+            "totalIterations": np.int64(state["iteration"]),
+            "devices": np.array([c["device"] for c in checks])}
 
 
 def _minibatch_descent(ctx, params, layers, seed, x, weight_sum, on_iteration) -> dict:
