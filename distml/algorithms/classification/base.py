@@ -18,7 +18,7 @@ from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionC
 from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import DOUBLE, VECTOR, Output, transform_dataset
 from distml.errors import DataError
-from distml.pipeline.base import Model
+from distml.pipeline.base import Estimator, Model
 
 
 class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabilityCol,
@@ -42,6 +42,18 @@ class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabi
 
     def setWeightCol(self, value: str):
         return self._set(weightCol=value)
+
+    def _weight_col(self) -> str | None:
+        """The weight column's name, or None when unset or empty (every row weighs 1)."""
+        return (self.getWeightCol() or None) if self.isDefined(self.weightCol) else None
+
+
+class Classifier(Estimator):
+    """Base of classifier estimators: their fit reads features, label and (if set) weight."""
+
+    def _input_spec(self) -> InputSpec:
+        return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(),
+                         weight=self._weight_col())
 
 
 def vector_rows(features: Any, num_features: int):

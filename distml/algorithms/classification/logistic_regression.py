@@ -12,16 +12,15 @@ from pyspark.ml.param.shared import (HasAggregationDepth, HasElasticNetParam, Ha
                                      HasStandardization, HasThreshold, HasTol)
 from scipy.special import expit
 
-from distml.algorithms.classification.base import (ClassifierParams,
+from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel)
 from distml.algorithms.classification.logistic_program import logistic_regression
 from distml.algorithms.classification.summary import (BinaryLogisticRegressionTrainingSummary,
                                                       LogisticRegressionTrainingSummary)
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
 from distml.errors import ParamError
 from distml.kernels.logistic import multinomial_margins, softmax
-from distml.pipeline.base import Estimator, HasBackend
+from distml.pipeline.base import HasBackend
 
 
 class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetParam, HasMaxIter,
@@ -94,7 +93,7 @@ class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetPara
                 raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
 
 
-class LogisticRegression(Estimator, _LogisticRegressionParams):
+class LogisticRegression(Classifier, _LogisticRegressionParams):
     """Logistic regression, binomial or multinomial, with L2, L1 and elastic-net penalties.
 
     A drop-in for ``pyspark.ml.classification.LogisticRegression``: same params, defaults,
@@ -193,11 +192,6 @@ class LogisticRegression(Estimator, _LogisticRegressionParams):
                 "standardization": self.getStandardization(), "family": self.getFamily(),
                 "labelCol": self.getLabelCol(), "optimizer": self._optimizer,
                 "backend": self._checked_backend()}
-
-    def _input_spec(self) -> InputSpec:
-        weight = self.getWeightCol() if self.isDefined(self.weightCol) and \
-            self.getWeightCol() else None
-        return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(), weight=weight)
 
     def _create_model(self, result: FitResult) -> "LogisticRegressionModel":
         v = result.values

@@ -10,17 +10,16 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasBlockSize, HasMaxIter, HasSeed, HasStepSize,
                                      HasTol)
 
-from distml.algorithms.classification.base import (ClassifierParams,
+from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel)
 from distml.algorithms.classification.perceptron_program import multilayer_perceptron
 from distml.algorithms.classification.summary import \
     MultilayerPerceptronClassificationTrainingSummary
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
 from distml.errors import ParamError
 from distml.kernels.logistic import softmax
 from distml.kernels.perceptron import perceptron_raw, weight_count
-from distml.pipeline.base import Estimator, HasBackend
+from distml.pipeline.base import HasBackend
 
 SOLVERS = ("l-bfgs", "gd", "adam")
 
@@ -69,7 +68,7 @@ class _MultilayerPerceptronParams(ClassifierParams, HasSeed, HasMaxIter, HasTol,
         return self.getOrDefault(self.initialWeights)
 
 
-class MultilayerPerceptronClassifier(Estimator, _MultilayerPerceptronParams):
+class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
     """A feed-forward neural network classifier, pyspark.ml's, trained on every rank at once.
 
     A drop-in for ``pyspark.ml.classification.MultilayerPerceptronClassifier``: the same
@@ -185,18 +184,12 @@ class MultilayerPerceptronClassifier(Estimator, _MultilayerPerceptronParams):
         initial = None
         if self.isDefined(self.initialWeights):
             initial = np.asarray(self.getInitialWeights().toArray(), dtype=np.float64)
-        weight_col = self.getWeightCol() if self.isDefined(self.weightCol) else None
         return {"layers": layers, "solver": self.getSolver(), "maxIter": self.getMaxIter(),
                 "tol": self.getTol(), "blockSize": self.getBlockSize(),
                 "stepSize": self.getStepSize(), "seed": self.getSeed(),
                 "initialWeights": initial, "labelCol": self.getLabelCol(),
-                "featuresCol": self.getFeaturesCol(), "weightCol": weight_col,
+                "featuresCol": self.getFeaturesCol(), "weightCol": self._weight_col(),
                 "backend": self._checked_backend()}
-
-    def _input_spec(self) -> InputSpec:
-        weight = self.getWeightCol() if self.isDefined(self.weightCol) and \
-            self.getWeightCol() else None
-        return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(), weight=weight)
 
     def _create_model(self, result: FitResult) -> "MultilayerPerceptronClassificationModel":
         v = result.values

@@ -26,7 +26,7 @@ class ClassificationTrainingSummary:
         self.featuresCol = model.getFeaturesCol()
         self.predictionCol = model.getPredictionCol() or "prediction"
         self.probabilityCol = model.getProbabilityCol() or "probability"
-        self.weightCol = model.getWeightCol() if model.isDefined(model.weightCol) else None
+        self.weightCol = model._weight_col()
         # distml's addition: where each partition's kernels ran ("numpy:cpu", "mxnet:gpu(0)")
         self.devices = getattr(model, "_devices", None) if objective_history is not None \
             else None
