@@ -16,8 +16,9 @@ class Partition:
     ``ids`` are 1-d arrays aligned with its rows (or None when the fit has no such column).
     ``state`` holds what a program keeps beside the rows between rounds (tree node ids, LDA
     document parameters, a second view of the rows grouped by key). ``device_cache`` holds
-    copies of the rows on a GPU backend (``distml.gpu.partition_rows``); it lives only as long
-    as this object, and is never shipped or saved.
+    what a kernel derives from the rows and reuses across rounds (their copy on a GPU,
+    ``distml.gpu.partition_rows``; an epoch's shuffle); it lives only as long as this object,
+    and is never shipped or saved.
     """
 
     index: int

@@ -209,8 +209,8 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     def full_data_value(x):
         """The binomial objective's value alone: one product per row block, no gradient."""
         C, b = unpack(x)
-        return binomial_value(ctx.map_reduce(_binary_loss, C[0] * inv_std, float(b[0]),
-                                                     backend), C)
+        loss = ctx.map_reduce(_binary_loss, C[0] * inv_std, float(b[0]), backend)
+        return binomial_value(loss, C)
 
     def on_iteration(state):
         ctx.report(iteration=state["iteration"], loss=state["history"][-1])
