@@ -8,14 +8,15 @@ __version__ = "0.1.0"
 
 from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # noqa: E402
                                MultilayerPerceptronClassificationModel,
-                               MultilayerPerceptronClassifier)
+                               MultilayerPerceptronClassifier, NaiveBayes,
+                               NaiveBayesModel)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
 from distml.pipeline import (Estimator, Model, StandardScaler,  # noqa: E402
                              StandardScalerModel, Summarizer, SummaryResult, Transformer)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel", "CollectiveError", "DataError", "FitError",
+           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "CollectiveError", "DataError", "FitError",
            "MXNetUnavailableError", "ParamError", "PersistenceError",
            "Estimator", "Model", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

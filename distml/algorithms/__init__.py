@@ -1,7 +1,8 @@
 """One package per algorithm family: thin estimator classes over engine-agnostic programs."""
 from distml.algorithms.classification import (LogisticRegression, LogisticRegressionModel,
                                               MultilayerPerceptronClassificationModel,
-                                              MultilayerPerceptronClassifier)
+                                              MultilayerPerceptronClassifier, NaiveBayes,
+                                              NaiveBayesModel)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel"]
+           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel"]

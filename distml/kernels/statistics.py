@@ -34,6 +34,16 @@ def _csr_column_weights(X: sp.csr_matrix, row_values: np.ndarray) -> np.ndarray:
     return np.repeat(row_values, np.diff(X.indptr))
 
 
+# Classifiers take labels 0..K-1. A label this large is not a class index (a raw id, a
+# year...), and per-class arrays (K, or K x d) sized from it would exhaust memory.
+MAX_CLASSES = 1 << 16
+
+
+def count_bad_labels(y: np.ndarray, num_classes: int = MAX_CLASSES) -> int:
+    """How many labels are not integers in 0..num_classes-1 (NaN counts as bad)."""
+    return int(y.size - np.count_nonzero((y == np.floor(y)) & (y >= 0) & (y < num_classes)))
+
+
 def weighted_moments(X, w=None) -> dict:
     """Row count, weight sums, weighted column means and centred sums of squares, one pass.
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from distml import (DataError, LogisticRegression, MultilayerPerceptronClassifier,
-                    StandardScaler)
+                    NaiveBayes, StandardScaler)
 
 
 def _vectors(n=30, d=4, seed=0):
@@ -18,12 +18,18 @@ def _vectors(n=30, d=4, seed=0):
                          "label": rng.integers(0, 2, size=n).astype(float)})
 
 
+def _counts(n=30, d=4, seed=0):
+    frame = _vectors(n, d, seed)
+    return frame.assign(features=[np.abs(v).round() for v in frame["features"]])
+
+
 CASES = {
     "LogisticRegression": (lambda: LogisticRegression(regParam=0.1, maxIter=20), _vectors,
                            "features"),
     "MultilayerPerceptronClassifier": (
         lambda: MultilayerPerceptronClassifier(layers=[4, 3, 2], maxIter=10, seed=3),
         _vectors, "features"),
+    "NaiveBayes": (lambda: NaiveBayes(smoothing=0.5), _counts, "features"),
     "StandardScaler": (lambda: StandardScaler(inputCol="features", outputCol="out",
                                               withMean=True), _vectors, "features"),
 }

@@ -123,6 +123,8 @@ def test_model_attributes_and_persistence(binary, tmp_path):
 @pytest.mark.parametrize("labels, kw, message", [
     ([0.0, 1.5, 1.0, 0.0], {}, "'label' has 1 labels that are not integers"),
     ([0.0, -1.0, 1.0, 0.0], {}, "'label' has 1 labels that are not integers"),
+    # a raw id as a label: refused before any per-class array is sized from it
+    ([0.0, 1e9, 1.0, 0.0], {}, "'label' has 1 labels that are not integers 0..K-1 \\(K at most"),
     ([1.0, 1.0, 1.0, 1.0], {}, "'label' holds a single class"),
     ([0.0, 0.0, 0.0, 0.0], {"family": "binomial"}, "single class"),
     ([0.0, 1.0, 2.0, 0.0], {"family": "binomial"}, "family='binomial' needs labels 0 and 1"),

@@ -2,11 +2,13 @@ from distml.algorithms.classification.logistic_regression import (LogisticRegres
                                                                   LogisticRegressionModel)
 from distml.algorithms.classification.multilayer_perceptron import (
     MultilayerPerceptronClassificationModel, MultilayerPerceptronClassifier)
+from distml.algorithms.classification.naive_bayes import NaiveBayes, NaiveBayesModel
 from distml.algorithms.classification.summary import (
     BinaryLogisticRegressionTrainingSummary, LogisticRegressionTrainingSummary,
     MultilayerPerceptronClassificationTrainingSummary)
 
-__all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
+__all__ = ["LogisticRegression", "LogisticRegressionModel", "NaiveBayes", "NaiveBayesModel",
+           "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "LogisticRegressionTrainingSummary",
            "BinaryLogisticRegressionTrainingSummary",
            "MultilayerPerceptronClassificationTrainingSummary"]

@@ -19,7 +19,8 @@ from distml.errors import DataError
 from distml.gpu.backend import partition_device, partition_rows, place_rows
 from distml.kernels.logistic import (binary_logistic_loss, binary_logistic_loss_grad,
                                      binary_logistic_loss_grad_hess, multinomial_loss_grad)
-from distml.kernels.statistics import merge_moments, weighted_moments
+from distml.kernels.statistics import (MAX_CLASSES, count_bad_labels, merge_moments,
+                                       weighted_moments)
 from distml.optim.lbfgs import minimize_lbfgs
 from distml.optim.newton import minimize_newton
 
@@ -32,7 +33,7 @@ def _input_statistics(part, backend):
     """Label checks, the class histogram (weighted) and the features' moments: one pass; and
     the device the partition's kernels will run on."""
     y, w = part.y, part.weights()
-    bad = int(np.count_nonzero((y != np.floor(y)) | (y < 0)))
+    bad = count_bad_labels(y)
     hist = np.bincount(y.astype(np.intp), weights=w) if y.size and not bad else np.zeros(0)
     return {"bad": bad, "hist": hist, "moments": weighted_moments(part.X, w),
             "device": partition_device(part, backend)}
@@ -124,7 +125,8 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     bad, hist, moments = _merge_input_statistics(statistics)
     if bad > 0:
         raise DataError(f"column '{label}' has {bad} labels that are not integers "
-                        "0..K-1; index string or arbitrary labels with StringIndexer first")
+                        f"0..K-1 (K at most {MAX_CLASSES}); index string or arbitrary labels "
+                        "with StringIndexer first")
     weight_sum = float(moments["weight_sum"])
     if weight_sum <= 0:
         raise DataError("every row has weight 0: nothing to fit")

@@ -1,0 +1,82 @@
+"""Naive Bayes: per-class sufficient statistics of a block of rows, and the model from them.
+
+The statistics are sums (weights and feature sums per class; for the Gaussian model, per-class
+moments merged by Chan's update), so partitions combine them in one round. The formulas are
+pyspark.ml's (checked against it): priors smoothed as log((n_c + l) / (n + K l)) except for
+the Gaussian model (log(n_c / n)); multinomial and complement likelihoods smoothed by l per
+feature, Bernoulli's by l per outcome; Gaussian variances get 1e-9 times the largest feature
+variance added, as scikit-learn's ``var_smoothing``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import logsumexp
+
+from distml.gpu.backend import arange, to_numpy, zeros
+from distml.kernels.statistics import merge_moments, weighted_moments
+
+MODEL_TYPES = ("multinomial", "bernoulli", "gaussian", "complement")
+GAUSSIAN_VAR_SMOOTHING = 1e-9
+
+
+def class_feature_sums(X, y, w, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weight per class, K x d weighted feature sums per class) as numpy.
+
+    One product with the weighted one-hot label matrix: a single read of X, on any backend
+    (and CSR stays sparse: the product of a dense K x n with CSR is computed as (X^T Y)^T).
+    """
+    Y = zeros(w, (w.shape[0], num_classes))
+    Y[arange(w, w.shape[0]), y.astype("int64")] = w
+    sums = (X.T @ Y).T if sp.issparse(X) else Y.T @ X
+    return to_numpy(Y.sum(axis=0)), np.asarray(to_numpy(sums))
+
+
+def class_moments(X, y: np.ndarray, w: np.ndarray, num_classes: int) -> list[dict]:
+    """Per class, the weighted moments of its rows (``weighted_moments``), numpy only: the
+    block-wise Chan merge that keeps variances exact for large means is numpy code."""
+    return [weighted_moments(X[y == c], w[y == c]) for c in range(num_classes)]
+
+
+def fit_naive_bayes(model_type: str, smoothing: float, class_weight: np.ndarray,
+                    feature_sums: np.ndarray | None = None,
+                    moments: list[dict] | None = None) -> dict:
+    """pi (K), theta (K x d) and sigma (K x d, Gaussian only) from the merged statistics."""
+    K = class_weight.size
+    total = class_weight.sum()
+    if model_type == "gaussian":
+        pi = np.log(class_weight / total)
+        theta = np.stack([m["mean"] for m in moments])
+        variance = np.stack([m["m2"] / m["weight_sum"] for m in moments])
+        overall = merge_moments(moments)
+        epsilon = GAUSSIAN_VAR_SMOOTHING * float(np.max(overall["m2"] / overall["weight_sum"]))
+        return {"pi": pi, "theta": theta, "sigma": variance + epsilon}
+    d = feature_sums.shape[1]
+    pi = np.log(class_weight + smoothing) - np.log(total + K * smoothing)
+    if model_type == "multinomial":
+        theta = np.log(feature_sums + smoothing) - \
+            np.log(feature_sums.sum(axis=1, keepdims=True) + d * smoothing)
+    elif model_type == "bernoulli":
+        theta = np.log(feature_sums + smoothing) - np.log(class_weight + 2 * smoothing)[:, None]
+    else:  # complement: the other classes' counts, negated log frequencies
+        complement = feature_sums.sum(axis=0) - feature_sums + smoothing
+        theta = -np.log(complement / complement.sum(axis=1, keepdims=True))
+    return {"pi": pi, "theta": theta, "sigma": np.zeros((0, 0))}
+
+
+def naive_bayes_raw(X, model_type: str, pi: np.ndarray, theta: np.ndarray,
+                    sigma: np.ndarray) -> np.ndarray:
+    """pyspark.ml's rawPrediction: the joint log likelihood per class (complement: its
+    log-softmax; Gaussian: without the constant -d/2 log(2 pi))."""
+    if model_type == "multinomial":
+        return np.asarray(X @ theta.T) + pi
+    if model_type == "bernoulli":
+        log_absent = np.log1p(-np.exp(theta))
+        return np.asarray(X @ (theta - log_absent).T) + (pi + log_absent.sum(axis=1))
+    if model_type == "complement":
+        J = np.asarray(X @ theta.T)
+        return J - logsumexp(J, axis=1, keepdims=True)
+    X = X.toarray() if sp.issparse(X) else X
+    quadratic = np.column_stack([((X - theta[c]) ** 2) @ (1.0 / sigma[c])
+                                 for c in range(theta.shape[0])])
+    return pi - 0.5 * np.log(sigma).sum(axis=1) - 0.5 * quadratic
