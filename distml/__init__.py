@@ -12,11 +12,11 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                NaiveBayesModel)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
-from distml.pipeline import (Estimator, Model, StandardScaler,  # noqa: E402
+from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  # noqa: E402
                              StandardScalerModel, Summarizer, SummaryResult, Transformer)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "CollectiveError", "DataError", "FitError",
            "MXNetUnavailableError", "ParamError", "PersistenceError",
-           "Estimator", "Model", "StandardScaler", "StandardScalerModel", "Summarizer",
+           "Estimator", "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

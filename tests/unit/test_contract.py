@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from distml import (DataError, LogisticRegression, MultilayerPerceptronClassifier,
-                    NaiveBayes, StandardScaler)
+                    NaiveBayes, PCA, StandardScaler)
 
 
 def _vectors(n=30, d=4, seed=0):
@@ -30,6 +30,7 @@ CASES = {
         lambda: MultilayerPerceptronClassifier(layers=[4, 3, 2], maxIter=10, seed=3),
         _vectors, "features"),
     "NaiveBayes": (lambda: NaiveBayes(smoothing=0.5), _counts, "features"),
+    "PCA": (lambda: PCA(k=2, inputCol="features", outputCol="out"), _vectors, "features"),
     "StandardScaler": (lambda: StandardScaler(inputCol="features", outputCol="out",
                                               withMean=True), _vectors, "features"),
 }
