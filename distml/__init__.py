@@ -9,14 +9,15 @@ __version__ = "0.1.0"
 from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # noqa: E402
                                MultilayerPerceptronClassificationModel,
                                MultilayerPerceptronClassifier, NaiveBayes,
-                               NaiveBayesModel)
+                               NaiveBayesModel, SVD, SVDModel, computeSVD)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
 from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  # noqa: E402
                              StandardScalerModel, Summarizer, SummaryResult, Transformer)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "CollectiveError", "DataError", "FitError",
+           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
+           "SVD", "SVDModel", "computeSVD", "CollectiveError", "DataError", "FitError",
            "MXNetUnavailableError", "ParamError", "PersistenceError",
            "Estimator", "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

@@ -3,6 +3,8 @@ from distml.algorithms.classification import (LogisticRegression, LogisticRegres
                                               MultilayerPerceptronClassificationModel,
                                               MultilayerPerceptronClassifier, NaiveBayes,
                                               NaiveBayesModel)
+from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel"]
+           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
+           "SVD", "SVDModel", "computeSVD"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from distml import (DataError, LogisticRegression, MultilayerPerceptronClassifier,
-                    NaiveBayes, PCA, StandardScaler)
+                    NaiveBayes, PCA, SVD, StandardScaler)
 
 
 def _vectors(n=30, d=4, seed=0):
@@ -31,6 +31,7 @@ CASES = {
         _vectors, "features"),
     "NaiveBayes": (lambda: NaiveBayes(smoothing=0.5), _counts, "features"),
     "PCA": (lambda: PCA(k=2, inputCol="features", outputCol="out"), _vectors, "features"),
+    "SVD": (lambda: SVD(k=2, inputCol="features", outputCol="u"), _vectors, "features"),
     "StandardScaler": (lambda: StandardScaler(inputCol="features", outputCol="out",
                                               withMean=True), _vectors, "features"),
 }
