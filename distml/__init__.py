@@ -9,7 +9,8 @@ __version__ = "0.1.0"
 from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # noqa: E402
                                MultilayerPerceptronClassificationModel,
                                MultilayerPerceptronClassifier, NaiveBayes,
-                               NaiveBayesModel, SVD, SVDModel, computeSVD)
+                               NaiveBayesModel, SVD, SVDModel, computeSVD, KMeans,
+                               KMeansModel)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
 from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  # noqa: E402
@@ -17,7 +18,7 @@ from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  #
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
-           "SVD", "SVDModel", "computeSVD", "CollectiveError", "DataError", "FitError",
+           "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "CollectiveError", "DataError", "FitError",
            "MXNetUnavailableError", "ParamError", "PersistenceError",
            "Estimator", "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

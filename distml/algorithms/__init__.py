@@ -3,8 +3,9 @@ from distml.algorithms.classification import (LogisticRegression, LogisticRegres
                                               MultilayerPerceptronClassificationModel,
                                               MultilayerPerceptronClassifier, NaiveBayes,
                                               NaiveBayesModel)
+from distml.algorithms.clustering import KMeans, KMeansModel
 from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
-           "SVD", "SVDModel", "computeSVD"]
+           "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel"]

@@ -22,12 +22,13 @@ from distml.errors import DataError
 
 VECTOR = "vector"
 DOUBLE = "double"
+INTEGER = "integer"  # 32-bit, as pyspark.ml's cluster predictions
 
 
 @dataclass(frozen=True)
 class Output:
     name: str
-    kind: str  # VECTOR (2-d array or CSR per batch) or DOUBLE (1-d array)
+    kind: str  # VECTOR (2-d array or CSR per batch), DOUBLE or INTEGER (1-d array)
 
 
 def transform_dataset(dataset: Any, spec: InputSpec, fn: Callable[[Any], dict],
@@ -47,8 +48,12 @@ def transform_dataset(dataset: Any, spec: InputSpec, fn: Callable[[Any], dict],
     out_df = dataset.copy()
     for out in outputs:
         values = produced[out.name]
-        out_df[out.name] = to_vectors(values) if out.kind == VECTOR else np.asarray(values)
+        out_df[out.name] = to_vectors(values) if out.kind == VECTOR else \
+            np.asarray(values, dtype=_NUMPY_TYPES[out.kind])
     return out_df
+
+
+_NUMPY_TYPES = {DOUBLE: np.float64, INTEGER: np.int32}
 
 
 def to_vectors(values) -> list:
@@ -92,7 +97,7 @@ def vector_arrow(values) -> pa.StructArray:
 
 def _transform_spark(df, spec: InputSpec, fn: Callable, outputs: list[Output]):
     from pyspark.ml.linalg import VectorUDT
-    from pyspark.sql.types import DoubleType, StructField, StructType
+    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
 
     from distml.engine.spark_input import features_expr
 
@@ -100,7 +105,8 @@ def _transform_spark(df, spec: InputSpec, fn: Callable, outputs: list[Output]):
     layout = InputLayout(kind, spec.features_name, check_finite=False)
     keep = list(df.columns)
     schema = StructType(list(df.schema.fields) + [
-        StructField(o.name, VectorUDT() if o.kind == VECTOR else DoubleType(), True)
+        StructField(o.name, {VECTOR: VectorUDT(), DOUBLE: DoubleType(),
+                             INTEGER: IntegerType()}[o.kind], True)
         for o in outputs])
 
     def per_batch(batches):
@@ -111,7 +117,7 @@ def _transform_spark(df, spec: InputSpec, fn: Callable, outputs: list[Output]):
             for o in outputs:
                 v = produced[o.name]
                 arrays.append(vector_arrow(v) if o.kind == VECTOR
-                              else pa.array(np.asarray(v, dtype=np.float64)))
+                              else pa.array(np.asarray(v, dtype=_NUMPY_TYPES[o.kind])))
             yield pa.RecordBatch.from_arrays(arrays, keep + [o.name for o in outputs])
 
     return df.withColumn(FEATURES, fexpr).mapInArrow(per_batch, schema)

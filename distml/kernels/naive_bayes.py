@@ -13,23 +13,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from distml.gpu.backend import arange, to_numpy, zeros
 from distml.kernels.statistics import merge_moments, weighted_moments
 
 MODEL_TYPES = ("multinomial", "bernoulli", "gaussian", "complement")
 GAUSSIAN_VAR_SMOOTHING = 1e-9
-
-
-def class_feature_sums(X, y, w, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """(weight per class, K x d weighted feature sums per class) as numpy.
-
-    One product with the weighted one-hot label matrix: a single read of X, on any backend
-    (and CSR stays sparse: the product of a dense K x n with CSR is computed as (X^T Y)^T).
-    """
-    Y = zeros(w, (w.shape[0], num_classes))
-    Y[arange(w, w.shape[0]), y.astype("int64")] = w
-    sums = (X.T @ Y).T if sp.issparse(X) else Y.T @ X
-    return to_numpy(Y.sum(axis=0)), np.asarray(to_numpy(sums))
 
 
 def class_moments(X, y: np.ndarray, w: np.ndarray, num_classes: int) -> list[dict]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from distml.gpu.backend import arange, to_numpy, zeros
+
 
 def _active(X, w):
     if w is None:
@@ -42,6 +44,19 @@ MAX_CLASSES = 1 << 16
 def count_bad_labels(y: np.ndarray, num_classes: int = MAX_CLASSES) -> int:
     """How many labels are not integers in 0..num_classes-1 (NaN counts as bad)."""
     return int(y.size - np.count_nonzero((y == np.floor(y)) & (y >= 0) & (y < num_classes)))
+
+
+def weighted_group_sums(X, groups, w, num_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weight per group, G x d weighted row sums per group) as numpy; ``groups`` holds
+    integers 0..G-1 (class labels, cluster assignments).
+
+    One product with the weighted one-hot group matrix: a single read of X, on any backend
+    (and CSR stays sparse: the product of a dense G x n with CSR is computed as (X^T Y)^T).
+    """
+    Y = zeros(w, (w.shape[0], num_groups))
+    Y[arange(w, w.shape[0]), groups.astype("int64")] = w
+    sums = (X.T @ Y).T if sp.issparse(X) else Y.T @ X
+    return to_numpy(Y.sum(axis=0)), np.asarray(to_numpy(sums))
 
 
 def weighted_moments(X, w=None) -> dict:

@@ -19,6 +19,7 @@ from pyspark.ml import Estimator as _SparkEstimator
 from pyspark.ml import Model as _SparkModel
 from pyspark.ml import Transformer as _SparkTransformer
 from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import HasWeightCol
 from pyspark.ml.util import MLReadable, MLWritable
 
 from distml.engine.context import FitResult, Program
@@ -58,6 +59,17 @@ class HasEngine(Params):
 
     def setNumWorkers(self, value: int):
         return self._set(numWorkers=value)
+
+
+class HasWeights(HasWeightCol):
+    """pyspark.ml's ``weightCol``, unset or "" meaning every row weighs 1."""
+
+    def setWeightCol(self, value: str):
+        return self._set(weightCol=value)
+
+    def _weight_col(self) -> str | None:
+        """The weight column's name, or None when unset or empty."""
+        return (self.getWeightCol() or None) if self.isDefined(self.weightCol) else None
 
 
 class HasBackend(Params):

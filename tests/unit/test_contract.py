@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distml import (DataError, LogisticRegression, MultilayerPerceptronClassifier,
+from distml import (DataError, KMeans, LogisticRegression, MultilayerPerceptronClassifier,
                     NaiveBayes, PCA, SVD, StandardScaler)
 
 
@@ -24,6 +24,7 @@ def _counts(n=30, d=4, seed=0):
 
 
 CASES = {
+    "KMeans": (lambda: KMeans(k=3, seed=2), _vectors, "features"),
     "LogisticRegression": (lambda: LogisticRegression(regParam=0.1, maxIter=20), _vectors,
                            "features"),
     "MultilayerPerceptronClassifier": (

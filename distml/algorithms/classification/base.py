@@ -12,17 +12,16 @@ import numpy as np
 import scipy.sparse as sp
 from pyspark.ml.linalg import DenseVector, SparseVector, Vector
 from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionCol,
-                                     HasProbabilityCol, HasRawPredictionCol, HasThresholds,
-                                     HasWeightCol)
+                                     HasProbabilityCol, HasRawPredictionCol, HasThresholds)
 
 from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import DOUBLE, VECTOR, Output, transform_dataset
 from distml.errors import DataError
-from distml.pipeline.base import Estimator, Model
+from distml.pipeline.base import Estimator, HasWeights, Model
 
 
 class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabilityCol,
-                       HasRawPredictionCol, HasThresholds, HasWeightCol):
+                       HasRawPredictionCol, HasThresholds, HasWeights):
     """Columns and thresholds of a probabilistic classifier (pyspark.ml's names, defaults)."""
 
     def setFeaturesCol(self, value: str):
@@ -40,12 +39,6 @@ class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabi
     def setRawPredictionCol(self, value: str):
         return self._set(rawPredictionCol=value)
 
-    def setWeightCol(self, value: str):
-        return self._set(weightCol=value)
-
-    def _weight_col(self) -> str | None:
-        """The weight column's name, or None when unset or empty (every row weighs 1)."""
-        return (self.getWeightCol() or None) if self.isDefined(self.weightCol) else None
 
 
 class Classifier(Estimator):

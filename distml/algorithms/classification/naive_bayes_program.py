@@ -12,9 +12,9 @@ import scipy.sparse as sp
 
 from distml.errors import DataError
 from distml.gpu.backend import partition_device, partition_rows
-from distml.kernels.naive_bayes import class_feature_sums, class_moments, fit_naive_bayes
+from distml.kernels.naive_bayes import class_moments, fit_naive_bayes
 from distml.kernels.statistics import (MAX_CLASSES, count_bad_labels, merge_moments,
-                                       weighted_moments)
+                                       weighted_group_sums, weighted_moments)
 
 
 def _bad_values(X, model_type: str) -> int:
@@ -39,8 +39,8 @@ def _partition_statistics(part, model_type, backend):
         stats["moments"] = class_moments(part.X, y, w, num_classes)
     else:
         X, y_on, w_on, _ = partition_rows(part, backend)
-        stats["class_weight"], stats["feature_sums"] = class_feature_sums(X, y_on, w_on,
-                                                                          num_classes)
+        stats["class_weight"], stats["feature_sums"] = weighted_group_sums(X, y_on, w_on,
+                                                                           num_classes)
     return stats
 
 
