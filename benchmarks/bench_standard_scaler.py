@@ -9,14 +9,8 @@ import numpy as np
 from pyspark.ml.feature import StandardScaler as SparkStandardScaler
 from sklearn.preprocessing import StandardScaler as SkStandardScaler
 
-from benchmarks.common import best_of, dense_frame, report
+from benchmarks.common import best_of, dense_frame, ingestion_floor, report
 from distml import StandardScaler
-from distml.engine.pandas_input import InputSpec
-from distml.engine.select import fit_program
-
-
-def _nothing(ctx, params):
-    return {}
 
 
 def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
@@ -26,25 +20,22 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
     def distml(engine):
         def fit():
             model = StandardScaler(inputCol="features", outputCol="o", engine=engine).fit(df)
-            return {"max_std_error": float(np.abs(model.std.toArray() - std).max())}
+            return lambda: {"max_std_error": float(np.abs(model.std.toArray() - std).max())}
         return fit
 
     def pyspark_ml():
         model = SparkStandardScaler(inputCol="features", outputCol="o").fit(df)
-        return {"max_std_error": float(np.abs(model.std.toArray() - std).max())}
+        return lambda: {"max_std_error": float(np.abs(model.std.toArray() - std).max())}
 
     def sklearn():
         model = SkStandardScaler().fit(X)
         # scikit-learn's scale_ is the biased (ddof=0) std; rescale to compare.
-        return {"max_std_error": float(np.abs(model.scale_ * np.sqrt(n / (n - 1)) - std).max())}
-
-    def ingestion_floor():
-        fit_program(_nothing, {}, df, InputSpec("features"), engine="barrier")
-        return {}
+        return lambda: {"max_std_error": float(np.abs(model.scale_ * np.sqrt(n / (n - 1))
+                                                      - std).max())}
 
     results = best_of({"distml (barrier)": distml("barrier"), "distml (jobs)": distml("jobs"),
                        "pyspark.ml": pyspark_ml, "scikit-learn (in memory)": sklearn,
-                       "rows into numpy only": ingestion_floor}, rounds)
+                       "rows into numpy only": ingestion_floor(df)}, rounds)
     report(f"StandardScaler fit, {n:,} x {d} dense, {spark.sparkContext.master}", results, out,
            {"rows": n, "features": d, "rounds": rounds})
     return results

@@ -10,11 +10,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import bench_logistic_regression, bench_standard_scaler  # noqa: E402
+from benchmarks import (bench_kmeans, bench_logistic_regression, bench_naive_bayes,  # noqa: E402
+                        bench_pca, bench_standard_scaler, bench_svd)
 from distml.engine.session import local_session  # noqa: E402
 
-SUITES = {"logistic_regression": bench_logistic_regression.run,
-          "standard_scaler": bench_standard_scaler.run}
+SUITES = {"kmeans": bench_kmeans.run, "logistic_regression": bench_logistic_regression.run,
+          "naive_bayes": bench_naive_bayes.run, "pca": bench_pca.run,
+          "standard_scaler": bench_standard_scaler.run, "svd": bench_svd.run}
 
 
 def main() -> int:
