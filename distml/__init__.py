@@ -17,8 +17,8 @@ from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  #
                              StandardScalerModel, Summarizer, SummaryResult, Transformer)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
-           "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "CollectiveError", "DataError", "FitError",
-           "MXNetUnavailableError", "ParamError", "PersistenceError",
-           "Estimator", "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
+           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "SVD",
+           "SVDModel", "computeSVD", "KMeans", "KMeansModel", "CollectiveError", "DataError",
+           "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "Estimator",
+           "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

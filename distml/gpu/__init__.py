@@ -6,7 +6,7 @@ falling back to ``mx.cpu()`` with one logged warning saying why. MXNet is import
 only here (``mxnet_import``), so distml works without the ``mxnet`` extra and says how to
 install it when the MXNet backend is asked for.
 """
-from distml.gpu.backend import (NUMPY, MXNetBackend, NumpyBackend, PlacedRows, arange,
+from distml.gpu.backend import (NUMPY, MXNetBackend, NumpyBackend, PlacedRows, arange, beside,
                                 is_mxnet_array, namespace, partition_device,
                                 partition_rows, place_rows,
                                 rank_backend, to_numpy, zeros)
@@ -15,6 +15,7 @@ from distml.gpu.mxnet_import import (INSTALL_HINT, MXNetUnavailableError, import
 from distml.gpu.placement import BACKENDS, Placement, choose_placement, spark_gpu_addresses
 
 __all__ = ["BACKENDS", "INSTALL_HINT", "MXNetBackend", "MXNetUnavailableError", "NUMPY",
-           "NumpyBackend", "Placement", "PlacedRows", "arange", "choose_placement",
-           "import_mxnet", "is_mxnet_array", "mxnet_installed", "namespace", "partition_device", "partition_rows",
-           "place_rows", "rank_backend", "spark_gpu_addresses", "to_numpy", "zeros"]
+           "NumpyBackend", "Placement", "PlacedRows", "arange", "beside", "choose_placement",
+           "import_mxnet", "is_mxnet_array", "mxnet_installed", "namespace", "partition_device",
+           "partition_rows", "place_rows", "rank_backend", "spark_gpu_addresses", "to_numpy",
+           "zeros"]

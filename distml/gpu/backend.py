@@ -78,6 +78,13 @@ def zeros(like: Any, shape: Any) -> Any:
     return np.zeros(shape, dtype=like.dtype if hasattr(like, "dtype") else np.float64)
 
 
+def beside(like: Any, a: np.ndarray) -> Any:
+    """numpy array ``a`` on ``like``'s device, dtype kept (``a`` itself for numpy)."""
+    if is_mxnet_array(like):
+        return namespace(like).array(a, dtype=a.dtype, ctx=like.ctx)
+    return a
+
+
 def arange(like: Any, n: int) -> Any:
     """0..n-1 as integers on ``like``'s device."""
     if is_mxnet_array(like):

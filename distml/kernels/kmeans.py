@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from distml.gpu.backend import namespace, to_numpy
+from distml.gpu.backend import beside, namespace, to_numpy
 from distml.kernels.statistics import weighted_group_sums
 
 EUCLIDEAN, COSINE = "euclidean", "cosine"
@@ -56,15 +56,8 @@ def lloyd_sums(X, row_sq, w, centers, measure: str) -> tuple[np.ndarray, np.ndar
     k = centers.shape[0]
     nearest, best = assign(X, row_sq, centers, measure)
     w_np = np.asarray(to_numpy(w))
-    weights, sums = weighted_group_sums(X, _like(w, nearest), w, k)
+    weights, sums = weighted_group_sums(X, beside(w, nearest), w, k)
     return weights, sums, float(w_np @ best)
-
-
-def _like(ref, a: np.ndarray):
-    """``a`` on ``ref``'s device (numpy stays numpy)."""
-    if namespace(ref) is np:
-        return a
-    return namespace(ref).array(a, dtype=a.dtype, ctx=ref.ctx)
 
 
 def new_centers(weights: np.ndarray, sums: np.ndarray, old: np.ndarray,

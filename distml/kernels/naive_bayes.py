@@ -13,16 +13,34 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from distml.kernels.statistics import merge_moments, weighted_moments
+from distml.gpu.backend import beside, to_numpy
+from distml.kernels.statistics import merge_moments, weighted_group_sums, weighted_moments
 
 MODEL_TYPES = ("multinomial", "bernoulli", "gaussian", "complement")
 GAUSSIAN_VAR_SMOOTHING = 1e-9
 
 
-def class_moments(X, y: np.ndarray, w: np.ndarray, num_classes: int) -> list[dict]:
-    """Per class, the weighted moments of its rows (``weighted_moments``), numpy only: the
-    block-wise Chan merge that keeps variances exact for large means is numpy code."""
-    return [weighted_moments(X[y == c], w[y == c]) for c in range(num_classes)]
+def class_moments(X, y, w, num_classes: int) -> list[dict]:
+    """Per class, the weighted moments of its rows (the fields of ``weighted_moments``), as
+    numpy, for ``merge_moments`` to combine across partitions.
+
+    Dense rows (on any backend): two passes of one-hot products, the second over the rows
+    centred on their class's mean in this partition, so variances do not cancel for large
+    means. CSR rows: ``weighted_moments`` of each class's rows (numpy; centring densifies).
+    """
+    if sp.issparse(X):
+        y, w = np.asarray(y), np.asarray(w)
+        return [weighted_moments(X[y == c], w[y == c]) for c in range(num_classes)]
+    weight, sums = weighted_group_sums(X, y, w, num_classes)
+    mean = np.divide(sums, weight[:, None], out=np.zeros_like(sums), where=weight[:, None] > 0)
+    centred = X - beside(X, mean)[y.astype("int64")]
+    _, m2 = weighted_group_sums(centred * centred, y, w, num_classes)
+    labels, w_np = np.asarray(to_numpy(y)).astype(np.int64), np.asarray(to_numpy(w))
+    count = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    weight_sq = np.bincount(labels, weights=w_np * w_np, minlength=num_classes)
+    return [{"count": np.float64(count[c]), "weight_sum": np.float64(weight[c]),
+             "weight_sq_sum": np.float64(weight_sq[c]), "mean": mean[c], "m2": m2[c]}
+            for c in range(num_classes)]
 
 
 def fit_naive_bayes(model_type: str, smoothing: float, class_weight: np.ndarray,

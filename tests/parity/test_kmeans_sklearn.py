@@ -7,6 +7,7 @@ blobs every seed finds scikit-learn's optimum (within 1e-9 relative).
 import numpy as np
 import pandas as pd
 import pytest
+from pyspark.ml.linalg import Vectors
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
@@ -105,3 +106,11 @@ def test_bad_input_and_params():
         KMeans(k=1).fit(frame(np.eye(3)))
     with pytest.raises(ParamError, match="initMode must be k-means|| or random"):
         KMeans(initMode="kmeans++").fit(frame(np.eye(3)))
+
+
+def test_sparse_input_gives_the_dense_model(digits):
+    rows = [Vectors.sparse(64, np.flatnonzero(r), r[r != 0]) for r in digits]
+    dense = KMeans(k=10, seed=3, numWorkers=2).fit(frame(digits))
+    sparse = KMeans(k=10, seed=3, numWorkers=2).fit(frame(rows))
+    np.testing.assert_allclose(np.array(sparse.clusterCenters()),
+                               np.array(dense.clusterCenters()), rtol=0, atol=1e-8)

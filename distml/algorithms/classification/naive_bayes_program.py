@@ -2,8 +2,8 @@
 
 Labels must be integers 0..K-1. Feature values are checked in the same pass: multinomial and
 complement need them non-negative, Bernoulli needs 0 or 1. Each partition sums over the classes
-it holds (its own K); the merge pads to the largest. Per-class feature sums (discrete models)
-run on the rank's array backend; the Gaussian model's per-class moments are numpy.
+it holds (its own K); the merge pads to the largest. The per-class sums and moments run on the
+rank's array backend (sparse rows stay numpy).
 """
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def _partition_statistics(part, model_type, backend):
     if stats["bad_labels"] or stats["bad_values"] or stats["negative_weights"]:
         return stats
     num_classes = int(y.max()) + 1 if y.size else 0
+    X, y_on, w_on, _ = partition_rows(part, backend)
     if model_type == "gaussian":
-        stats["moments"] = class_moments(part.X, y, w, num_classes)
+        stats["moments"] = class_moments(X, y_on, w_on, num_classes)
     else:
-        X, y_on, w_on, _ = partition_rows(part, backend)
         stats["class_weight"], stats["feature_sums"] = weighted_group_sums(X, y_on, w_on,
                                                                            num_classes)
     return stats
