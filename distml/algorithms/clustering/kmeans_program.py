@@ -14,9 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.errors import DataError
-from distml.gpu.backend import partition_device, place_rows, to_numpy
-from distml.kernels.kmeans import (COSINE, assign, distances, kmeans_plus_plus, lloyd_sums,
-                                   local_lloyd, new_centers, squared_row_norms, unit_rows)
+from distml.gpu.backend import partition_device, place_rows
+from distml.kernels.kmeans import (COSINE, assign, kmeans_plus_plus, lloyd_sums, local_lloyd,
+                                   new_centers, squared_row_norms, unit_rows)
 
 LOCAL_LLOYD_ITERATIONS = 30  # on the weighted candidates, as MLlib's LocalKMeans
 # Seedings tried on the weighted candidates, the cheapest kept: the candidates are a few dozen
@@ -66,8 +66,7 @@ def _pick_rows(ctx, indices: np.ndarray, measure) -> np.ndarray:
 def _update_cost(part, centers, measure, backend):
     """Each row's distance to its nearest candidate so far, kept in the partition's state."""
     X, row_sq, w = _rows(part, measure, backend)
-    on = place_rows(centers, None, None, backend).X
-    nearest = np.asarray(to_numpy(distances(X, row_sq, on, measure).min(axis=1)))
+    _, nearest = assign(X, row_sq, place_rows(centers, None, None, backend).X, measure)
     cost = part.state.get("kmeans_cost")
     part.state["kmeans_cost"] = nearest if cost is None else np.minimum(cost, nearest)
     return float(part.weights() @ part.state["kmeans_cost"])
@@ -113,7 +112,8 @@ def _kmeans_parallel_init(ctx, params, rng, seed) -> np.ndarray:
         if new.shape[0] == 0:
             continue
         candidates = np.vstack([candidates, new])
-        total_cost = ctx.map_update(_update_cost, new, measure, backend)
+        if step + 1 < params["initSteps"]:  # the costs matter only for a next sampling step
+            total_cost = ctx.map_update(_update_cost, new, measure, backend)
     if candidates.shape[0] <= k:
         return candidates
     weights = ctx.map_reduce(_candidate_weights, candidates, measure, backend)
