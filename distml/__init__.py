@@ -10,7 +10,9 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                MultilayerPerceptronClassificationModel,
                                MultilayerPerceptronClassifier, NaiveBayes,
                                NaiveBayesModel, SVD, SVDModel, computeSVD, KMeans,
-                               KMeansModel)
+                               KMeansModel, DecisionTreeClassifier,
+                               DecisionTreeClassificationModel, DecisionTreeRegressor,
+                               DecisionTreeRegressionModel)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
 from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  # noqa: E402
@@ -18,7 +20,9 @@ from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  #
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "SVD",
-           "SVDModel", "computeSVD", "KMeans", "KMeansModel", "CollectiveError", "DataError",
+           "SVDModel", "computeSVD", "KMeans", "KMeansModel",
+           "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
+           "DecisionTreeRegressionModel", "CollectiveError", "DataError",
            "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "Estimator",
            "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

@@ -5,7 +5,11 @@ from distml.algorithms.classification import (LogisticRegression, LogisticRegres
                                               NaiveBayesModel)
 from distml.algorithms.clustering import KMeans, KMeansModel
 from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
+from distml.algorithms.tree import (DecisionTreeClassificationModel, DecisionTreeClassifier,
+                                    DecisionTreeRegressionModel, DecisionTreeRegressor)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
-           "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel"]
+           "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "DecisionTreeClassifier",
+           "DecisionTreeClassificationModel", "DecisionTreeRegressor",
+           "DecisionTreeRegressionModel"]

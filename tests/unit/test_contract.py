@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distml import (DataError, KMeans, LogisticRegression, MultilayerPerceptronClassifier,
+from distml import (DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
+                    LogisticRegression, MultilayerPerceptronClassifier,
                     NaiveBayes, PCA, SVD, StandardScaler)
 
 
@@ -24,6 +25,9 @@ def _counts(n=30, d=4, seed=0):
 
 
 CASES = {
+    "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(maxDepth=3), _vectors,
+                               "features"),
+    "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(maxDepth=3), _vectors, "features"),
     "KMeans": (lambda: KMeans(k=3, seed=2), _vectors, "features"),
     "LogisticRegression": (lambda: LogisticRegression(regParam=0.1, maxIter=20), _vectors,
                            "features"),

@@ -1,0 +1,381 @@
+"""DecisionTreeClassifier and DecisionTreeRegressor: pyspark.ml's, histogram-based, level-wise."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pyspark import keyword_only
+from pyspark.ml.linalg import SparseVector
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import (HasCheckpointInterval, HasFeaturesCol, HasLabelCol,
+                                     HasPredictionCol, HasSeed)
+
+from distml.algorithms.classification.base import (Classifier, ClassifierParams,
+                                                   ProbabilisticClassificationModel,
+                                                   vector_rows)
+from distml.algorithms.tree.tree_program import decision_tree
+from distml.engine.context import FitResult
+from distml.engine.pandas_input import InputSpec
+from distml.engine.transform import DOUBLE, Output, transform_dataset
+from distml.errors import ParamError
+from distml.kernels.tree import ENTROPY, GINI, VARIANCE
+from distml.pipeline.base import Estimator, HasWeights, Model
+
+# Deeper trees work (node ids are int64); memory grows with the nodes of the deepest level.
+MAX_DEPTH_LIMIT = 64
+
+
+class _TreeParams(HasCheckpointInterval, HasSeed):
+    """The tree params pyspark.ml's DecisionTreeClassifier and Regressor share."""
+
+    maxDepth: Param[int] = Param(Params._dummy(), "maxDepth", "Maximum depth of the tree "
+                                 f"(>= 0), at most {MAX_DEPTH_LIMIT} here",
+                                 typeConverter=TypeConverters.toInt)
+    maxBins: Param[int] = Param(Params._dummy(), "maxBins", "Max number of bins for "
+                                "discretizing continuous features. Must be >= 2.",
+                                typeConverter=TypeConverters.toInt)
+    minInstancesPerNode: Param[int] = Param(
+        Params._dummy(), "minInstancesPerNode", "Minimum number of instances each child must "
+        "have after split. Should be >= 1.", typeConverter=TypeConverters.toInt)
+    minWeightFractionPerNode: Param[float] = Param(
+        Params._dummy(), "minWeightFractionPerNode", "Minimum fraction of the weighted sample "
+        "count that each child must have after split. Should be in [0.0, 0.5).",
+        typeConverter=TypeConverters.toFloat)
+    minInfoGain: Param[float] = Param(Params._dummy(), "minInfoGain", "Minimum information "
+                                      "gain for a split to be considered at a tree node.",
+                                      typeConverter=TypeConverters.toFloat)
+    maxMemoryInMB: Param[int] = Param(Params._dummy(), "maxMemoryInMB", "accepted for "
+                                      "compatibility; no effect", TypeConverters.toInt)
+    cacheNodeIds: Param[bool] = Param(Params._dummy(), "cacheNodeIds", "accepted for "
+                                      "compatibility; node ids are always kept per row",
+                                      TypeConverters.toBoolean)
+    impurity: Param[str] = Param(Params._dummy(), "impurity", "Criterion used for information "
+                                 "gain calculation", typeConverter=TypeConverters.toString)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(maxDepth=5, maxBins=32, minInstancesPerNode=1,
+                         minWeightFractionPerNode=0.0, minInfoGain=0.0, maxMemoryInMB=256,
+                         cacheNodeIds=False, checkpointInterval=10, seed=0)
+
+    def getMaxDepth(self) -> int:
+        return self.getOrDefault(self.maxDepth)
+
+    def getMaxBins(self) -> int:
+        return self.getOrDefault(self.maxBins)
+
+    def getMinInstancesPerNode(self) -> int:
+        return self.getOrDefault(self.minInstancesPerNode)
+
+    def getMinWeightFractionPerNode(self) -> float:
+        return self.getOrDefault(self.minWeightFractionPerNode)
+
+    def getMinInfoGain(self) -> float:
+        return self.getOrDefault(self.minInfoGain)
+
+    def getImpurity(self) -> str:
+        return self.getOrDefault(self.impurity)
+
+    def _tree_program_params(self, impurities: tuple[str, ...]) -> dict:
+        checks = [("maxDepth", 0 <= self.getMaxDepth() <= MAX_DEPTH_LIMIT,
+                   f"in [0, {MAX_DEPTH_LIMIT}]"),
+                  ("maxBins", 2 <= self.getMaxBins() <= 65535, "in [2, 65535]"),
+                  ("minInstancesPerNode", self.getMinInstancesPerNode() >= 1, ">= 1"),
+                  ("minWeightFractionPerNode",
+                   0.0 <= self.getMinWeightFractionPerNode() < 0.5, "in [0.0, 0.5)"),
+                  ("minInfoGain", self.getMinInfoGain() >= 0, ">= 0"),
+                  ("impurity", self.getImpurity() in impurities, " or ".join(impurities))]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
+        return {name: self.getOrDefault(name) for name in (
+            "maxDepth", "maxBins", "minInstancesPerNode", "minWeightFractionPerNode",
+            "minInfoGain", "impurity", "labelCol")} | {"weightCol": self._weight_col()}
+
+class _TreeModelMixin:
+    """What both fitted trees share: the node arrays, depth, importances, debug string."""
+
+    _nodes: dict
+
+    def _set_nodes(self, nodes: dict) -> None:
+        self._nodes = {k: np.asarray(v) for k, v in nodes.items()}
+
+    @property
+    def numNodes(self) -> int:
+        return int(self._nodes["feature"].size)
+
+    @property
+    def depth(self) -> int:
+        depth = np.zeros(self.numNodes, dtype=np.int64)
+        for node in range(self.numNodes):  # parents come before their children
+            if self._nodes["left"][node] >= 0:
+                depth[self._nodes["left"][node]] = depth[self._nodes["right"][node]] = \
+                    depth[node] + 1
+        return int(depth.max())
+
+    @property
+    def numFeatures(self) -> int:
+        return int(self._nodes["numFeatures"])
+
+    @property
+    def featureImportances(self) -> SparseVector:
+        """MLlib's: each split's gain times its node's weight, summed per feature, normalized."""
+        n = self._nodes
+        internal = n["feature"] >= 0
+        importance = np.zeros(self.numFeatures)
+        weight = self._node_weights()
+        np.add.at(importance, n["feature"][internal], n["gain"][internal] * weight[internal])
+        total = importance.sum()
+        if total > 0:
+            importance /= total
+        nonzero = np.flatnonzero(importance)
+        return SparseVector(self.numFeatures, nonzero, importance[nonzero])
+
+    def _leaf_fn(self):
+        """X -> the leaf each row reaches; closes over the node arrays only, so transform
+        ships arrays to the executors, never the model."""
+        feature, threshold = self._nodes["feature"], self._nodes["threshold"]
+        left, right = self._nodes["left"], self._nodes["right"]
+
+        def leaf_of(X) -> np.ndarray:
+            X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+            node = np.zeros(X.shape[0], dtype=np.int64)
+            while True:  # one step per level; parents come before children
+                f = feature[node]
+                inner = np.flatnonzero(f >= 0)
+                if inner.size == 0:
+                    return node
+                go_left = X[inner, f[inner]] <= threshold[node[inner]]
+                node[inner] = np.where(go_left, left[node[inner]], right[node[inner]])
+        return leaf_of
+
+    def _describe_leaf(self, node: int) -> str:
+        raise NotImplementedError
+
+    @property
+    def toDebugString(self) -> str:
+        n = self._nodes
+        lines = [f"{type(self).__name__}: uid={self.uid}, depth={self.depth}, "
+                 f"numNodes={self.numNodes}{self._header_extra()}, "
+                 f"numFeatures={self.numFeatures}"]
+
+        def walk(node: int, indent: int) -> None:
+            pad = " " * indent
+            if n["feature"][node] < 0:
+                lines.append(f"{pad}Predict: {self._describe_leaf(node)}")
+                return
+            f, t = int(n["feature"][node]), float(n["threshold"][node])
+            lines.append(f"{pad}If (feature {f} <= {t})")
+            walk(int(n["left"][node]), indent + 1)
+            lines.append(f"{pad}Else (feature {f} > {t})")
+            walk(int(n["right"][node]), indent + 1)
+
+        walk(0, 2)
+        return "\n".join(lines) + "\n"
+
+    def _header_extra(self) -> str:
+        return ""
+
+    def _save_data(self) -> tuple[dict, dict]:
+        return dict(self._nodes), {}
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        self._set_nodes(arrays)
+
+
+class _DecisionTreeClassifierParams(_TreeParams, ClassifierParams):
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(impurity=GINI)
+
+
+class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
+    """A classification tree, pyspark.ml's, grown level by level on binned features.
+
+    A drop-in for ``pyspark.ml.classification.DecisionTreeClassifier``: same params (gini or
+    entropy), columns and model attributes. Features are binned once: thresholds from a row
+    sample gathered from all ranks (MLlib's size, max(maxBins^2, 10000) rows) — with at most
+    ``maxBins`` distinct values per feature the thresholds are the midpoints between them, so
+    the tree is the one an exact sorting tree (scikit-learn's) grows. Then one round per level:
+    every rank histograms its rows per open node, feature and bin, one allreduce, and every rank
+    picks the same splits: the largest gain, ties to the lowest feature index and then the
+    lowest threshold; a split must have positive gain above ``minInfoGain``. ``maxDepth`` may
+    exceed MLlib's 30, up to 64. ``rawPrediction`` holds a leaf's weighted class counts, as
+    MLlib's. Continuous features only, for now.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from distml import DecisionTreeClassifier, DecisionTreeClassificationModel
+    >>> X = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [3.0, 0.0]])
+    >>> df = pd.DataFrame({"features": list(X), "label": [0.0, 0.0, 1.0, 1.0]})
+    >>> model = DecisionTreeClassifier(maxDepth=2).fit(df)
+    >>> model.depth, model.numNodes
+    (1, 3)
+    >>> print(model.toDebugString.splitlines()[1])
+      If (feature 0 <= 1.5)
+    >>> path = os.path.join(tempfile.mkdtemp(), "tree")
+    >>> model.save(path)
+    >>> DecisionTreeClassificationModel.load(path).transform(df)["prediction"].tolist()
+    [0.0, 0.0, 1.0, 1.0]
+    """
+
+    @keyword_only
+    def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
+                 predictionCol: str = "prediction", probabilityCol: str = "probability",
+                 rawPredictionCol: str = "rawPrediction", maxDepth: int = 5, maxBins: int = 32,
+                 minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
+                 maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
+                 checkpointInterval: int = 10, impurity: str = "gini", seed: int | None = None,
+                 weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
+                 thresholds: list[float] | None = None, engine: str = "auto",
+                 numWorkers: int = 0):
+        super().__init__()
+        self.setParams(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(self, *, featuresCol: str = "features", labelCol: str = "label",
+                  predictionCol: str = "prediction", probabilityCol: str = "probability",
+                  rawPredictionCol: str = "rawPrediction", maxDepth: int = 5, maxBins: int = 32,
+                  minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
+                  maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
+                  checkpointInterval: int = 10, impurity: str = "gini", seed: int | None = None,
+                  weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
+                  thresholds: list[float] | None = None, engine: str = "auto",
+                  numWorkers: int = 0):
+        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def _training_program(self):
+        return decision_tree
+
+    def _program_params(self) -> dict:
+        return self._tree_program_params((GINI, ENTROPY))
+
+    def _create_model(self, result: FitResult) -> "DecisionTreeClassificationModel":
+        nodes = dict(result.values, numFeatures=np.int64(result.summary.num_features))
+        return DecisionTreeClassificationModel(nodes)
+
+
+class DecisionTreeClassificationModel(_TreeModelMixin, ProbabilisticClassificationModel,
+                                      _DecisionTreeClassifierParams):
+    """A fitted classification tree: depth, numNodes, featureImportances, toDebugString."""
+
+    def __init__(self, nodes: dict | None = None):
+        super().__init__()
+        if nodes is not None:
+            self._set_nodes(nodes)
+
+    @property
+    def numClasses(self) -> int:
+        return int(self._nodes["numClasses"])
+
+    def _node_weights(self) -> np.ndarray:
+        return self._nodes["stats"][:, :-1].sum(axis=1)
+
+    def _header_extra(self) -> str:
+        return f", numClasses={self.numClasses}"
+
+    def _describe_leaf(self, node: int) -> str:
+        return f"{float(np.argmax(self._nodes['stats'][node, :-1]))}"
+
+    def _raw_fn(self):
+        counts, leaf_of = self._nodes["stats"][:, :-1], self._leaf_fn()
+        return lambda X: counts[leaf_of(X)]
+
+    def _probability_fn(self):
+        def normalize(raw):
+            total = raw.sum(axis=1, keepdims=True)
+            return np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
+        return normalize
+
+
+class _DecisionTreeRegressorParams(_TreeParams, HasFeaturesCol, HasLabelCol, HasPredictionCol,
+                                   HasWeights):
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(impurity=VARIANCE)
+
+
+class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
+    """A regression tree (variance impurity), pyspark.ml's; grown as DecisionTreeClassifier.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from distml import DecisionTreeRegressor, DecisionTreeRegressionModel
+    >>> df = pd.DataFrame({"features": list(np.arange(6.0)[:, None]),
+    ...                    "label": [1.0, 1.0, 1.0, 5.0, 5.0, 5.0]})
+    >>> model = DecisionTreeRegressor(maxDepth=1).fit(df)
+    >>> model.predict(np.array([4.0]))
+    5.0
+    >>> path = os.path.join(tempfile.mkdtemp(), "tree")
+    >>> model.save(path)
+    >>> DecisionTreeRegressionModel.load(path).transform(df)["prediction"].tolist()
+    [1.0, 1.0, 1.0, 5.0, 5.0, 5.0]
+    """
+
+    @keyword_only
+    def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
+                 predictionCol: str = "prediction", maxDepth: int = 5, maxBins: int = 32,
+                 minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
+                 maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
+                 checkpointInterval: int = 10, impurity: str = "variance",
+                 seed: int | None = None, weightCol: str | None = None,
+                 minWeightFractionPerNode: float = 0.0, engine: str = "auto",
+                 numWorkers: int = 0):
+        super().__init__()
+        self.setParams(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(self, *, featuresCol: str = "features", labelCol: str = "label",
+                  predictionCol: str = "prediction", maxDepth: int = 5, maxBins: int = 32,
+                  minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
+                  maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
+                  checkpointInterval: int = 10, impurity: str = "variance",
+                  seed: int | None = None, weightCol: str | None = None,
+                  minWeightFractionPerNode: float = 0.0, engine: str = "auto",
+                  numWorkers: int = 0):
+        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def _training_program(self):
+        return decision_tree
+
+    def _program_params(self) -> dict:
+        return self._tree_program_params((VARIANCE,))
+
+    def _input_spec(self) -> InputSpec:
+        return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(),
+                         weight=self._weight_col())
+
+    def _create_model(self, result: FitResult) -> "DecisionTreeRegressionModel":
+        nodes = dict(result.values, numFeatures=np.int64(result.summary.num_features))
+        return DecisionTreeRegressionModel(nodes)
+
+
+class DecisionTreeRegressionModel(_TreeModelMixin, Model, _DecisionTreeRegressorParams):
+    """A fitted regression tree: depth, numNodes, featureImportances, predict, transform."""
+
+    def __init__(self, nodes: dict | None = None):
+        super().__init__()
+        if nodes is not None:
+            self._set_nodes(nodes)
+
+    def _node_weights(self) -> np.ndarray:
+        return self._nodes["stats"][:, 0]
+
+    def _leaf_means(self) -> np.ndarray:
+        stats = self._nodes["stats"]
+        return np.divide(stats[:, 1], stats[:, 0], out=np.zeros(len(stats)),
+                         where=stats[:, 0] > 0)
+
+    def _describe_leaf(self, node: int) -> str:
+        return f"{float(self._leaf_means()[node])}"
+
+    def predict(self, features) -> float:
+        X = vector_rows(features, self.numFeatures)
+        return float(self._leaf_means()[self._leaf_fn()(X)][0])
+
+    def _transform(self, dataset: Any) -> Any:
+        means, out, leaf_of = self._leaf_means(), self.getPredictionCol(), self._leaf_fn()
+        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
+                                 lambda X: {out: means[leaf_of(X)]}, [Output(out, DOUBLE)])

@@ -1,0 +1,54 @@
+"""Decision trees on Spark: the three engines grow identical trees; no worse than pyspark.ml.
+
+Reference: pyspark.ml's DecisionTreeClassifier/Regressor with the same maxDepth and maxBins on
+the same random_state=0 split: distml's held-out accuracy (R^2) is at least pyspark.ml's minus
+1 point (0.02).
+"""
+import numpy as np
+import pytest
+from pyspark.ml.classification import DecisionTreeClassifier as SparkClassifier
+from pyspark.ml.evaluation import MulticlassClassificationEvaluator, RegressionEvaluator
+from pyspark.ml.regression import DecisionTreeRegressor as SparkRegressor
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.model_selection import train_test_split
+
+from distml import DecisionTreeClassifier, DecisionTreeRegressor
+from frames import to_df
+
+pytestmark = pytest.mark.spark
+
+
+def split(spark, loader):
+    X, y = loader(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+    return to_df(spark, X_train, y_train), to_df(spark, X_test, y_test)
+
+
+@pytest.fixture(scope="module")
+def cancer(spark):
+    return split(spark, load_breast_cancer)
+
+
+def test_engines_grow_identical_trees(cancer):
+    train, _ = cancer
+    trees = {engine: DecisionTreeClassifier(maxDepth=6, engine=engine, numWorkers=2)
+             .fit(train)._nodes for engine in ("local", "barrier", "jobs")}
+    for engine in ("barrier", "jobs"):
+        for name, array in trees["local"].items():
+            np.testing.assert_array_equal(trees[engine][name], array, err_msg=name)
+
+
+def test_classifier_no_worse_than_pyspark_ml(cancer):
+    train, test = cancer
+    evaluator = MulticlassClassificationEvaluator(metricName="accuracy")
+    ours = evaluator.evaluate(DecisionTreeClassifier(maxDepth=6).fit(train).transform(test))
+    theirs = evaluator.evaluate(SparkClassifier(maxDepth=6).fit(train).transform(test))
+    assert ours >= theirs - 0.01, (ours, theirs)
+
+
+def test_regressor_no_worse_than_pyspark_ml(spark):
+    train, test = split(spark, load_diabetes)
+    evaluator = RegressionEvaluator(metricName="r2")
+    ours = evaluator.evaluate(DecisionTreeRegressor(maxDepth=4).fit(train).transform(test))
+    theirs = evaluator.evaluate(SparkRegressor(maxDepth=4).fit(train).transform(test))
+    assert ours >= theirs - 0.02, (ours, theirs)
