@@ -56,40 +56,62 @@ def node_threshold(hist_feature: np.ndarray, split_bin: int, thresholds: np.ndar
 
 def bin_rows(X, thresholds: list[np.ndarray]) -> np.ndarray:
     """n x d bin indices (uint16): the number of the feature's thresholds below the value."""
-    X = X.toarray() if sp.issparse(X) else X
+    from distml.kernels.tree_loops import bin_dense, padded_thresholds
+
     bins = np.empty(X.shape, dtype=np.uint16)
-    for j, t in enumerate(thresholds):
-        bins[:, j] = np.searchsorted(t, X[:, j], side="left")
+    if max([t.size for t in thresholds] + [0]) > _COUNTED_THRESHOLDS:
+        for j, t in enumerate(thresholds):  # many bins: a binary search beats counting
+            column = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+            bins[:, j] = np.searchsorted(t, column, side="left")
+        return bins
+    table = padded_thresholds(thresholds)
+    if sp.issparse(X):  # a block of rows at a time, so only a block is ever dense
+        for start in range(0, X.shape[0], _SPARSE_BLOCK_ROWS):
+            block = X[start:start + _SPARSE_BLOCK_ROWS].toarray()
+            bin_dense(block, table, bins[start:start + block.shape[0]])
+    else:
+        bin_dense(np.ascontiguousarray(X, dtype=np.float64), table, bins)
     return bins
 
 
-def row_statistics(y: np.ndarray, w: np.ndarray, num_classes: int) -> np.ndarray:
-    """n x S: weighted class counts (or w, wy, wy^2 when ``num_classes`` is 0), then 1."""
-    if num_classes:
-        stats = np.zeros((y.size, num_classes + 1))
-        stats[np.arange(y.size), y.astype(np.intp)] = w
-    else:
-        stats = np.column_stack([w, w * y, w * y * y, np.zeros(y.size)])
-    stats[:, -1] = 1.0
-    return stats
+_SPARSE_BLOCK_ROWS = 8192
+# Up to this many thresholds a feature's bin is a count of comparisons (vectorized, no
+# mispredicted branches); beyond, numpy's binary search.
+_COUNTED_THRESHOLDS = 128
 
 
-def node_histograms(bins: np.ndarray, slot: np.ndarray, stats: np.ndarray, num_slots: int,
+class RowTargets:
+    """What a row adds to a histogram, kept compact: its class index and weight
+    (classification), or w, w y and w y^2 (regression); the row count is added too."""
+
+    def __init__(self, y: np.ndarray, w: np.ndarray, num_classes: int):
+        self.num_classes = num_classes
+        self.w = np.ascontiguousarray(w, dtype=np.float64)
+        if num_classes:
+            self.label = y.astype(np.int64)
+        else:
+            self.wy, self.wy2 = self.w * y, self.w * y * y
+
+    @property
+    def num_stats(self) -> int:
+        return (self.num_classes or 3) + 1
+
+
+def node_histograms(bins: np.ndarray, slot: np.ndarray, targets: RowTargets, num_slots: int,
                     num_bins: int) -> np.ndarray:
-    """(slots x features x bins x S) sums of ``stats`` over the rows in each open node's slot
-    (rows with slot -1 are in finished nodes and left out)."""
-    open_rows = slot >= 0
-    bins, slot, stats = bins[open_rows], slot[open_rows], stats[open_rows]
-    n, d = bins.shape
-    S = stats.shape[1]
-    hist = np.zeros((num_slots, d, num_bins, S))
-    base = slot.astype(np.int64) * num_bins
-    size = num_slots * num_bins
-    for j in range(d):
-        index = base + bins[:, j]
-        for s in range(S):
-            hist[:, j, :, s] = np.bincount(index, weights=stats[:, s],
-                                           minlength=size).reshape(num_slots, num_bins)
+    """(slots x features x bins x S) sums over the rows whose ``slot`` is >= 0 (rows of nodes
+    not histogrammed this level have slot -1).
+
+    One compiled pass over the rows in memory order (``tree_loops``).
+    """
+    from distml.kernels.tree_loops import class_histograms, regression_histograms
+
+    hist = np.zeros((num_slots, bins.shape[1], num_bins, targets.num_stats))
+    slot = slot.astype(np.int64)
+    if targets.num_classes:
+        class_histograms(bins, slot, targets.label, targets.w, targets.num_classes, hist)
+    else:
+        regression_histograms(bins, slot, targets.w, targets.wy, targets.wy2, hist)
     return hist
 
 

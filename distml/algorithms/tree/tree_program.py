@@ -12,8 +12,9 @@ import numpy as np
 
 from distml.errors import DataError
 from distml.kernels.statistics import MAX_CLASSES, count_bad_labels
-from distml.kernels.tree import (VARIANCE, best_splits, bin_rows, impurity, node_histograms,
-                                 node_threshold, node_weight, row_statistics, split_thresholds)
+from distml.kernels.tree import (VARIANCE, RowTargets, best_splits, bin_rows, impurity,
+                                 node_histograms, node_threshold, node_weight,
+                                 split_thresholds)
 
 # Rows sampled for the split thresholds: MLlib's max(maxBins^2, 10000).
 MIN_SAMPLE_ROWS = 10000
@@ -34,7 +35,7 @@ def _sample(part, stride):
 
 def _bin(part, thresholds, num_classes):
     part.state["tree_bins"] = bin_rows(part.X, thresholds)
-    part.state["tree_stats"] = row_statistics(part.y, part.weights(), num_classes)
+    part.state["tree_targets"] = RowTargets(part.y, part.weights(), num_classes)
     part.state["tree_node"] = np.zeros(part.num_rows, dtype=np.int32)
 
 
@@ -47,7 +48,7 @@ def _level(part, routing, slot_of_node, num_slots, num_bins):
         moving = np.flatnonzero(f >= 0)
         go_left = bins[moving, f[moving]] <= bin_[node[moving]]
         node[moving] = np.where(go_left, left[node[moving]], right[node[moving]])
-    return node_histograms(bins, slot_of_node[node], part.state["tree_stats"], num_slots,
+    return node_histograms(bins, slot_of_node[node], part.state["tree_targets"], num_slots,
                            num_bins)
 
 
@@ -74,13 +75,13 @@ def decision_tree(ctx, params: dict) -> dict:
 
     criterion, max_depth = params["impurity"], params["maxDepth"]
     tree = _Tree()
-    open_nodes, routing = [0], None
+    open_nodes, routing, pairs = [0], None, []
     tree.add(None, 0)
     for depth in range(max_depth + 1):
-        slot_of_node = np.full(len(tree.stats), -1, dtype=np.int64)
-        slot_of_node[open_nodes] = np.arange(len(open_nodes))
-        if depth == 0 or depth < max_depth:
-            hist = ctx.map_update(_level, routing, slot_of_node, len(open_nodes), num_bins)
+        if depth == 0:
+            hist = _level_histograms(ctx, tree, [0], routing, num_bins)
+        elif depth < max_depth:
+            hist = _children_histograms(ctx, tree, pairs, hist, routing, num_bins)
         if depth == 0:
             tree.stats[0] = hist[0, 0].sum(axis=0)
             total_weight = float(node_weight(tree.stats[0], criterion))
@@ -93,7 +94,7 @@ def decision_tree(ctx, params: dict) -> dict:
             params["minWeightFractionPerNode"] * total_weight, params["minInfoGain"])
         routing_feature = np.full(len(tree.stats), -1, dtype=np.int64)
         routing_bin = np.zeros(len(tree.stats), dtype=np.int64)
-        children = []
+        children, pairs = [], []
         for slot, node in enumerate(open_nodes):
             f = int(feature[slot])
             if f < 0 or impurity(tree.stats[node], criterion) <= 0:
@@ -105,6 +106,7 @@ def decision_tree(ctx, params: dict) -> dict:
                                      tree.stats[node] - left_stats, depth + 1)
             routing_feature[node], routing_bin[node] = f, b
             children += [left, right]
+            pairs.append((slot, left, right))
         if not children:
             break
         # rows sit in this level's nodes, so the split arrays need cover only those ids
@@ -112,6 +114,28 @@ def decision_tree(ctx, params: dict) -> dict:
                    np.asarray(tree.right, dtype=np.int64))
         open_nodes = children
     return tree.arrays(criterion, num_classes)
+
+
+def _level_histograms(ctx, tree, nodes, routing, num_bins) -> np.ndarray:
+    """One round: route the rows, then histogram the rows of ``nodes`` (slot = list order)."""
+    slot_of_node = np.full(len(tree.stats), -1, dtype=np.int64)
+    slot_of_node[nodes] = np.arange(len(nodes))
+    return ctx.map_update(_level, routing, slot_of_node, len(nodes), num_bins)
+
+
+def _children_histograms(ctx, tree, pairs, parent_hist, routing, num_bins) -> np.ndarray:
+    """The histograms of every (left, right) child pair, in that order, from one round that
+    histograms only the child with fewer rows: its sibling's is the parent's minus its own
+    (LightGBM's subtraction trick; it halves the rows read per level)."""
+    smaller = [left if tree.stats[left][-1] <= tree.stats[right][-1] else right
+               for _, left, right in pairs]
+    computed = _level_histograms(ctx, tree, smaller, routing, num_bins)
+    hist = np.empty((2 * len(pairs),) + parent_hist.shape[1:])
+    for i, ((parent, left, _), small) in enumerate(zip(pairs, smaller)):
+        small_at, big_at = (2 * i, 2 * i + 1) if small == left else (2 * i + 1, 2 * i)
+        hist[small_at] = computed[i]
+        hist[big_at] = parent_hist[parent] - computed[i]
+    return hist
 
 
 class _Tree:
