@@ -153,3 +153,19 @@ def test_bad_input_and_params():
         DecisionTreeClassifier(impurity="variance").fit(frame(X, [0, 1, 0, 1]))
     with pytest.raises(ParamError, match="maxBins must be in"):
         DecisionTreeRegressor(maxBins=1).fit(frame(X, [0, 1, 0, 1]))
+
+
+def test_sparse_input_grows_the_dense_tree():
+    from pyspark.ml.linalg import Vectors
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 6))
+    X[rng.random(X.shape) < 0.7] = 0.0
+    y = (X[:, 0] - X[:, 2] > 0.1).astype(float)
+    rows = [Vectors.sparse(6, np.flatnonzero(r), r[r != 0]) for r in X]
+    dense = DecisionTreeClassifier(maxDepth=4, numWorkers=2).fit(frame(X, y))
+    sparse = DecisionTreeClassifier(maxDepth=4, numWorkers=2).fit(
+        pd.DataFrame({"features": rows, "label": y}))
+    for name in ("feature", "threshold", "stats"):
+        np.testing.assert_array_equal(sparse._nodes[name], dense._nodes[name])
+    np.testing.assert_array_equal(sparse.transform(pd.DataFrame({"features": rows}))["prediction"],
+                                  dense.transform(frame(X, y))["prediction"])
