@@ -52,3 +52,25 @@ def test_regressor_no_worse_than_pyspark_ml(spark):
     ours = evaluator.evaluate(DecisionTreeRegressor(maxDepth=4).fit(train).transform(test))
     theirs = evaluator.evaluate(SparkRegressor(maxDepth=4).fit(train).transform(test))
     assert ours >= theirs - 0.02, (ours, theirs)
+
+
+def test_to_mllib_holds_the_same_tree(spark, cancer):
+    train, test = cancer
+    ours = DecisionTreeClassifier(maxDepth=5).fit(train)
+    theirs = ours.toMLlib()
+    assert theirs.numNodes == ours.numNodes and theirs.depth == ours.depth
+    assert theirs.toDebugString.splitlines()[1:] == ours.toDebugString.splitlines()[1:]
+    # both models' outputs on the same rows: ours renamed, then theirs added beside
+    renamed = {c: "ours_" + c for c in ("rawPrediction", "probability", "prediction")}
+    both = theirs.transform(ours.transform(test).withColumnsRenamed(renamed)).collect()
+    for column, ours_column in renamed.items():
+        for row in both:
+            np.testing.assert_allclose(np.atleast_1d(np.asarray(row[ours_column], dtype=float)),
+                                       np.atleast_1d(np.asarray(row[column], dtype=float)),
+                                       rtol=1e-12)
+    np.testing.assert_allclose(theirs.featureImportances.toArray(),
+                               ours.featureImportances.toArray(), rtol=1e-12)
+    regression_train, _ = split(spark, load_diabetes)
+    regression = DecisionTreeRegressor(maxDepth=3).fit(regression_train)
+    assert regression.toMLlib().toDebugString.splitlines()[1:] == \
+        regression.toDebugString.splitlines()[1:]

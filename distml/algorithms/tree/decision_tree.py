@@ -176,6 +176,16 @@ class _TreeModelMixin:
     def _header_extra(self) -> str:
         return ""
 
+    def toMLlib(self):
+        """The same tree as a pyspark.ml model (``DecisionTreeClassificationModel`` or
+        ``DecisionTreeRegressionModel``); needs an active SparkSession."""
+        from distml.engine.mllib_bridge import mllib_decision_tree_model
+        params = {p.name: self.getOrDefault(p) for p in self.params if self.isDefined(p)
+                  and p.name not in ("engine", "numWorkers")}
+        return mllib_decision_tree_model(self.uid, self._nodes, self.numFeatures,
+                                         getattr(self, "numClasses", 0), self.getImpurity(),
+                                         params)
+
     def _save_data(self) -> tuple[dict, dict]:
         return dict(self._nodes), {}
 
@@ -201,7 +211,8 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
     picks the same splits: the largest gain, ties to the lowest feature index and then the
     lowest threshold; a split must have positive gain above ``minInfoGain``. ``maxDepth`` may
     exceed MLlib's 30, up to 64. ``rawPrediction`` holds a leaf's weighted class counts, as
-    MLlib's. Continuous features only, for now.
+    MLlib's; ``toMLlib()`` gives pyspark.ml the same tree. Continuous features only, for now
+    (categorical features are treated as continuous values).
 
     Examples
     --------
