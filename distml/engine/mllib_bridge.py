@@ -66,8 +66,13 @@ def mllib_decision_tree_model(uid: str, nodes: dict, num_features: int, num_clas
         if nodes["feature"][node] < 0:
             built[node] = tree.LeafNode(prediction, float(nodes["impurity"][node]), calc)
         else:
-            split = tree.ContinuousSplit(int(nodes["feature"][node]),
-                                         float(nodes["threshold"][node]))
+            feature = int(nodes["feature"][node])
+            if nodes["numCategories"][node] > 0:
+                split = tree.CategoricalSplit(
+                    feature, _double_array(sc, np.flatnonzero(nodes["leftCategories"][node])),
+                    int(nodes["numCategories"][node]))
+            else:
+                split = tree.ContinuousSplit(feature, float(nodes["threshold"][node]))
             built[node] = tree.InternalNode(
                 prediction, float(nodes["impurity"][node]), float(nodes["gain"][node]),
                 built.pop(int(nodes["left"][node])), built.pop(int(nodes["right"][node])),

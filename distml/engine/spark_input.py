@@ -182,3 +182,18 @@ def partitions_as_rows(prepared: DataFrame, layout: InputLayout) -> DataFrame:
         index = TaskContext.get().partitionId()
         yield from results.to_batches(batches_to_partition(batches, layout, index), index)
     return prepared.mapInArrow(wrap_executor_errors(convert), results.CHUNK_SCHEMA)
+
+
+def categorical_arities(dataset, column: str) -> dict[int, int]:
+    """{feature index: number of categories} from a Spark vector column's ML attributes (what
+    VectorIndexer and StringIndexer + VectorAssembler write); empty for pandas input or a
+    column without them. Binary attributes count as 2 categories."""
+    if not hasattr(dataset, "schema") or column not in dataset.schema.fieldNames():
+        return {}
+    attrs = dataset.schema[column].metadata.get("ml_attr", {}).get("attrs", {})
+    arities = {int(a["idx"]): 2 for a in attrs.get("binary", [])}
+    for a in attrs.get("nominal", []):
+        count = len(a["vals"]) if "vals" in a else a.get("num_vals")
+        if count:
+            arities[int(a["idx"])] = int(count)
+    return arities

@@ -137,14 +137,38 @@ def node_weight(stats: np.ndarray, criterion: str) -> np.ndarray:
     return stats[..., 0] if criterion == VARIANCE else stats[..., :-1].sum(axis=-1)
 
 
+def bin_order(hist: np.ndarray, criterion: str, categorical: np.ndarray) -> np.ndarray:
+    """(slots x features x bins) order in which a split's left side takes the bins: their own
+    order for continuous features; for categorical ones, MLlib's ordering by centroid (the
+    share of class 1 for binary classification, the mean for regression, the impurity
+    otherwise), empty categories last. Splitting that order after position b gives, for binary
+    classification and regression, the best of all category subsets (Breiman's theorem)."""
+    slots, d, B, _ = hist.shape
+    order = np.broadcast_to(np.arange(B), (slots, d, B)).copy()
+    if not categorical.any():
+        return order
+    stats = hist[:, categorical]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if criterion == VARIANCE:
+            centroid = stats[..., 1] / stats[..., 0]
+        elif stats.shape[-1] == 3:  # two classes
+            centroid = stats[..., 1] / (stats[..., 0] + stats[..., 1])
+        else:
+            centroid = impurity(stats, criterion)
+    centroid = np.where(stats[..., -1] > 0, centroid, np.inf)
+    order[:, categorical] = np.argsort(centroid, axis=2, kind="stable")
+    return order
+
+
 def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight: float,
                 min_gain: float):
-    """Per slot: (feature, bin, gain) of the best split, feature -1 where none qualifies.
+    """Per slot: (feature, position, gain) of the best split, feature -1 where none qualifies;
+    the left side takes the first ``position + 1`` bins of ``hist``'s bin axis.
 
     Gain = impurity(parent) - (w_L impurity(L) + w_R impurity(R)) / w, MLlib's. Ties go to the
-    lowest feature index, then the lowest threshold. A split qualifies when both sides hold at
+    lowest feature index, then the lowest position. A split qualifies when both sides hold at
     least ``min_instances`` rows and ``min_weight`` weight and its gain exceeds ``min_gain``
-    (is at least it when that is 0, so zero-gain splits are not made).
+    (so zero-gain splits are not made).
     """
     left = np.cumsum(hist, axis=2)[:, :, :-1, :]  # slots x d x (B-1) x S
     total = hist.sum(axis=2)[:, :1, None, :]  # the node's stats, same for every feature

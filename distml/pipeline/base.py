@@ -127,7 +127,8 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
     """Base of distml estimators. Subclasses implement the four hooks below."""
 
     def _fit(self, dataset: Any):
-        result = fit_program(self._training_program(), self._program_params(), dataset,
+        params = {**self._program_params(), **self._dataset_params(dataset)}
+        result = fit_program(self._training_program(), params, dataset,
                              self._input_spec(), self.getEngine(), self.getNumWorkers())
         model = self._create_model(result)
         if "devices" in result.values:  # programs with an array backend say where they ran
@@ -144,6 +145,10 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
 
     def _input_spec(self) -> InputSpec:
         raise NotImplementedError
+
+    def _dataset_params(self, dataset: Any) -> dict:
+        """Program params read from the dataset's schema (column metadata); none by default."""
+        return {}
 
     def _create_model(self, result: FitResult) -> "Model":
         raise NotImplementedError

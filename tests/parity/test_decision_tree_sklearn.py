@@ -1,8 +1,9 @@
 """Decision trees against scikit-learn's (LocalEngine, no JVM).
 
 Exact: with maxBins above every feature's number of distinct values and one rank, the tree is
-scikit-learn's DecisionTreeClassifier/Regressor's with the same depth and leaf size: same
-features, thresholds (to 1e-12), leaves, probabilities and feature importances. scikit-learn
+scikit-learn's DecisionTreeClassifier/Regressor's with the same depth and leaf size (and
+MLlib's pruning of equal-prediction leaves off): same features, thresholds (to 1e-12), leaves,
+probabilities and feature importances. scikit-learn
 trees read X as float32, so that data is float32-representable; and its ties between features
 go to a random feature order where distml's go to the lowest feature index, so the leaf size
 (8 rows) keeps ties out. Default binning (32 bins): held-out accuracy within 1 point of
@@ -24,6 +25,13 @@ from distml import DataError, DecisionTreeClassifier, DecisionTreeRegressor, Par
 
 def frame(X, y):
     return pd.DataFrame({"features": list(X), "label": np.asarray(y, dtype=float)})
+
+
+def unpruned(estimator):
+    """scikit-learn keeps splits whose leaves predict the same; MLlib (and distml by
+    default) undoes them."""
+    estimator._prune = False
+    return estimator
 
 
 def assert_same_tree(model, reference):
@@ -64,8 +72,8 @@ def exact_data():
 def test_classifier_equals_sklearn(exact_data, impurity):
     X, rng = exact_data
     y = (X[:, 0] + X[:, 1] ** 2 + 0.3 * rng.normal(size=len(X)) > 1).astype(float)
-    model = DecisionTreeClassifier(maxDepth=5, maxBins=1000, minInstancesPerNode=8,
-                                   impurity=impurity, numWorkers=1).fit(frame(X, y))
+    model = unpruned(DecisionTreeClassifier(maxDepth=5, maxBins=1000, minInstancesPerNode=8,
+                                            impurity=impurity, numWorkers=1)).fit(frame(X, y))
     reference = SkClassifier(max_depth=5, min_samples_leaf=8, criterion=impurity,
                              random_state=0).fit(X, y)
     assert_same_tree(model, reference)
@@ -78,8 +86,8 @@ def test_classifier_equals_sklearn(exact_data, impurity):
 def test_regressor_equals_sklearn(exact_data):
     X, rng = exact_data
     y = np.sin(2 * X[:, 2]) + X[:, 3] + 0.1 * rng.normal(size=len(X))
-    model = DecisionTreeRegressor(maxDepth=5, maxBins=1000, minInstancesPerNode=8,
-                                  numWorkers=1).fit(frame(X, y))
+    model = unpruned(DecisionTreeRegressor(maxDepth=5, maxBins=1000, minInstancesPerNode=8,
+                                           numWorkers=1)).fit(frame(X, y))
     reference = SkRegressor(max_depth=5, min_samples_leaf=8, random_state=0).fit(X, y)
     assert_same_tree(model, reference)
     np.testing.assert_allclose(model.transform(frame(X, y))["prediction"],
@@ -169,3 +177,69 @@ def test_sparse_input_grows_the_dense_tree():
         np.testing.assert_array_equal(sparse._nodes[name], dense._nodes[name])
     np.testing.assert_array_equal(sparse.transform(pd.DataFrame({"features": rows}))["prediction"],
                                   dense.transform(frame(X, y))["prediction"])
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_categorical_split_is_the_best_subset(kind):
+    """At the root, the chosen category subset has the largest gain of all 2^(k-1) - 1
+    subsets (checked by brute force): ordering by centroid is exact for these two cases."""
+    from itertools import combinations
+    rng = np.random.default_rng(11)
+    k, n = 7, 2000
+    category = rng.integers(0, k, n)
+    effect = rng.normal(size=k)
+    if kind == "binary":
+        y = (rng.random(n) < 1 / (1 + np.exp(-2 * effect[category]))).astype(float)
+        model = DecisionTreeClassifier(maxDepth=1, categoricalFeatures={0: k})
+    else:
+        y = effect[category] + 0.5 * rng.normal(size=n)
+        model = DecisionTreeRegressor(maxDepth=1, categoricalFeatures={0: k})
+    X = np.column_stack([category.astype(float), np.zeros(n)])
+    fitted = model.fit(frame(X, y))
+
+    def impurity(values):
+        if kind == "regression":
+            return values.var()
+        p = values.mean()
+        return 1 - p * p - (1 - p) * (1 - p)
+
+    best = 0.0
+    for size in range(1, k):
+        for subset in combinations(range(k), size):
+            left = np.isin(category, subset)
+            gain = impurity(y) - (left.mean() * impurity(y[left]) +
+                                  (~left).mean() * impurity(y[~left]))
+            best = max(best, gain)
+    assert fitted._nodes["numCategories"][0] == k
+    assert fitted._nodes["gain"][0] == pytest.approx(best, rel=1e-9)
+    left_set = np.flatnonzero(fitted._nodes["leftCategories"][0])
+    assert f"If (feature 0 in {{{','.join(str(float(c)) for c in left_set)}}})" in \
+        fitted.toDebugString
+
+
+def test_categorical_values_are_checked():
+    X = np.array([[0.0], [1.0], [2.5], [1.0]])
+    with pytest.raises(DataError, match="feature 0 is categorical with 3 categories, but 1 "
+                                        "values are not integers 0..2"):
+        DecisionTreeClassifier(categoricalFeatures={0: 3}).fit(frame(X, [0, 1, 0, 1]))
+    with pytest.raises(ParamError, match=r"maxBins \(4\) must be at least the number of "
+                                         r"categories of feature 0 \(5\)"):
+        DecisionTreeClassifier(maxBins=4, categoricalFeatures={0: 5}).fit(frame(X, [0, 1, 0, 1]))
+
+
+def test_splits_with_equal_predictions_are_pruned():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(600, 3))
+    # noisy and unbalanced: many splits purify a node without changing its majority
+    y = (X[:, 0] + X[:, 1] + rng.logistic(size=600) > 1.5).astype(float)
+    pruned = DecisionTreeClassifier(maxDepth=5).fit(frame(X, y))
+    grown = unpruned(DecisionTreeClassifier(maxDepth=5)).fit(frame(X, y))
+    assert pruned.numNodes < grown.numNodes
+    nodes = pruned._nodes
+    leaves = nodes["feature"] < 0
+    for node in np.flatnonzero(~leaves):
+        a, b = nodes["left"][node], nodes["right"][node]
+        if leaves[a] and leaves[b]:
+            assert nodes["stats"][a, :-1].argmax() != nodes["stats"][b, :-1].argmax()
+    np.testing.assert_array_equal(pruned.transform(frame(X, y))["prediction"],
+                                  grown.transform(frame(X, y))["prediction"])

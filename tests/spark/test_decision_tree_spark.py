@@ -74,3 +74,27 @@ def test_to_mllib_holds_the_same_tree(spark, cancer):
     regression = DecisionTreeRegressor(maxDepth=3).fit(regression_train)
     assert regression.toMLlib().toDebugString.splitlines()[1:] == \
         regression.toDebugString.splitlines()[1:]
+
+
+def test_categorical_features_split_as_pyspark_ml(spark):
+    """Two categorical features (VectorIndexer's ML attributes, as pyspark.ml users mark them)
+    and one continuous: pyspark.ml and distml grow the same tree, subsets included."""
+    from pyspark.ml.feature import VectorIndexer
+    from pyspark.ml.linalg import Vectors
+    rng = np.random.default_rng(9)
+    n = 1200
+    colour, size = rng.integers(0, 6, n), rng.integers(0, 4, n)
+    flag = rng.integers(0, 2, n)
+    p = np.array([0.1, 0.8, 0.3, 0.9, 0.2, 0.6])[colour] * (0.5 + 0.15 * size) + 0.1 * flag
+    y = (rng.random(n) < p).astype(float)
+    raw = spark.createDataFrame([(Vectors.dense([float(c), float(s), float(f)]), float(t))
+                                 for c, s, f, t in zip(colour, size, flag, y)],
+                                ["raw", "label"])
+    df = VectorIndexer(inputCol="raw", outputCol="features", maxCategories=6).fit(raw) \
+        .transform(raw).cache()
+    ours = DecisionTreeClassifier(maxDepth=3).fit(df)
+    theirs = SparkClassifier(maxDepth=3).fit(df)
+    assert "in {" in ours.toDebugString
+    assert ours.toDebugString.splitlines()[1:] == theirs.toDebugString.splitlines()[1:]
+    assert ours.toMLlib().toDebugString.splitlines()[1:] == \
+        theirs.toDebugString.splitlines()[1:]

@@ -51,12 +51,24 @@ class _TreeParams(HasCheckpointInterval, HasSeed):
                                       TypeConverters.toBoolean)
     impurity: Param[str] = Param(Params._dummy(), "impurity", "Criterion used for information "
                                  "gain calculation", typeConverter=TypeConverters.toString)
+    categoricalFeatures: Param[dict] = Param(
+        Params._dummy(), "categoricalFeatures", "distml's: {feature index: number of "
+        "categories} for features whose values 0..k-1 are categories (added to what the "
+        "features column's ML attributes say, e.g. after VectorIndexer)")
 
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(maxDepth=5, maxBins=32, minInstancesPerNode=1,
                          minWeightFractionPerNode=0.0, minInfoGain=0.0, maxMemoryInMB=256,
-                         cacheNodeIds=False, checkpointInterval=10, seed=0)
+                         cacheNodeIds=False, checkpointInterval=10, seed=0,
+                         categoricalFeatures={})
+
+    def getCategoricalFeatures(self) -> dict[int, int]:
+        # JSON (save/load) turns the keys into strings
+        return {int(k): int(v) for k, v in self.getOrDefault(self.categoricalFeatures).items()}
+
+    def setCategoricalFeatures(self, value: dict[int, int]):
+        return self._set(categoricalFeatures=value)
 
     def getMaxDepth(self) -> int:
         return self.getOrDefault(self.maxDepth)
@@ -90,7 +102,19 @@ class _TreeParams(HasCheckpointInterval, HasSeed):
                 raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
         return {name: self.getOrDefault(name) for name in (
             "maxDepth", "maxBins", "minInstancesPerNode", "minWeightFractionPerNode",
-            "minInfoGain", "impurity", "labelCol")} | {"weightCol": self._weight_col()}
+            "minInfoGain", "impurity", "labelCol", "featuresCol")} | \
+            {"weightCol": self._weight_col(), "prune": self._prune}
+
+    # MLlib undoes splits whose two leaves predict the same (pyspark.ml's trees are pruned);
+    # scikit-learn does not. Not a Param, as pyspark.ml has none: tests comparing with
+    # scikit-learn's trees turn it off.
+    _prune = True
+
+    def _categorical_params(self, dataset: Any) -> dict:
+        """The categorical features: the column's ML attributes, then the param."""
+        from distml.engine.spark_input import categorical_arities
+        return {"categoricalFeatures": {**categorical_arities(dataset, self.getFeaturesCol()),
+                                        **self.getCategoricalFeatures()}}
 
 class _TreeModelMixin:
     """What both fitted trees share: the node arrays, depth, importances, debug string."""
@@ -136,6 +160,7 @@ class _TreeModelMixin:
         ships arrays to the executors, never the model."""
         feature, threshold = self._nodes["feature"], self._nodes["threshold"]
         left, right = self._nodes["left"], self._nodes["right"]
+        members, arity = self._nodes["leftCategories"], self._nodes["numCategories"]
 
         def leaf_of(X) -> np.ndarray:
             X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
@@ -145,8 +170,16 @@ class _TreeModelMixin:
                 inner = np.flatnonzero(f >= 0)
                 if inner.size == 0:
                     return node
-                go_left = X[inner, f[inner]] <= threshold[node[inner]]
-                node[inner] = np.where(go_left, left[node[inner]], right[node[inner]])
+                at, x = node[inner], X[inner, f[inner]]
+                go_left = x <= threshold[at]
+                categorical = arity[at] > 0
+                if categorical.any():  # unseen categories go right, as in MLlib
+                    c = x[categorical]
+                    known = (c >= 0) & (c < members.shape[1]) & (c == np.floor(c))
+                    member = np.zeros(c.size, dtype=bool)
+                    member[known] = members[at[categorical][known], c[known].astype(np.int64)]
+                    go_left[categorical] = member
+                node[inner] = np.where(go_left, left[at], right[at])
         return leaf_of
 
     def _describe_leaf(self, node: int) -> str:
@@ -164,10 +197,17 @@ class _TreeModelMixin:
             if n["feature"][node] < 0:
                 lines.append(f"{pad}Predict: {self._describe_leaf(node)}")
                 return
-            f, t = int(n["feature"][node]), float(n["threshold"][node])
-            lines.append(f"{pad}If (feature {f} <= {t})")
+            f = int(n["feature"][node])
+            if n["numCategories"][node] > 0:
+                left_set = "{" + ",".join(str(float(c)) for c in
+                                          np.flatnonzero(n["leftCategories"][node])) + "}"
+                condition, otherwise = f"in {left_set}", f"not in {left_set}"
+            else:
+                t = float(n["threshold"][node])
+                condition, otherwise = f"<= {t}", f"> {t}"
+            lines.append(f"{pad}If (feature {f} {condition})")
             walk(int(n["left"][node]), indent + 1)
-            lines.append(f"{pad}Else (feature {f} > {t})")
+            lines.append(f"{pad}Else (feature {f} {otherwise})")
             walk(int(n["right"][node]), indent + 1)
 
         walk(0, 2)
@@ -181,7 +221,7 @@ class _TreeModelMixin:
         ``DecisionTreeRegressionModel``); needs an active SparkSession."""
         from distml.engine.mllib_bridge import mllib_decision_tree_model
         params = {p.name: self.getOrDefault(p) for p in self.params if self.isDefined(p)
-                  and p.name not in ("engine", "numWorkers")}
+                  and p.name not in ("engine", "numWorkers", "categoricalFeatures")}
         return mllib_decision_tree_model(self.uid, self._nodes, self.numFeatures,
                                          getattr(self, "numClasses", 0), self.getImpurity(),
                                          params)
@@ -209,10 +249,17 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
     the tree is the one an exact sorting tree (scikit-learn's) grows. Then one round per level:
     every rank histograms its rows per open node, feature and bin, one allreduce, and every rank
     picks the same splits: the largest gain, ties to the lowest feature index and then the
-    lowest threshold; a split must have positive gain above ``minInfoGain``. ``maxDepth`` may
+    lowest threshold; a split must have positive gain above ``minInfoGain``. As in MLlib, a
+    split whose two leaves predict the same class is undone after growth. ``maxDepth`` may
     exceed MLlib's 30, up to 64. ``rawPrediction`` holds a leaf's weighted class counts, as
-    MLlib's; ``toMLlib()`` gives pyspark.ml the same tree. Continuous features only, for now
-    (categorical features are treated as continuous values).
+    MLlib's; ``toMLlib()`` gives pyspark.ml the same tree.
+
+    Categorical features come from the features column's ML attributes (VectorIndexer's, as
+    in pyspark.ml) or the ``categoricalFeatures`` param ({index: number of categories}; values
+    0..k-1). They split into a subset of categories and its complement, found as MLlib does:
+    categories ordered by their share of class 1 (binary) or mean label (regression), which
+    yields the best subset; for multiclass, ordered by impurity (MLlib instead tries every
+    subset when there are few categories). Categories unseen in training go right.
 
     Examples
     --------
@@ -240,7 +287,7 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                  checkpointInterval: int = 10, impurity: str = "gini", seed: int | None = None,
                  weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
                  thresholds: list[float] | None = None, engine: str = "auto",
-                 numWorkers: int = 0):
+                 numWorkers: int = 0, categoricalFeatures: dict | None = None):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -253,7 +300,7 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                   checkpointInterval: int = 10, impurity: str = "gini", seed: int | None = None,
                   weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
                   thresholds: list[float] | None = None, engine: str = "auto",
-                  numWorkers: int = 0):
+                  numWorkers: int = 0, categoricalFeatures: dict | None = None):
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
     def _training_program(self):
@@ -261,6 +308,9 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
 
     def _program_params(self) -> dict:
         return self._tree_program_params((GINI, ENTROPY))
+
+    def _dataset_params(self, dataset: Any) -> dict:
+        return self._categorical_params(dataset)
 
     def _create_model(self, result: FitResult) -> "DecisionTreeClassificationModel":
         nodes = dict(result.values, numFeatures=np.int64(result.summary.num_features))
@@ -333,7 +383,7 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                  checkpointInterval: int = 10, impurity: str = "variance",
                  seed: int | None = None, weightCol: str | None = None,
                  minWeightFractionPerNode: float = 0.0, engine: str = "auto",
-                 numWorkers: int = 0):
+                 numWorkers: int = 0, categoricalFeatures: dict | None = None):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -345,7 +395,7 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                   checkpointInterval: int = 10, impurity: str = "variance",
                   seed: int | None = None, weightCol: str | None = None,
                   minWeightFractionPerNode: float = 0.0, engine: str = "auto",
-                  numWorkers: int = 0):
+                  numWorkers: int = 0, categoricalFeatures: dict | None = None):
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
     def _training_program(self):
@@ -353,6 +403,9 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
 
     def _program_params(self) -> dict:
         return self._tree_program_params((VARIANCE,))
+
+    def _dataset_params(self, dataset: Any) -> dict:
+        return self._categorical_params(dataset)
 
     def _input_spec(self) -> InputSpec:
         return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(),

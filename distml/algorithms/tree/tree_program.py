@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from distml.errors import DataError
+from distml.errors import DataError, ParamError
 from distml.kernels.statistics import MAX_CLASSES, count_bad_labels
-from distml.kernels.tree import (VARIANCE, RowTargets, best_splits, bin_rows, impurity,
+from distml.kernels.tree import (VARIANCE, RowTargets, best_splits, bin_order, bin_rows,
+                                 impurity,
                                  node_histograms, node_threshold, node_weight,
                                  split_thresholds)
 
@@ -20,12 +21,20 @@ from distml.kernels.tree import (VARIANCE, RowTargets, best_splits, bin_rows, im
 MIN_SAMPLE_ROWS = 10000
 
 
-def _checks(part, classification):
+def _checks(part, classification, categorical):
     y, w = part.y, part.weights()
+    bad_categories = {}
+    for j, arity in categorical.items():
+        column = part.X[:, [j]].toarray().ravel() if hasattr(part.X, "toarray") else part.X[:, j]
+        bad = int(np.count_nonzero((column != np.floor(column)) | (column < 0) |
+                                   (column >= arity)))
+        if bad:
+            bad_categories[j] = bad
     return {"bad_labels": count_bad_labels(y) if classification else 0,
             "non_finite_labels": int(np.count_nonzero(~np.isfinite(y))),
             "negative_weights": int(np.count_nonzero(w < 0)),
-            "num_classes": int(y.max()) + 1 if classification and y.size else 0}
+            "num_classes": int(y.max()) + 1 if classification and y.size else 0,
+            "bad_categories": bad_categories}
 
 
 def _sample(part, stride):
@@ -43,10 +52,10 @@ def _level(part, routing, slot_of_node, num_slots, num_bins):
     """Route rows through the last level's splits, then histogram the open nodes."""
     bins, node = part.state["tree_bins"], part.state["tree_node"]
     if routing is not None:
-        feature, bin_, left, right = routing
+        feature, goes_left, left, right = routing  # goes_left[node, bin]
         f = feature[node]
         moving = np.flatnonzero(f >= 0)
-        go_left = bins[moving, f[moving]] <= bin_[node[moving]]
+        go_left = goes_left[node[moving], bins[moving, f[moving]]]
         node[moving] = np.where(go_left, left[node[moving]], right[node[moving]])
     return node_histograms(bins, slot_of_node[node], part.state["tree_targets"], num_slots,
                            num_bins)
@@ -54,8 +63,26 @@ def _level(part, routing, slot_of_node, num_slots, num_bins):
 
 def decision_tree(ctx, params: dict) -> dict:
     classification = params["impurity"] != VARIANCE
-    label = params["labelCol"]
-    checks = ctx.map_collect(_checks, classification)
+    label, features = params["labelCol"], params["featuresCol"]
+    n, d = ctx.input.num_rows, ctx.input.num_features
+    categorical = {j: a for j, a in params["categoricalFeatures"].items() if a > 0}
+    for j, arity in categorical.items():
+        if j >= d:
+            raise ParamError(f"categoricalFeatures names feature {j}, but column '{features}' "
+                             f"has {d} features")
+        if arity > params["maxBins"]:
+            raise ParamError(f"maxBins ({params['maxBins']}) must be at least the number of "
+                             f"categories of feature {j} ({arity})")
+    checks = ctx.map_collect(_checks, classification, categorical)
+    bad_categories: dict[int, int] = {}
+    for c in checks:
+        for j, count in c["bad_categories"].items():
+            bad_categories[j] = bad_categories.get(j, 0) + count
+    if bad_categories:
+        j = min(bad_categories)
+        raise DataError(f"column '{features}' feature {j} is categorical with "
+                        f"{categorical[j]} categories, but {bad_categories[j]} values are not "
+                        f"integers 0..{categorical[j] - 1}")
     if classification and sum(c["bad_labels"] for c in checks):
         raise DataError(f"column '{label}' has {sum(c['bad_labels'] for c in checks)} labels "
                         f"that are not integers 0..K-1 (K at most {MAX_CLASSES}); index labels "
@@ -66,10 +93,13 @@ def decision_tree(ctx, params: dict) -> dict:
         raise DataError(f"column '{params['weightCol']}' has negative weights")
     num_classes = max(2, max(c["num_classes"] for c in checks)) if classification else 0
 
-    n, d = ctx.input.num_rows, ctx.input.num_features
     stride = max(1, n // max(params["maxBins"] ** 2, MIN_SAMPLE_ROWS))
     thresholds, bin_values = split_thresholds(np.vstack(ctx.map_collect(_sample, stride)),
                                               params["maxBins"])
+    for j, arity in categorical.items():  # category c is bin c: thresholds between integers
+        thresholds[j], bin_values[j] = np.arange(arity - 1) + 0.5, None
+    is_categorical = np.zeros(d, dtype=bool)
+    is_categorical[list(categorical)] = True
     num_bins = max(t.size for t in thresholds) + 1
     ctx.map_update(_bin, thresholds, num_classes)
 
@@ -89,31 +119,78 @@ def decision_tree(ctx, params: dict) -> dict:
                 raise DataError("every row has weight 0: nothing to fit")
         if depth == max_depth:
             break
-        feature, bin_, gain = best_splits(
-            hist, criterion, params["minInstancesPerNode"],
+        order = bin_order(hist, criterion, is_categorical)
+        ordered = np.take_along_axis(hist, order[..., None], axis=2) if is_categorical.any() \
+            else hist
+        feature, position, gain = best_splits(
+            ordered, criterion, params["minInstancesPerNode"],
             params["minWeightFractionPerNode"] * total_weight, params["minInfoGain"])
         routing_feature = np.full(len(tree.stats), -1, dtype=np.int64)
-        routing_bin = np.zeros(len(tree.stats), dtype=np.int64)
+        goes_left = np.zeros((len(tree.stats), num_bins), dtype=bool)
         children, pairs = [], []
         for slot, node in enumerate(open_nodes):
             f = int(feature[slot])
             if f < 0 or impurity(tree.stats[node], criterion) <= 0:
                 continue
-            b = int(bin_[slot])
-            left_stats = hist[slot, f, :b + 1].sum(axis=0)
-            threshold = node_threshold(hist[slot, f], b, thresholds[f], bin_values[f])
-            left, right = tree.split(node, f, threshold, float(gain[slot]), left_stats,
+            b = int(position[slot])
+            left_bins = np.sort(order[slot, f, :b + 1])
+            left_stats = ordered[slot, f, :b + 1].sum(axis=0)
+            if is_categorical[f]:
+                split = {"categories": left_bins, "arity": categorical[f]}
+            else:
+                split = {"threshold": node_threshold(hist[slot, f], b, thresholds[f],
+                                                     bin_values[f])}
+            left, right = tree.split(node, f, split, float(gain[slot]), left_stats,
                                      tree.stats[node] - left_stats, depth + 1)
-            routing_feature[node], routing_bin[node] = f, b
+            routing_feature[node] = f
+            goes_left[node, left_bins] = True
             children += [left, right]
             pairs.append((slot, left, right))
         if not children:
             break
         # rows sit in this level's nodes, so the split arrays need cover only those ids
-        routing = (routing_feature, routing_bin, np.asarray(tree.left, dtype=np.int64),
+        routing = (routing_feature, goes_left, np.asarray(tree.left, dtype=np.int64),
                    np.asarray(tree.right, dtype=np.int64))
         open_nodes = children
-    return tree.arrays(criterion, num_classes)
+    nodes = tree.arrays(criterion, num_classes)
+    return prune_equal_leaves(nodes, classification) if params.get("prune", True) else nodes
+
+
+def _predictions(nodes: dict, classification: bool) -> np.ndarray:
+    stats = nodes["stats"]
+    if classification:
+        return stats[:, :-1].argmax(axis=1).astype(np.float64)
+    return np.divide(stats[:, 1], stats[:, 0], out=np.zeros(len(stats)), where=stats[:, 0] > 0)
+
+
+def prune_equal_leaves(nodes: dict, classification: bool) -> dict:
+    """MLlib's pruning: a split whose two children are leaves predicting the same value is
+    undone (bottom-up, so it cascades), and unreachable nodes are dropped, keeping
+    breadth-first order. pyspark.ml's trees are pruned this way; scikit-learn's are not."""
+    feature, left, right = nodes["feature"].copy(), nodes["left"].copy(), nodes["right"].copy()
+    prediction = _predictions(nodes, classification)
+    for node in range(len(feature) - 1, -1, -1):
+        a, b = left[node], right[node]
+        if a >= 0 and feature[a] < 0 and feature[b] < 0 and prediction[a] == prediction[b]:
+            feature[node], left[node], right[node] = -1, -1, -1
+    keep = [0]
+    for node in keep:  # breadth first over what is still reachable
+        if left[node] >= 0:
+            keep += [left[node], right[node]]
+    keep = np.sort(np.array(keep, dtype=np.int64))
+    new_id = np.full(len(feature), -1, dtype=np.int64)
+    new_id[keep] = np.arange(keep.size)
+    out = {name: (value[keep] if isinstance(value, np.ndarray) and value.ndim and
+                  value.shape[0] == len(feature) else value) for name, value in nodes.items()}
+    out["feature"] = feature[keep]
+    out["left"] = np.where(left[keep] >= 0, new_id[np.maximum(left[keep], 0)], -1)
+    out["right"] = np.where(right[keep] >= 0, new_id[np.maximum(right[keep], 0)], -1)
+    pruned = out["feature"] < 0
+    out["threshold"] = np.where(pruned, 0.0, out["threshold"])
+    out["gain"] = np.where(pruned, 0.0, out["gain"])
+    out["numCategories"] = np.where(pruned, -1, out["numCategories"])
+    out["leftCategories"] = out["leftCategories"] & ~pruned[:, None]
+    return out
 
 
 def _level_histograms(ctx, tree, nodes, routing, num_bins) -> np.ndarray:
@@ -142,12 +219,13 @@ class _Tree:
     """Nodes in the order they are made (breadth first): root 0, children after parents."""
 
     def __init__(self):
-        self.feature, self.threshold, self.gain = [], [], []
+        self.feature, self.threshold, self.gain, self.categories = [], [], [], []
         self.left, self.right, self.stats, self.depth = [], [], [], []
 
     def add(self, stats, depth) -> int:
         self.feature.append(-1)
         self.threshold.append(0.0)
+        self.categories.append(None)
         self.gain.append(0.0)
         self.left.append(-1)
         self.right.append(-1)
@@ -155,15 +233,30 @@ class _Tree:
         self.depth.append(depth)
         return len(self.stats) - 1
 
-    def split(self, node, feature, threshold, gain, left_stats, right_stats, depth):
+    def split(self, node, feature, split, gain, left_stats, right_stats, depth):
+        """``split``: {"threshold": t} (x <= t goes left) or {"categories": the left set,
+        "arity": the feature's number of categories}."""
         left, right = self.add(left_stats, depth), self.add(right_stats, depth)
-        self.feature[node], self.threshold[node], self.gain[node] = feature, threshold, gain
+        self.feature[node], self.gain[node] = feature, gain
+        self.threshold[node] = split.get("threshold", 0.0)
+        if "categories" in split:
+            self.categories[node] = (split["categories"], split["arity"])
         self.left[node], self.right[node] = left, right
         return left, right
 
     def arrays(self, criterion, num_classes) -> dict:
         stats = np.array(self.stats)
+        # categorical splits as a membership table: left_categories[node, c] when category c
+        # goes left; num_categories[node] is the feature's arity (-1 for a threshold split)
+        width = max([a for c in self.categories if c is not None for a in (c[1],)] + [0])
+        left_categories = np.zeros((len(stats), width), dtype=bool)
+        num_categories = np.full(len(stats), -1, dtype=np.int64)
+        for node, split in enumerate(self.categories):
+            if split is not None:
+                left_categories[node, split[0]] = True
+                num_categories[node] = split[1]
         return {"feature": np.array(self.feature, dtype=np.int64),
+                "leftCategories": left_categories, "numCategories": num_categories,
                 "threshold": np.array(self.threshold), "gain": np.array(self.gain),
                 "left": np.array(self.left, dtype=np.int64),
                 "right": np.array(self.right, dtype=np.int64),
