@@ -161,9 +161,10 @@ def bin_order(hist: np.ndarray, criterion: str, categorical: np.ndarray) -> np.n
 
 
 def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight: float,
-                min_gain: float):
+                min_gain: float, skip: np.ndarray | None = None):
     """Per slot: (feature, position, gain) of the best split, feature -1 where none qualifies;
-    the left side takes the first ``position + 1`` bins of ``hist``'s bin axis.
+    the left side takes the first ``position + 1`` bins of ``hist``'s bin axis. Features where
+    ``skip`` is set are left out (their subsets are searched by ``best_subsets``).
 
     Gain = impurity(parent) - (w_L impurity(L) + w_R impurity(R)) / w, MLlib's. Ties go to the
     lowest feature index, then the lowest position. A split qualifies when both sides hold at
@@ -172,20 +173,50 @@ def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight
     """
     left = np.cumsum(hist, axis=2)[:, :, :-1, :]  # slots x d x (B-1) x S
     total = hist.sum(axis=2)[:, :1, None, :]  # the node's stats, same for every feature
-    right = total - left
-    w_left, w_right = node_weight(left, criterion), node_weight(right, criterion)
-    w_total = node_weight(total, criterion)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gain = impurity(total, criterion) - (w_left * impurity(left, criterion) +
-                                             w_right * impurity(right, criterion)) / w_total
-    ok = ((left[..., -1] >= min_instances) & (right[..., -1] >= min_instances) &
-          (w_left >= min_weight) & (w_right >= min_weight) & np.isfinite(gain) &
-          (gain > min_gain))
-    gain = np.where(ok, gain, -np.inf)
+    gain = split_gains(left, total - left, total, criterion, min_instances, min_weight,
+                       min_gain)
+    if skip is not None:
+        gain[:, skip] = -np.inf
     slots = hist.shape[0]
     flat = gain.reshape(slots, -1)
     best = flat.argmax(axis=1)  # first maximum: lowest feature, then lowest bin
     best_gain = flat[np.arange(slots), best]
-    feature, bin_ = np.divmod(best, gain.shape[2])
+    feature, position = np.divmod(best, gain.shape[2])
     feature = np.where(np.isfinite(best_gain), feature, -1)
-    return feature, bin_, best_gain
+    return feature, position, best_gain
+
+
+def split_gains(left: np.ndarray, right: np.ndarray, total: np.ndarray, criterion: str,
+                min_instances: int, min_weight: float, min_gain: float) -> np.ndarray:
+    """The gain of each candidate split (stats on the last axis), -inf where it does not
+    qualify (``best_splits`` says when it does)."""
+    w_left, w_right = node_weight(left, criterion), node_weight(right, criterion)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gain = impurity(total, criterion) - (w_left * impurity(left, criterion) +
+                                             w_right * impurity(right, criterion)) / \
+            node_weight(total, criterion)
+    ok = ((left[..., -1] >= min_instances) & (right[..., -1] >= min_instances) &
+          (w_left >= min_weight) & (w_right >= min_weight) & np.isfinite(gain) &
+          (gain > min_gain))
+    return np.where(ok, gain, -np.inf)
+
+
+def subset_masks(arity: int) -> np.ndarray:
+    """Every split of ``arity`` categories into two non-empty sides, once: the left sides
+    are the non-empty subsets of categories 0..arity-2 (subset u holds the bits of u)."""
+    ids = np.arange(1, 2 ** (arity - 1))
+    return ((ids[:, None] >> np.arange(arity)) & 1).astype(bool)
+
+
+def best_subsets(category_hist: np.ndarray, criterion: str, min_instances: int,
+                 min_weight: float, min_gain: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot: (gain, left categories as a bool mask) of the best of all subset splits of
+    one categorical feature (slots x categories x S); MLlib's search for multiclass features
+    with few categories. Ties go to the lowest subset number."""
+    masks = subset_masks(category_hist.shape[1])
+    left = np.einsum("um,smk->suk", masks.astype(np.float64), category_hist)
+    total = category_hist.sum(axis=1)[:, None, :]
+    gain = split_gains(left, total - left, total, criterion, min_instances, min_weight,
+                       min_gain)
+    best = gain.argmax(axis=1)
+    return gain[np.arange(gain.shape[0]), best], masks[best]

@@ -76,17 +76,22 @@ def test_to_mllib_holds_the_same_tree(spark, cancer):
         regression.toDebugString.splitlines()[1:]
 
 
-def test_categorical_features_split_as_pyspark_ml(spark):
-    """Two categorical features (VectorIndexer's ML attributes, as pyspark.ml users mark them)
-    and one continuous: pyspark.ml and distml grow the same tree, subsets included."""
+@pytest.mark.parametrize("classes", [2, 3])
+def test_categorical_features_split_as_pyspark_ml(spark, classes):
+    """Categorical features (VectorIndexer's ML attributes, as pyspark.ml users mark them):
+    pyspark.ml and distml grow the same tree, subsets included; with 3 classes the subsets
+    are searched exhaustively, with 2 by ordering the categories."""
     from pyspark.ml.feature import VectorIndexer
     from pyspark.ml.linalg import Vectors
     rng = np.random.default_rng(9)
     n = 1200
-    colour, size = rng.integers(0, 6, n), rng.integers(0, 4, n)
+    # 3 classes: 5 colours, few enough for MLlib (and distml) to try every subset
+    colour, size = rng.integers(0, 6 if classes == 2 else 5, n), rng.integers(0, 4, n)
     flag = rng.integers(0, 2, n)
     p = np.array([0.1, 0.8, 0.3, 0.9, 0.2, 0.6])[colour] * (0.5 + 0.15 * size) + 0.1 * flag
     y = (rng.random(n) < p).astype(float)
+    if classes == 3:
+        y = np.where((colour == 4) & (rng.random(n) < 0.7), 2.0, y)
     raw = spark.createDataFrame([(Vectors.dense([float(c), float(s), float(f)]), float(t))
                                  for c, s, f, t in zip(colour, size, flag, y)],
                                 ["raw", "label"])

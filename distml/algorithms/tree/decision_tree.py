@@ -258,8 +258,9 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
     in pyspark.ml) or the ``categoricalFeatures`` param ({index: number of categories}; values
     0..k-1). They split into a subset of categories and its complement, found as MLlib does:
     categories ordered by their share of class 1 (binary) or mean label (regression), which
-    yields the best subset; for multiclass, ordered by impurity (MLlib instead tries every
-    subset when there are few categories). Categories unseen in training go right.
+    yields the best subset; for multiclass, every subset when there are few categories (5 at
+    maxBins 32, MLlib's bound), else ordered by impurity. Categories unseen in training go
+    right.
 
     Examples
     --------

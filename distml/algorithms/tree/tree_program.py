@@ -12,8 +12,8 @@ import numpy as np
 
 from distml.errors import DataError, ParamError
 from distml.kernels.statistics import MAX_CLASSES, count_bad_labels
-from distml.kernels.tree import (VARIANCE, RowTargets, best_splits, bin_order, bin_rows,
-                                 impurity,
+from distml.kernels.tree import (VARIANCE, RowTargets, best_splits, best_subsets, bin_order,
+                                 bin_rows, impurity,
                                  node_histograms, node_threshold, node_weight,
                                  split_thresholds)
 
@@ -100,6 +100,14 @@ def decision_tree(ctx, params: dict) -> dict:
         thresholds[j], bin_values[j] = np.arange(arity - 1) + 0.5, None
     is_categorical = np.zeros(d, dtype=bool)
     is_categorical[list(categorical)] = True
+    # multiclass features with few categories: every subset is tried, for as few categories
+    # as MLlib tries them (floor(log2(maxBins // 2 + 1)) + 1: 5 at maxBins 32); other
+    # categorical features split an ordering of their categories
+    max_unordered = int(np.log2(min(params["maxBins"], n) // 2 + 1) + 1)
+    exhaustive = {j: a for j, a in categorical.items() if classification and num_classes > 2
+                  and a <= max_unordered}
+    skip = np.zeros(d, dtype=bool)
+    skip[list(exhaustive)] = True
     num_bins = max(t.size for t in thresholds) + 1
     ctx.map_update(_bin, thresholds, num_classes)
 
@@ -122,25 +130,33 @@ def decision_tree(ctx, params: dict) -> dict:
         order = bin_order(hist, criterion, is_categorical)
         ordered = np.take_along_axis(hist, order[..., None], axis=2) if is_categorical.any() \
             else hist
-        feature, position, gain = best_splits(
-            ordered, criterion, params["minInstancesPerNode"],
-            params["minWeightFractionPerNode"] * total_weight, params["minInfoGain"])
+        rules = (criterion, params["minInstancesPerNode"],
+                 params["minWeightFractionPerNode"] * total_weight, params["minInfoGain"])
+        feature, position, gain = best_splits(ordered, *rules, skip=skip)
+        subsets = {j: best_subsets(hist[:, j, :arity], *rules)
+                   for j, arity in exhaustive.items()}
         routing_feature = np.full(len(tree.stats), -1, dtype=np.int64)
         goes_left = np.zeros((len(tree.stats), num_bins), dtype=bool)
         children, pairs = [], []
         for slot, node in enumerate(open_nodes):
-            f = int(feature[slot])
-            if f < 0 or impurity(tree.stats[node], criterion) <= 0:
+            f, best = int(feature[slot]), float(gain[slot])
+            for j, (subset_gain, _) in sorted(subsets.items()):  # ties: lowest feature
+                if subset_gain[slot] > best or (subset_gain[slot] == best > -np.inf and j < f):
+                    f, best = j, float(subset_gain[slot])
+            if f < 0 or best == -np.inf or impurity(tree.stats[node], criterion) <= 0:
                 continue
-            b = int(position[slot])
-            left_bins = np.sort(order[slot, f, :b + 1])
-            left_stats = ordered[slot, f, :b + 1].sum(axis=0)
+            if f in subsets:
+                left_bins = np.flatnonzero(subsets[f][1][slot])
+            else:
+                b = int(position[slot])
+                left_bins = np.sort(order[slot, f, :b + 1])
+            left_stats = hist[slot, f, left_bins].sum(axis=0)
             if is_categorical[f]:
                 split = {"categories": left_bins, "arity": categorical[f]}
             else:
                 split = {"threshold": node_threshold(hist[slot, f], b, thresholds[f],
                                                      bin_values[f])}
-            left, right = tree.split(node, f, split, float(gain[slot]), left_stats,
+            left, right = tree.split(node, f, split, best, left_stats,
                                      tree.stats[node] - left_stats, depth + 1)
             routing_feature[node] = f
             goes_left[node, left_bins] = True
