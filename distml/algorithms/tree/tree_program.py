@@ -61,10 +61,11 @@ def _level(part, routing, slot_of_node, num_slots, num_bins):
                            num_bins)
 
 
-def decision_tree(ctx, params: dict) -> dict:
-    classification = params["impurity"] != VARIANCE
+def _checked_input(ctx, params: dict, classification: bool) -> tuple[dict[int, int], int]:
+    """The categorical features' arities and the number of classes, after one round that
+    checks labels, weights and categorical values on every rank."""
     label, features = params["labelCol"], params["featuresCol"]
-    n, d = ctx.input.num_rows, ctx.input.num_features
+    d = ctx.input.num_features
     categorical = {j: a for j, a in params["categoricalFeatures"].items() if a > 0}
     for j, arity in categorical.items():
         if j >= d:
@@ -92,6 +93,13 @@ def decision_tree(ctx, params: dict) -> dict:
     if sum(c["negative_weights"] for c in checks):
         raise DataError(f"column '{params['weightCol']}' has negative weights")
     num_classes = max(2, max(c["num_classes"] for c in checks)) if classification else 0
+    return categorical, num_classes
+
+
+def decision_tree(ctx, params: dict) -> dict:
+    classification = params["impurity"] != VARIANCE
+    n, d = ctx.input.num_rows, ctx.input.num_features
+    categorical, num_classes = _checked_input(ctx, params, classification)
 
     stride = max(1, n // max(params["maxBins"] ** 2, MIN_SAMPLE_ROWS))
     thresholds, bin_values = split_thresholds(np.vstack(ctx.map_collect(_sample, stride)),
