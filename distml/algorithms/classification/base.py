@@ -39,6 +39,9 @@ class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabi
     def setRawPredictionCol(self, value: str):
         return self._set(rawPredictionCol=value)
 
+    def setThresholds(self, value: list[float]):
+        return self._set(thresholds=value)
+
 
 
 class Classifier(Estimator):

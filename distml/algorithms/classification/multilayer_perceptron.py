@@ -153,9 +153,6 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
     def setInitialWeights(self, value: Vector):
         return self._set(initialWeights=value)
 
-    def setThresholds(self, value: list[float]):
-        return self._set(thresholds=value)
-
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return multilayer_perceptron

@@ -92,9 +92,6 @@ class NaiveBayes(Classifier, _NaiveBayesParams):
     def setModelType(self, value: str):
         return self._set(modelType=value)
 
-    def setThresholds(self, value: list[float]):
-        return self._set(thresholds=value)
-
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return naive_bayes

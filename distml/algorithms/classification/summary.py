@@ -4,8 +4,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-import numpy as np
-
 from distml.engine.transform import collect_arrays
 from distml.kernels.metrics import roc_auc, weighted_accuracy
 
