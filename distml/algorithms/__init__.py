@@ -5,6 +5,7 @@ from distml.algorithms.classification import (LogisticRegression, LogisticRegres
                                               NaiveBayesModel)
 from distml.algorithms.clustering import KMeans, KMeansModel
 from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
+from distml.algorithms.recommendation import ALS, ALSModel
 from distml.algorithms.tree import (DecisionTreeClassificationModel, DecisionTreeClassifier,
                                     DecisionTreeRegressionModel, DecisionTreeRegressor)
 
@@ -12,4 +13,4 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
            "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "DecisionTreeClassifier",
            "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel"]
+           "DecisionTreeRegressionModel", "ALS", "ALSModel"]

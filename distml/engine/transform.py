@@ -23,12 +23,13 @@ from distml.errors import DataError
 VECTOR = "vector"
 DOUBLE = "double"
 INTEGER = "integer"  # 32-bit, as pyspark.ml's cluster predictions
+FLOAT = "float"  # 32-bit, as pyspark.ml's ALS predictions
 
 
 @dataclass(frozen=True)
 class Output:
     name: str
-    kind: str  # VECTOR (2-d array or CSR per batch), DOUBLE or INTEGER (1-d array)
+    kind: str  # VECTOR (2-d array or CSR per batch), DOUBLE, FLOAT or INTEGER (1-d array)
 
 
 def transform_dataset(dataset: Any, spec: InputSpec, fn: Callable[[Any], dict],
@@ -53,7 +54,7 @@ def transform_dataset(dataset: Any, spec: InputSpec, fn: Callable[[Any], dict],
     return out_df
 
 
-_NUMPY_TYPES = {DOUBLE: np.float64, INTEGER: np.int32}
+_NUMPY_TYPES = {DOUBLE: np.float64, FLOAT: np.float32, INTEGER: np.int32}
 
 
 def to_vectors(values) -> list:
@@ -97,7 +98,8 @@ def vector_arrow(values) -> pa.StructArray:
 
 def _transform_spark(df, spec: InputSpec, fn: Callable, outputs: list[Output]):
     from pyspark.ml.linalg import VectorUDT
-    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
+    from pyspark.sql.types import (DoubleType, FloatType, IntegerType, StructField,
+                                   StructType)
 
     from distml.engine.spark_input import features_expr
 
@@ -105,7 +107,7 @@ def _transform_spark(df, spec: InputSpec, fn: Callable, outputs: list[Output]):
     layout = InputLayout(kind, spec.features_name, check_finite=False)
     keep = list(df.columns)
     schema = StructType(list(df.schema.fields) + [
-        StructField(o.name, {VECTOR: VectorUDT(), DOUBLE: DoubleType(),
+        StructField(o.name, {VECTOR: VectorUDT(), DOUBLE: DoubleType(), FLOAT: FloatType(),
                              INTEGER: IntegerType()}[o.kind], True)
         for o in outputs])
 

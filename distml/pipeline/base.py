@@ -31,6 +31,15 @@ from distml.pipeline.persistence import DistmlReader, DistmlWriter
 log = logging.getLogger("distml")
 
 
+def java_string_hash(text: str) -> int:
+    """Java's ``String.hashCode``: Scala's pyspark.ml seeds an estimator with its class name's,
+    a value that (unlike Python's ``hash`` of a string) is the same in every process."""
+    h = 0
+    for ch in text:
+        h = (31 * h + ord(ch)) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
 class HasEngine(Params):
     """Where and how wide a fit runs; shared by every distml estimator."""
 

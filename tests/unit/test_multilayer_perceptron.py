@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 
 from distml import (DataError, MultilayerPerceptronClassificationModel,
                     MultilayerPerceptronClassifier, ParamError)
-from distml.algorithms.classification.multilayer_perceptron import java_string_hash
+from distml.pipeline.base import java_string_hash
 from distml.algorithms.classification.perceptron_program import _batch_rows
 from distml.engine.partition import Partition
 from distml.gpu import MXNetBackend

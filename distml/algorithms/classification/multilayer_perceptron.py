@@ -19,18 +19,9 @@ from distml.engine.context import FitResult
 from distml.errors import ParamError
 from distml.kernels.logistic import softmax
 from distml.kernels.perceptron import perceptron_raw, weight_count
-from distml.pipeline.base import HasBackend
+from distml.pipeline.base import HasBackend, java_string_hash
 
 SOLVERS = ("l-bfgs", "gd", "adam")
-
-
-def java_string_hash(text: str) -> int:
-    """Java's ``String.hashCode``: Scala's pyspark.ml seeds an estimator with its class name's,
-    a value that (unlike Python's ``hash`` of a string) is the same in every process."""
-    h = 0
-    for ch in text:
-        h = (31 * h + ord(ch)) & 0xFFFFFFFF
-    return h - (1 << 32) if h >= 1 << 31 else h
 
 
 class _MultilayerPerceptronParams(ClassifierParams, HasSeed, HasMaxIter, HasTol, HasStepSize,

@@ -1,0 +1,3 @@
+from distml.algorithms.recommendation.als import ALS, ALSModel
+
+__all__ = ["ALS", "ALSModel"]

@@ -1,0 +1,150 @@
+"""The training program of ALS: ratings exchanged once by user and by item, then alternating
+half-iterations that exchange only factors.
+
+Setup (three rounds): the ids are checked (integers in Java's int range, as pyspark.ml
+requires); the ratings are repartitioned twice, by a hash of the user id and by a hash of the
+item id, so each rank owns a set of users with all their ratings and a set of items with all
+theirs; the ranks' id lists are gathered, so every rank knows both sides' ids in sorted order,
+and each rank turns its two blocks into CSR over its own rows with the other side's positions
+in that order.
+
+Each iteration then solves the items given the user factors and the users given the item
+factors (MLlib's order). In a half-iteration every rank solves its own rows' normal equations
+(``kernels.als``) and the new factors are gathered to every rank (one allgather of the factor
+blocks), so the next half-iteration finds every factor it needs locally.
+
+Per-rank memory: its share of the ratings twice (by user and by item, ~2 x 20 bytes a rating)
+plus both full factor matrices, (users + items) x rank x 8 bytes: 10 million users and items at
+rank 10 is 0.8 GB a rank. Beyond that the exchange would have to send each rank only the
+factors its ratings need (MLlib's out-blocks); the gathered matrices buy rounds with one
+collective and no per-destination bookkeeping.
+
+Factors are ordered by sorted id and the initial user factors are drawn in that order from the
+seed (unit-norm Gaussian rows, MLlib's choice), so the model does not depend on the engine or
+on how many ranks trained it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from distml.errors import DataError
+from distml.gpu.backend import rank_backend
+from distml.kernels.als import RatingBlock, place_chunks, solve_factors
+
+BY_USER, BY_ITEM = "als_by_user", "als_by_item"
+INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
+# Fibonacci hashing: the high bits of id x this odd constant spread ids over ranks even when
+# they share a stride (id % ranks, MLlib's partitioner, puts all even ids on one of two ranks).
+_HASH = np.uint64(0x9E3779B97F4A7C15)
+
+
+def als(ctx, params: dict) -> dict:
+    _check_ids(ctx, params)
+    ctx.repartition(_ratings_by(0), BY_USER)
+    ctx.repartition(_ratings_by(1), BY_ITEM)
+    owned = ctx.map_collect(_own_ids, params["backend"])
+    user_ids = np.sort(np.concatenate([users for users, _, _ in owned]))
+    item_ids = np.sort(np.concatenate([items for _, items, _ in owned]))
+    ctx.map_update(_index_blocks, user_ids, item_ids)
+    rank = params["rank"]
+    solve = {k: params[k] for k in ("regParam", "implicitPrefs", "alpha", "nonnegative",
+                                    "backend")}
+    users, items = initial_factors(user_ids.size, item_ids.size, rank, params["seed"])
+    for iteration in range(params["maxIter"]):
+        items = _gathered(ctx.map_collect(_solve, BY_ITEM, users, solve), item_ids.size, rank)
+        users = _gathered(ctx.map_collect(_solve, BY_USER, items, solve), user_ids.size, rank)
+        ctx.report(iteration=iteration + 1)
+    return {"userIds": user_ids, "userFactors": users, "itemIds": item_ids,
+            "itemFactors": items, "devices": np.array([device for _, _, device in owned])}
+
+
+def initial_factors(num_users: int, num_items: int, rank: int, seed: int) -> tuple:
+    """Unit-norm Gaussian rows (MLlib's choice) drawn from ``seed``: the users' in sorted id
+    order, then the items'. Only the users' are used by a fit (items are solved first);
+    the items' are the model of maxIter=0."""
+    rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
+    drawn = [rng.standard_normal((count, rank)) for count in (num_users, num_items)]
+    return tuple(f / np.linalg.norm(f, axis=1, keepdims=True) for f in drawn)
+
+
+def _bad_ids(ids: np.ndarray) -> np.ndarray:
+    return (ids != np.round(ids)) | (ids < INT_MIN) | (ids > INT_MAX)
+
+
+def _id_check(part):
+    X = part.X
+    found = []
+    for column in (0, 1):
+        bad = np.flatnonzero(_bad_ids(X[:, column]))
+        found.append((bad.size, X[bad[0], column] if bad.size else 0.0))
+    return found
+
+
+def _check_ids(ctx, params):
+    results = ctx.map_collect(_id_check)
+    for column, name in enumerate((params["userCol"], params["itemCol"])):
+        count = sum(r[column][0] for r in results)
+        if count:
+            example = next(r[column][1] for r in results if r[column][0])
+            raise DataError(
+                f"column '{name}' has {count} values that are not integers in Java's int range "
+                f"[{INT_MIN}, {INT_MAX}] (e.g. {example!r}); ALS ids must be; map other ids "
+                "to integers first (StringIndexer does it for strings)")
+
+
+def spread(ids: np.ndarray) -> np.ndarray:
+    """A non-negative key per id whose remainder by the rank count spreads ids evenly."""
+    with np.errstate(over="ignore"):
+        return ((ids.astype(np.int64).astype(np.uint64) * _HASH) >> np.uint64(33)).astype(
+            np.int64)
+
+
+def _ratings_by(column: int):
+    def keyed(part):
+        ids = part.X[:, column].astype(np.int64)
+        return spread(ids), {"own": ids, "other": part.X[:, 1 - column].astype(np.int64),
+                             "rating": part.y}
+    return keyed
+
+
+def _own_ids(part, backend):
+    chosen = rank_backend(backend)
+    return (np.unique(part.state[BY_USER]["own"]), np.unique(part.state[BY_ITEM]["own"]),
+            f"{chosen.name}:{chosen.device}")
+
+
+def _index_blocks(part, user_ids, item_ids):
+    """Each received block as CSR over its own rows, sorted by (row, other side's position)."""
+    for into, own_ids, other_ids in ((BY_USER, user_ids, item_ids),
+                                     (BY_ITEM, item_ids, user_ids)):
+        received = part.state[into]
+        own = np.searchsorted(own_ids, received["own"])
+        other = np.searchsorted(other_ids, received["other"])
+        order = np.lexsort((other, own))
+        rows, starts = np.unique(own[order], return_index=True)
+        indptr = np.append(starts, own.size).astype(np.int64)
+        index_type = np.int32 if other_ids.size < 1 << 31 else np.int64
+        part.state[into] = RatingBlock(rows, indptr, other[order].astype(index_type),
+                                       np.ascontiguousarray(received["rating"][order]))
+
+
+def _solve(part, side, F, params):
+    block = part.state[side]
+    backend = rank_backend(params["backend"])
+    placed = None
+    if backend.name != "numpy":  # the padded ratings go to the device once per partition
+        key = ("als chunks", side, backend.device)
+        source, placed = part.device_cache.get(key, (None, None))
+        if source is not block:
+            placed = place_chunks(block, backend)
+            part.device_cache[key] = (block, placed)
+    factors = solve_factors(block, F, params["regParam"], params["implicitPrefs"],
+                            params["alpha"], params["nonnegative"], backend, placed)
+    return block.rows, factors
+
+
+def _gathered(blocks, count: int, rank: int) -> np.ndarray:
+    full = np.empty((count, rank))
+    for rows, factors in blocks:
+        full[rows] = factors
+    return full
