@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distml import (DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
+from distml import (ALS, DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
                     LogisticRegression, MultilayerPerceptronClassifier,
                     NaiveBayes, PCA, SVD, StandardScaler)
 
@@ -24,7 +24,15 @@ def _counts(n=30, d=4, seed=0):
     return frame.assign(features=[np.abs(v).round() for v in frame["features"]])
 
 
+def _ratings(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"user": rng.integers(0, 6, n), "item": rng.integers(100, 105, n),
+                         "rating": rng.normal(3.0, 1.0, n)})
+
+
+# name: (estimator, data, the input named by an empty fit's error[, the column made NaN])
 CASES = {
+    "ALS": (lambda: ALS(rank=2, maxIter=3), _ratings, "user, item", "rating"),
     "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(maxDepth=3), _vectors,
                                "features"),
     "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(maxDepth=3), _vectors, "features"),
@@ -44,8 +52,8 @@ CASES = {
 
 @pytest.fixture(params=sorted(CASES))
 def case(request):
-    make, data, features = CASES[request.param]
-    return make, data, features
+    make, data, features, *nan_column = CASES[request.param]
+    return make, data, features, (nan_column or [features])[0]
 
 
 def _param_values(instance):
@@ -59,7 +67,7 @@ def _outputs(frame, original):
 
 
 def test_params_copy_and_explain(case):
-    make, _, _ = case
+    make = case[0]
     est = make()
     copied = est.copy()
     assert _param_values(copied) == _param_values(est)
@@ -69,7 +77,7 @@ def test_params_copy_and_explain(case):
 
 
 def test_estimator_save_load(case, tmp_path):
-    make, _, _ = case
+    make = case[0]
     est = make()
     est.save(str(tmp_path / "est"))
     loaded = type(est).load(str(tmp_path / "est"))
@@ -77,7 +85,7 @@ def test_estimator_save_load(case, tmp_path):
 
 
 def test_model_carries_params_and_round_trips(case, tmp_path):
-    make, data, _ = case
+    make, data = case[:2]
     est = make()
     df = data()
     model = est.fit(df)
@@ -93,11 +101,11 @@ def test_model_carries_params_and_round_trips(case, tmp_path):
 
 
 def test_empty_and_nan_input_name_the_column(case):
-    make, data, features = case
+    make, data, features, nan_column = case
     df = data()
     with pytest.raises(DataError, match=f"0 rows.*'{features}'"):
         make().fit(df.iloc[:0])
     bad = df.copy()
-    bad.at[3, features] = np.full_like(bad.at[3, features], np.nan)
-    with pytest.raises(DataError, match=f"'{features}' has 1|'{features}' has [0-9]+ NaN"):
+    bad.at[3, nan_column] = np.full_like(bad.at[3, nan_column], np.nan)
+    with pytest.raises(DataError, match=f"'{nan_column}' has 1|'{nan_column}' has [0-9]+ NaN"):
         make().fit(bad)
