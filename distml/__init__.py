@@ -12,7 +12,7 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                NaiveBayesModel, SVD, SVDModel, computeSVD, KMeans,
                                KMeansModel, DecisionTreeClassifier,
                                DecisionTreeClassificationModel, DecisionTreeRegressor,
-                               DecisionTreeRegressionModel, ALS, ALSModel)
+                               DecisionTreeRegressionModel, ALS, ALSModel, LDA, LDAModel)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
 from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  # noqa: E402
@@ -22,7 +22,7 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "SVD",
            "SVDModel", "computeSVD", "KMeans", "KMeansModel",
            "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel", "ALS", "ALSModel", "CollectiveError", "DataError",
+           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel", "CollectiveError", "DataError",
            "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "Estimator",
            "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

@@ -3,7 +3,7 @@ from distml.algorithms.classification import (LogisticRegression, LogisticRegres
                                               MultilayerPerceptronClassificationModel,
                                               MultilayerPerceptronClassifier, NaiveBayes,
                                               NaiveBayesModel)
-from distml.algorithms.clustering import KMeans, KMeansModel
+from distml.algorithms.clustering import LDA, KMeans, KMeansModel, LDAModel
 from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
 from distml.algorithms.recommendation import ALS, ALSModel
 from distml.algorithms.tree import (DecisionTreeClassificationModel, DecisionTreeClassifier,
@@ -13,4 +13,4 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
            "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "DecisionTreeClassifier",
            "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel", "ALS", "ALSModel"]
+           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel"]

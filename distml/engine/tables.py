@@ -1,13 +1,14 @@
 """The tables a recommendation model hands back: factors by id, top-k recommendations by id.
 
-They are Spark DataFrames with pyspark.ml's schemas when a SparkSession is active (or the input
-was a Spark DataFrame), pandas DataFrames otherwise (a model fitted and used without Spark).
+They are Spark DataFrames with pyspark.ml's schemas, or pandas DataFrames when the caller has no
+SparkSession to put them on (``Model._table_session`` decides).
 Recommendations are computed where the table lives: on Spark, one ``mapInArrow`` over a range
 of query positions, each task scoring its queries against all targets captured in the closure
 (pyspark broadcasts a large closure once per executor); on pandas, on the driver.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,21 +20,18 @@ from distml.errors import DataError
 from distml.kernels.als import top_k
 
 
-def active_spark(dataset: Any = None):
-    """The dataset's SparkSession, else the active one, else None (without importing
-    pyspark.sql when it was never imported)."""
-    if is_spark_dataframe(dataset):
-        return dataset.sparkSession
-    import sys
+def active_spark():
+    """The active SparkSession, or None (without importing pyspark.sql when it was never
+    imported)."""
     if "pyspark.sql" not in sys.modules:
         return None
     from pyspark.sql import SparkSession
     return SparkSession.getActiveSession()
 
 
-def factors_table(ids: np.ndarray, factors: np.ndarray) -> Any:
-    """(id int, features array<float>), pyspark.ml's ``userFactors``/``itemFactors``."""
-    spark = active_spark()
+def factors_table(ids: np.ndarray, factors: np.ndarray, spark: Any) -> Any:
+    """(id int, features array<float>), pyspark.ml's ``userFactors``/``itemFactors``, on
+    ``spark`` (a SparkSession; pandas when None)."""
     if spark is None:
         return pd.DataFrame({"id": ids.astype(np.int32),
                              "features": list(factors.astype(np.float32))})
@@ -69,10 +67,10 @@ def ids_of(dataset: Any, column: str) -> np.ndarray:
 
 def recommendations_table(query_ids: np.ndarray, queries: np.ndarray, target_ids: np.ndarray,
                           targets: np.ndarray, count: int, query_col: str, target_col: str,
-                          dataset: Any = None) -> Any:
+                          spark: Any) -> Any:
     """(query_col int, recommendations array<struct<target_col int, rating float>>): each
-    query's ``count`` targets of highest predicted rating, best first."""
-    spark = active_spark(dataset)
+    query's ``count`` targets of highest predicted rating, best first; on ``spark`` (a
+    SparkSession; pandas when None)."""
     if spark is None:
         from pyspark.sql import Row
         positions, scores = top_k(queries, targets, count)

@@ -145,3 +145,14 @@ def collect_arrays(dataset: Any, vector_columns: dict[str, tuple[str, int]],
            for name, (c, i) in vector_columns.items()}
     out.update({name: dataset[c].to_numpy(dtype=np.float64) for name, c in columns.items()})
     return out
+
+
+def column_sums(dataset: Any, names: list[str]) -> np.ndarray:
+    """The sums of numeric columns of ``dataset`` (one Spark aggregation, or pandas')."""
+    if is_spark_dataframe(dataset):
+        from pyspark.sql import functions as F
+
+        from distml.engine.spark_input import col
+        row = dataset.agg(*[F.sum(col(n)).alias(n) for n in names]).collect()[0]
+        return np.array([0.0 if row[n] is None else row[n] for n in names], dtype=np.float64)
+    return np.array([dataset[n].sum() for n in names], dtype=np.float64)

@@ -24,7 +24,7 @@ from pyspark.ml.util import MLReadable, MLWritable
 
 from distml.engine.context import FitResult, Program
 from distml.engine.pandas_input import InputSpec
-from distml.engine.select import fit_program
+from distml.engine.select import fit_program, is_spark_dataframe
 from distml.errors import ParamError
 from distml.pipeline.persistence import DistmlReader, DistmlWriter
 
@@ -140,6 +140,7 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
         result = fit_program(self._training_program(), params, dataset,
                              self._input_spec(), self.getEngine(), self.getNumWorkers())
         model = self._create_model(result)
+        model._fitted_on_spark = is_spark_dataframe(dataset)
         if "devices" in result.values:  # programs with an array backend say where they ran
             model._devices = [str(d) for d in result.values["devices"]]
             log.info("%s trained on %s", type(self).__name__, ", ".join(model._devices))
@@ -165,6 +166,16 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
 
 class Model(_SparkModel, _Persistable):
     """Base of distml models: ``_save_data``/``_load_data`` carry their arrays on save/load."""
+
+    _fitted_on_spark: bool | None = None  # None: loaded, or made by hand
+
+    def _table_session(self):
+        """Where tables the model returns (factors, topics) live: the active SparkSession,
+        unless the model was fitted on pandas (then pandas, whatever else the process runs)."""
+        if self._fitted_on_spark is False:
+            return None
+        from distml.engine.tables import active_spark
+        return active_spark()
 
     def _save_data(self) -> tuple[dict, dict]:
         """(arrays by name, JSON-able scalars) that make up the fitted state."""

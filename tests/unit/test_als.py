@@ -221,3 +221,14 @@ def test_bad_ids_and_ratings_are_clear_errors():
                         ("coldStartStrategy", "ignore")):
         with pytest.raises(ParamError, match=name):
             ALS(**{name: value}).fit(frame)
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_a_fit_on_the_mxnet_backend_matches_numpy(implicit):
+    frame, _ = _ratings(seed=12)
+    kwargs = dict(rank=3, maxIter=3, implicitPrefs=implicit, seed=2, numWorkers=2)
+    on_numpy = ALS(backend="numpy", **kwargs).fit(frame)
+    on_mxnet = ALS(backend="mxnet", **kwargs).fit(frame)
+    assert on_mxnet._devices == ["mxnet:cpu(0)"] * 2 and on_numpy._devices == ["numpy:cpu"] * 2
+    np.testing.assert_allclose(on_mxnet._users[1], on_numpy._users[1], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(on_mxnet._items[1], on_numpy._items[1], rtol=0, atol=1e-8)

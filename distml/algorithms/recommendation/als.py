@@ -285,8 +285,9 @@ class ALSModel(Model, _ALSModelParams):
     """A fitted ALS: ``rank``, ``userFactors``, ``itemFactors``, ``transform`` and the
     ``recommendFor*`` methods, as pyspark.ml's ALSModel.
 
-    ``userFactors``/``itemFactors`` and recommendations are Spark DataFrames when a
-    SparkSession is active, pandas DataFrames otherwise.
+    ``userFactors``/``itemFactors`` and ``recommendForAll*`` are Spark DataFrames when a
+    SparkSession is active, pandas DataFrames for a model fitted on pandas or used without
+    Spark; ``recommendFor*Subset`` follow their input.
     """
 
     def __init__(self, user_ids: np.ndarray | None = None,
@@ -302,11 +303,11 @@ class ALSModel(Model, _ALSModelParams):
 
     @property
     def userFactors(self) -> Any:
-        return factors_table(*self._users)
+        return factors_table(*self._users, self._table_session())
 
     @property
     def itemFactors(self) -> Any:
-        return factors_table(*self._items)
+        return factors_table(*self._items, self._table_session())
 
     def predict(self, user: int, item: int) -> float:
         """The predicted rating of one (user, item) pair; NaN for an id not seen in training."""
@@ -357,8 +358,7 @@ class ALSModel(Model, _ALSModelParams):
         return self._recommend(self._items, self._users, dataset, numUsers,
                                self.getItemCol(), self.getUserCol())
 
-    @staticmethod
-    def _recommend(queries, targets, dataset, count, query_col, target_col):
+    def _recommend(self, queries, targets, dataset, count, query_col, target_col):
         if int(count) < 1:
             raise ParamError(f"the number of recommendations must be >= 1, got {count}")
         query_ids, query_factors = queries
@@ -366,8 +366,10 @@ class ALSModel(Model, _ALSModelParams):
             wanted = ids_of(dataset, query_col)
             rows, found = _positions(query_ids, wanted.astype(np.float64))
             query_ids, query_factors = query_ids[rows[found]], query_factors[rows[found]]
+        spark = dataset.sparkSession if is_spark_dataframe(dataset) else \
+            None if dataset is not None else self._table_session()
         return recommendations_table(query_ids, query_factors, targets[0], targets[1],
-                                     int(count), query_col, target_col, dataset)
+                                     int(count), query_col, target_col, spark)
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"userIds": self._users[0], "userFactors": self._users[1],

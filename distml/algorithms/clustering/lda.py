@@ -1,0 +1,377 @@
+"""LDA: pyspark.ml.clustering's topic model, by online or batch variational Bayes."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark import keyword_only
+from pyspark.ml.linalg import DenseMatrix, DenseVector
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import HasCheckpointInterval, HasFeaturesCol, HasMaxIter, HasSeed
+
+from distml.algorithms.clustering.lda_program import EM, ONLINE, lda
+from distml.engine.context import FitResult
+from distml.engine.pandas_input import InputSpec
+from distml.engine.transform import DOUBLE, VECTOR, Output, column_sums, transform_dataset
+from distml.errors import DataError, ParamError
+from distml.kernels.lda import (as_csr, dirichlet_expectation, document_bounds, estep,
+                                topics_bound)
+from distml.pipeline.base import Estimator, HasBackend, Model, java_string_hash
+
+
+class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpointInterval, HasBackend):
+    """pyspark.ml.clustering.LDA's params and defaults, and distml's ``backend``."""
+
+    k: Param[int] = Param(Params._dummy(), "k",
+                          "The number of topics (clusters) to infer. Must be > 1.",
+                          typeConverter=TypeConverters.toInt)
+    optimizer: Param[str] = Param(
+        Params._dummy(), "optimizer",
+        "Optimizer or inference algorithm used to estimate the LDA model: online "
+        "(stochastic variational inference) or em (batch variational EM)",
+        typeConverter=TypeConverters.toString)
+    learningOffset: Param[float] = Param(
+        Params._dummy(), "learningOffset",
+        "A (positive) learning parameter that downweights early iterations. Larger values "
+        "make early iterations count less", typeConverter=TypeConverters.toFloat)
+    learningDecay: Param[float] = Param(
+        Params._dummy(), "learningDecay",
+        "Learning rate, set as an exponential decay rate. This should be between (0.5, 1.0] "
+        "to guarantee asymptotic convergence.", typeConverter=TypeConverters.toFloat)
+    subsamplingRate: Param[float] = Param(
+        Params._dummy(), "subsamplingRate",
+        "Fraction of the corpus to be sampled and used in each iteration of mini-batch "
+        "gradient descent, in range (0, 1].", typeConverter=TypeConverters.toFloat)
+    optimizeDocConcentration: Param[bool] = Param(
+        Params._dummy(), "optimizeDocConcentration",
+        "Indicates whether the docConcentration (Dirichlet parameter for document-topic "
+        "distribution) will be optimized during training.",
+        typeConverter=TypeConverters.toBoolean)
+    docConcentration: Param[list[float]] = Param(
+        Params._dummy(), "docConcentration",
+        'Concentration parameter (commonly named "alpha") for the prior placed on documents\' '
+        'distributions over topics ("theta").', typeConverter=TypeConverters.toListFloat)
+    topicConcentration: Param[float] = Param(
+        Params._dummy(), "topicConcentration",
+        'Concentration parameter (commonly named "beta" or "eta") for the prior placed on '
+        "topic' distributions over terms.", typeConverter=TypeConverters.toFloat)
+    topicDistributionCol: Param[str] = Param(
+        Params._dummy(), "topicDistributionCol",
+        "Output column with estimates of the topic mixture distribution for each document "
+        "(often called \"theta\" in the literature). An empty document gets the prior mean "
+        "alpha / sum(alpha).", typeConverter=TypeConverters.toString)
+    keepLastCheckpoint: Param[bool] = Param(
+        Params._dummy(), "keepLastCheckpoint",
+        "(For EM optimizer) If using checkpointing, this indicates whether to keep the last "
+        "checkpoint (accepted for compatibility).", typeConverter=TypeConverters.toBoolean)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(maxIter=20, checkpointInterval=10, k=10, optimizer=ONLINE,
+                         learningOffset=1024.0, learningDecay=0.51, subsamplingRate=0.05,
+                         optimizeDocConcentration=True,
+                         topicDistributionCol="topicDistribution", keepLastCheckpoint=True,
+                         seed=java_string_hash("org.apache.spark.ml.clustering.LDA"))
+
+    def getK(self) -> int:
+        return self.getOrDefault(self.k)
+
+    def getOptimizer(self) -> str:
+        return self.getOrDefault(self.optimizer)
+
+    def getLearningOffset(self) -> float:
+        return self.getOrDefault(self.learningOffset)
+
+    def getLearningDecay(self) -> float:
+        return self.getOrDefault(self.learningDecay)
+
+    def getSubsamplingRate(self) -> float:
+        return self.getOrDefault(self.subsamplingRate)
+
+    def getOptimizeDocConcentration(self) -> bool:
+        return self.getOrDefault(self.optimizeDocConcentration)
+
+    def getDocConcentration(self) -> list[float] | None:
+        return self.getOrDefault(self.docConcentration) \
+            if self.isDefined(self.docConcentration) else None
+
+    def getTopicConcentration(self) -> float | None:
+        return self.getOrDefault(self.topicConcentration) \
+            if self.isDefined(self.topicConcentration) else None
+
+    def getTopicDistributionCol(self) -> str:
+        return self.getOrDefault(self.topicDistributionCol)
+
+    def getKeepLastCheckpoint(self) -> bool:
+        return self.getOrDefault(self.keepLastCheckpoint)
+
+    def setFeaturesCol(self, value: str):
+        return self._set(featuresCol=value)
+
+    def setTopicDistributionCol(self, value: str):
+        return self._set(topicDistributionCol=value)
+
+    def setSeed(self, value: int):
+        return self._set(seed=value)
+
+
+class LDA(Estimator, _LDAParams):
+    """Latent Dirichlet allocation over term-count vectors (CountVectorizer's output).
+
+    A drop-in for ``pyspark.ml.clustering.LDA``: same params, defaults and model methods
+    (``topicsMatrix``, ``describeTopics``, ``logLikelihood``, ``logPerplexity``,
+    ``estimatedDocConcentration``, ``transform``). Sparse input stays sparse: the E-step
+    touches only each document's nonzero terms.
+
+    ``optimizer="online"`` is Hoffman, Blei and Bach's stochastic variational inference, as
+    MLlib's: each iteration draws a mini-batch of ``subsamplingRate`` of the documents, every
+    rank runs the E-step on its share and the k x vocabulary statistics are allreduced; the
+    topics move by rho = (learningOffset + iteration)^-learningDecay, and with
+    ``optimizeDocConcentration`` alpha takes a damped Newton step. ``optimizer="em"`` is
+    *batch variational EM* (scikit-learn's ``learning_method="batch"``): every iteration runs
+    the E-step on every document and sets the topics to eta plus the statistics. It is not
+    MLlib's EM, which runs MAP-EM on a GraphX graph of documents and terms, needs both
+    concentrations above 1 and returns a distributed model: the variational form shares the
+    online path's kernel and its one allreduce per iteration, keeps no per-term state, and
+    gives the variational bound that ``logLikelihood`` reports for both optimizers. Defaults
+    follow MLlib per optimizer: alpha = 1/k and eta = 1/k online, alpha = 50/k + 1 and
+    eta = 1.1 for em; ``optimizeDocConcentration`` applies to online only.
+
+    Counts may be fractional (weights), as in MLlib; negative counts are an error. Empty
+    documents are allowed: training skips them (they still count in the corpus size, as in
+    MLlib) and their topic distribution is the prior mean alpha / sum(alpha) (MLlib returns
+    zeros). ``checkpointInterval`` and ``keepLastCheckpoint`` are accepted for compatibility.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from pyspark.ml.linalg import Vectors
+    >>> from distml import LDA, LDAModel
+    >>> docs = pd.DataFrame({"features": [Vectors.sparse(4, {0: 5.0, 1: 3.0}),
+    ...                                   Vectors.sparse(4, {2: 4.0, 3: 6.0}),
+    ...                                   Vectors.sparse(4, {0: 2.0, 1: 4.0}),
+    ...                                   Vectors.sparse(4, {2: 5.0, 3: 2.0})]})
+    >>> model = LDA(k=2, optimizer="em", maxIter=30, docConcentration=[0.1],
+    ...             topicConcentration=0.1, seed=1).fit(docs)
+    >>> model.vocabSize()
+    4
+    >>> topics = model.describeTopics(2)
+    >>> sorted(sorted(t) for t in topics["termIndices"])
+    [[0, 1], [2, 3]]
+    >>> theta = np.stack(model.transform(docs)["topicDistribution"].map(lambda v: v.toArray()))
+    >>> bool(theta[0].argmax() == theta[2].argmax() != theta[1].argmax())
+    True
+    >>> path = os.path.join(tempfile.mkdtemp(), "lda")
+    >>> model.save(path)
+    >>> round(LDAModel.load(path).logPerplexity(docs), 6) == round(model.logPerplexity(docs), 6)
+    True
+    """
+
+    @keyword_only
+    def __init__(self, *, featuresCol: str = "features", maxIter: int = 20,
+                 seed: int | None = None, checkpointInterval: int = 10, k: int = 10,
+                 optimizer: str = "online", learningOffset: float = 1024.0,
+                 learningDecay: float = 0.51, subsamplingRate: float = 0.05,
+                 optimizeDocConcentration: bool = True,
+                 docConcentration: list[float] | None = None,
+                 topicConcentration: float | None = None,
+                 topicDistributionCol: str = "topicDistribution",
+                 keepLastCheckpoint: bool = True, engine: str = "auto", numWorkers: int = 0,
+                 backend: str = "auto"):
+        super().__init__()
+        self.setParams(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(self, *, featuresCol: str = "features", maxIter: int = 20,
+                  seed: int | None = None, checkpointInterval: int = 10, k: int = 10,
+                  optimizer: str = "online", learningOffset: float = 1024.0,
+                  learningDecay: float = 0.51, subsamplingRate: float = 0.05,
+                  optimizeDocConcentration: bool = True,
+                  docConcentration: list[float] | None = None,
+                  topicConcentration: float | None = None,
+                  topicDistributionCol: str = "topicDistribution",
+                  keepLastCheckpoint: bool = True, engine: str = "auto", numWorkers: int = 0,
+                  backend: str = "auto"):
+        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def setK(self, value: int):
+        return self._set(k=value)
+
+    def setOptimizer(self, value: str):
+        return self._set(optimizer=value)
+
+    def setLearningOffset(self, value: float):
+        return self._set(learningOffset=value)
+
+    def setLearningDecay(self, value: float):
+        return self._set(learningDecay=value)
+
+    def setSubsamplingRate(self, value: float):
+        return self._set(subsamplingRate=value)
+
+    def setOptimizeDocConcentration(self, value: bool):
+        return self._set(optimizeDocConcentration=value)
+
+    def setDocConcentration(self, value: list[float]):
+        return self._set(docConcentration=value)
+
+    def setTopicConcentration(self, value: float):
+        return self._set(topicConcentration=value)
+
+    def setMaxIter(self, value: int):
+        return self._set(maxIter=value)
+
+    def setCheckpointInterval(self, value: int):
+        return self._set(checkpointInterval=value)
+
+    def setKeepLastCheckpoint(self, value: bool):
+        return self._set(keepLastCheckpoint=value)
+
+    # hooks ------------------------------------------------------------------------------------
+    def _training_program(self):
+        return lda
+
+    def _program_params(self) -> dict:
+        k, optimizer = self.getK(), self.getOptimizer()
+        checks = [("k", k > 1, "> 1"), ("optimizer", optimizer in (ONLINE, EM), "online or em"),
+                  ("maxIter", self.getMaxIter() >= 0, ">= 0"),
+                  ("learningOffset", self.getLearningOffset() > 0, "> 0"),
+                  ("learningDecay", self.getLearningDecay() > 0, "> 0"),
+                  ("subsamplingRate", 0 < self.getSubsamplingRate() <= 1, "in (0, 1]")]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
+        return {"k": k, "optimizer": optimizer, "maxIter": self.getMaxIter(),
+                "learningOffset": self.getLearningOffset(),
+                "learningDecay": self.getLearningDecay(),
+                "subsamplingRate": self.getSubsamplingRate(),
+                "optimizeDocConcentration": self.getOptimizeDocConcentration(),
+                "docConcentration": self._alpha(k, optimizer),
+                "topicConcentration": self._eta(k, optimizer), "seed": self.getSeed(),
+                "featuresCol": self.getFeaturesCol(), "backend": self._checked_backend()}
+
+    def _alpha(self, k: int, optimizer: str) -> np.ndarray:
+        given = self.getDocConcentration()
+        if not given or (len(given) == 1 and given[0] == -1):  # unset or MLlib's "auto"
+            return np.full(k, 1.0 / k if optimizer == ONLINE else 50.0 / k + 1.0)
+        alpha = np.full(k, given[0]) if len(given) == 1 else np.asarray(given, dtype=float)
+        if alpha.size != k:
+            raise ParamError(f"docConcentration has {alpha.size} values; it needs 1 or k={k}")
+        if not (alpha > 0).all():
+            raise ParamError(f"docConcentration must be > 0, got {given}")
+        return alpha
+
+    def _eta(self, k: int, optimizer: str) -> float:
+        given = self.getTopicConcentration()
+        if given is None or given == -1:
+            return 1.0 / k if optimizer == ONLINE else 1.1
+        if given <= 0:
+            raise ParamError(f"topicConcentration must be > 0, got {given}")
+        return float(given)
+
+    def _input_spec(self) -> InputSpec:
+        return InputSpec(self.getFeaturesCol())
+
+    def _create_model(self, result: FitResult) -> "LDAModel":
+        v = result.values
+        return LDAModel(v["topics"], v["docConcentration"], float(v["topicConcentration"]))
+
+
+class LDAModel(Model, _LDAParams):
+    """A fitted LDA (pyspark.ml's LocalLDAModel): topics, inference, the variational bound.
+
+    ``describeTopics`` is a Spark DataFrame when a SparkSession is active, pandas for a model
+    fitted on pandas or used without Spark.
+    """
+
+    def __init__(self, topics: np.ndarray | None = None, alpha: np.ndarray | None = None,
+                 eta: float = 0.0):
+        super().__init__()
+        self._topics, self._alpha, self._eta = topics, alpha, eta
+
+    def isDistributed(self) -> bool:
+        return False
+
+    def vocabSize(self) -> int:
+        return int(self._topics.shape[1])
+
+    def topicsMatrix(self) -> DenseMatrix:
+        """vocabSize x k: column t is topic t's variational parameters lambda (unnormalized),
+        as MLlib's LocalLDAModel."""
+        k, vocab = self._topics.shape
+        return DenseMatrix(vocab, k, self._topics.ravel(), isTransposed=False)
+
+    def estimatedDocConcentration(self) -> DenseVector:
+        return DenseVector(self._alpha)
+
+    def describeTopics(self, maxTermsPerTopic: int = 10) -> Any:
+        """(topic, termIndices, termWeights): each topic's heaviest terms, weights normalized
+        over the vocabulary, heaviest first."""
+        weights = self._topics / self._topics.sum(axis=1, keepdims=True)
+        count = min(int(maxTermsPerTopic), weights.shape[1])
+        order = np.argsort(-weights, axis=1, kind="stable")[:, :count]
+        frame = pd.DataFrame({
+            "topic": np.arange(weights.shape[0], dtype=np.int32),
+            "termIndices": [row.astype(np.int32).tolist() for row in order],
+            "termWeights": [w[row].tolist() for w, row in zip(weights, order)]})
+        spark = self._table_session()
+        if spark is None:
+            return frame
+        return spark.createDataFrame(frame, "topic int, termIndices array<int>, "
+                                            "termWeights array<double>")
+
+    def _counts(self, X) -> Any:
+        if X.shape[1] != self.vocabSize():
+            raise DataError(f"column '{self.getFeaturesCol()}' holds vectors of size "
+                            f"{X.shape[1]}, but the model was fitted on a vocabulary of "
+                            f"{self.vocabSize()} terms")
+        counts = as_csr(X)
+        if (counts.data < 0).any():
+            raise DataError(f"column '{self.getFeaturesCol()}' has negative term counts")
+        return counts
+
+    def _infer(self):
+        """A function of term-count rows -> their variational topic weights gamma."""
+        exp_beta, alpha = np.exp(dirichlet_expectation(self._topics)), self._alpha
+        return lambda counts: estep(counts, exp_beta, alpha, want_stats=False)[0]
+
+    def _transform(self, dataset: Any) -> Any:
+        infer, out = self._infer(), self.getTopicDistributionCol()
+
+        def theta(X):
+            gamma = infer(self._counts(X))
+            return {out: gamma / gamma.sum(axis=1, keepdims=True)}
+        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
+                                 theta, [Output(out, VECTOR)])
+
+    def logLikelihood(self, dataset: Any) -> float:
+        """A lower bound on log p(documents | alpha, eta) (MLlib's variational bound)."""
+        return self._bound(dataset)[0]
+
+    def logPerplexity(self, dataset: Any) -> float:
+        """-logLikelihood / the number of tokens (MLlib's, so lower is better)."""
+        bound, tokens = self._bound(dataset)
+        return -bound / tokens
+
+    def _bound(self, dataset: Any) -> tuple[float, float]:
+        infer, alpha = self._infer(), self._alpha
+        log_beta = dirichlet_expectation(self._topics)
+        names = ["__distml_lda_bound", "__distml_lda_tokens"]
+
+        def parts(X):
+            counts = self._counts(X)
+            return {names[0]: document_bounds(counts, infer(counts), log_beta, alpha),
+                    names[1]: np.asarray(counts.sum(axis=1)).ravel()}
+        scored = transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
+                                   parts, [Output(n, DOUBLE) for n in names])
+        documents, tokens = column_sums(scored, names)
+        return documents + topics_bound(self._topics, self._eta), tokens
+
+    def _save_data(self) -> tuple[dict, dict]:
+        return {"topics": self._topics, "docConcentration": self._alpha}, \
+            {"topicConcentration": self._eta}
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        self._topics, self._alpha = arrays["topics"], arrays["docConcentration"]
+        self._eta = float(extra["topicConcentration"])
