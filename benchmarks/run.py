@@ -11,12 +11,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (bench_als, bench_decision_tree, bench_kmeans,  # noqa: E402
-                        bench_logistic_regression, bench_naive_bayes, bench_pca,
+                        bench_lda, bench_logistic_regression, bench_naive_bayes, bench_pca,
                         bench_standard_scaler, bench_svd)
 from distml.engine.session import local_session  # noqa: E402
 
 SUITES = {"als": bench_als.run, "decision_tree": bench_decision_tree.run,
-          "kmeans": bench_kmeans.run, "logistic_regression": bench_logistic_regression.run,
+          "kmeans": bench_kmeans.run, "lda": bench_lda.run,
+          "logistic_regression": bench_logistic_regression.run,
           "naive_bayes": bench_naive_bayes.run, "pca": bench_pca.run,
           "standard_scaler": bench_standard_scaler.run, "svd": bench_svd.run}
 

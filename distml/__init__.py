@@ -22,7 +22,8 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "SVD",
            "SVDModel", "computeSVD", "KMeans", "KMeansModel",
            "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel", "CollectiveError", "DataError",
+           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
+           "CollectiveError", "DataError",
            "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "Estimator",
            "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
            "SummaryResult", "Transformer"]

@@ -193,8 +193,8 @@ def nonnegative_least_squares(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 def top_k(queries: np.ndarray, targets: np.ndarray, k: int,
           block_rows: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """For each query row, the ``k`` targets with the highest dot product: (positions,
-    scores), best first (equal scores among the k by position). Scored ``block_rows`` queries at a time, so
-    memory stays at block_rows x targets scores."""
+    scores), best first (equal scores among the k by position). Scored ``block_rows``
+    queries at a time, so memory stays at block_rows x targets scores."""
     k = min(k, targets.shape[0])
     positions = np.empty((queries.shape[0], k), dtype=np.int64)
     scores = np.empty((queries.shape[0], k))

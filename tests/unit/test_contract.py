@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distml import (ALS, DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
+from distml import (ALS, LDA, DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
                     LogisticRegression, MultilayerPerceptronClassifier,
                     NaiveBayes, PCA, SVD, StandardScaler)
 
@@ -37,6 +37,7 @@ CASES = {
                                "features"),
     "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(maxDepth=3), _vectors, "features"),
     "KMeans": (lambda: KMeans(k=3, seed=2), _vectors, "features"),
+    "LDA": (lambda: LDA(k=2, maxIter=3, seed=0), _counts, "features"),
     "LogisticRegression": (lambda: LogisticRegression(regParam=0.1, maxIter=20), _vectors,
                            "features"),
     "MultilayerPerceptronClassifier": (

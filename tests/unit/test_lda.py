@@ -217,3 +217,12 @@ def test_bad_input_and_params_are_clear_errors(corpus):
     weighted = pd.DataFrame({"features": [Vectors.sparse(4, {0: 0.5, 1: 1.5}),
                                           Vectors.sparse(4, {2: 2.25})]})
     assert LDA(k=2, maxIter=2).fit(weighted).vocabSize() == 4
+
+
+@pytest.mark.parametrize("optimizer", ["em", "online"])
+def test_a_fit_on_the_mxnet_backend_matches_numpy(corpus, optimizer):
+    _, train, _ = corpus
+    on_numpy = _fit(optimizer, train[:300], maxIter=4, backend="numpy")
+    on_mxnet = _fit(optimizer, train[:300], maxIter=4, backend="mxnet")
+    assert on_mxnet._devices == ["mxnet:cpu(0)"] * 2
+    np.testing.assert_allclose(on_mxnet._topics, on_numpy._topics, rtol=1e-8)
