@@ -88,7 +88,8 @@ def metadata_of(instance: Any, extra: dict | None = None) -> dict:
         "timestamp": int(time.time() * 1000),
         "sparkVersion": pyspark.__version__,
         "uid": instance.uid,
-        "paramMap": {p.name: _jsonable(v) for p, v in instance._paramMap.items()},
+        "paramMap": (instance._metadata_param_map() if hasattr(instance, "_metadata_param_map")
+                     else {p.name: _jsonable(v) for p, v in instance._paramMap.items()}),
         "defaultParamMap": {p.name: _jsonable(v) for p, v in instance._defaultParamMap.items()},
         "distmlVersion": __version__,
         "formatVersion": FORMAT_VERSION,
@@ -111,6 +112,8 @@ def save_instance(instance: Any, path: str, overwrite: bool = False) -> None:
             buf = io.BytesIO()
             np.save(buf, np.asarray(array), allow_pickle=False)
             fs.write_bytes(_join(tmp, "data", f"{name}.npy"), buf.getvalue())
+        if hasattr(instance, "_save_children"):  # a pipeline's stages, inside the same tmp
+            instance._save_children(tmp if "://" in tmp else os.path.abspath(tmp))
         if fs.exists(target):
             old = f"{target.rstrip('/')}.distml-old-{uuid.uuid4().hex[:12]}"
             fs.rename(target, old)
@@ -169,6 +172,8 @@ def load_instance(path: str, expected: type | None = None) -> Any:
                     arrays[fname[:-4]] = np.load(io.BytesIO(fs.read_bytes(_join(data_dir, fname))),
                                                  allow_pickle=False)
         instance._load_data(arrays, meta.get("extra", {}))
+    if hasattr(instance, "_load_children"):
+        instance._load_children(path, meta)
     return instance
 
 

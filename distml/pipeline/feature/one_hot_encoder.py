@@ -1,0 +1,177 @@
+"""OneHotEncoder: MLlib's, category counts from ML attributes or one partition-parallel pass."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from pyspark import keyword_only
+from pyspark.ml import Estimator as SparkEstimator
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
+                                     HasOutputCols)
+
+from distml.engine.partition_map import DOUBLE, map_partitions
+from distml.engine.pandas_input import InputSpec
+from distml.engine.transform import VECTOR, Output, transform_dataset
+from distml.errors import DataError, ParamError
+from distml.pipeline.base import Model, _Persistable
+
+
+class _OneHotEncoderParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
+                           HasOutputCols):
+    dropLast: Param[bool] = Param(Params._dummy(), "dropLast",
+                                  "whether to drop the last category",
+                                  typeConverter=TypeConverters.toBoolean)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(handleInvalid="error", dropLast=True)
+
+    def getDropLast(self) -> bool:
+        return self.getOrDefault(self.dropLast)
+
+    def setDropLast(self, value: bool):
+        return self._set(dropLast=value)
+
+    def setHandleInvalid(self, value: str):
+        return self._set(handleInvalid=value)
+
+    def setInputCol(self, value: str):
+        return self._set(inputCol=value)
+
+    def setInputCols(self, value: list[str]):
+        return self._set(inputCols=value)
+
+    def setOutputCol(self, value: str):
+        return self._set(outputCol=value)
+
+    def setOutputCols(self, value: list[str]):
+        return self._set(outputCols=value)
+
+    def _columns(self) -> tuple[list[str], list[str]]:
+        single = self.isSet(self.inputCol) or self.isSet(self.outputCol)
+        plural = self.isSet(self.inputCols) or self.isSet(self.outputCols)
+        if single == plural:
+            raise ParamError("set either inputCol and outputCol, or inputCols and outputCols")
+        if single:
+            return [self.getInputCol()], [self.getOutputCol()]
+        if len(self.getInputCols()) != len(self.getOutputCols()):
+            raise ParamError(f"inputCols has {len(self.getInputCols())} columns but outputCols "
+                             f"has {len(self.getOutputCols())}")
+        return list(self.getInputCols()), list(self.getOutputCols())
+
+    def _checked_invalid(self) -> str:
+        if self.getHandleInvalid() not in ("error", "keep"):
+            raise ParamError("handleInvalid must be 'error' or 'keep', got "
+                             f"{self.getHandleInvalid()!r}")
+        return self.getHandleInvalid()
+
+
+class OneHotEncoder(SparkEstimator, _Persistable, _OneHotEncoderParams):
+    """Maps category indices to one-hot sparse vectors, pyspark.ml's ``OneHotEncoder``.
+
+    A column's category count comes from its ML attributes (StringIndexer's output carries
+    them) or else from the data: the largest index + 1, indices being non-negative integers.
+    ``dropLast`` drops the last category (its rows become all-zero vectors);
+    ``handleInvalid="keep"`` adds a category for indices unseen at fit time (or that are not
+    valid indices), "error" raises on them.
+
+    >>> import pandas as pd
+    >>> from distml.pipeline.feature import OneHotEncoder
+    >>> df = pd.DataFrame({"i": [0.0, 1.0, 2.0]})
+    >>> OneHotEncoder(inputCol="i", outputCol="v").fit(df).transform(df)["v"].tolist()
+    [SparseVector(2, {0: 1.0}), SparseVector(2, {1: 1.0}), SparseVector(2, {})]
+    """
+
+    @keyword_only
+    def __init__(self, *, inputCols: list[str] | None = None,
+                 outputCols: list[str] | None = None, handleInvalid: str = "error",
+                 dropLast: bool = True, inputCol: str | None = None,
+                 outputCol: str | None = None):
+        super().__init__()
+        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def _fit(self, dataset: Any) -> "OneHotEncoderModel":
+        inputs, _ = self._columns()
+        self._checked_invalid()
+        sizes = [_attribute_size(dataset, name) for name in inputs]
+        missing = [i for i, size in enumerate(sizes) if size is None]
+        if missing:
+            columns = {f"c{i}": (inputs[i], DOUBLE) for i in missing}
+            parts = map_partitions(dataset, columns, lambda a: _largest_indices(a, columns))
+            for i in missing:
+                sizes[i] = int(max(p[f"c{i}"] for p in parts)) + 1
+        return self._copyValues(OneHotEncoderModel(sizes))
+
+
+def _attribute_size(dataset: Any, name: str) -> int | None:
+    """The category count a column's ML attributes state (a nominal attribute's values)."""
+    if not hasattr(dataset, "schema") or name not in dataset.schema.fieldNames():
+        return None
+    attr = dataset.schema[name].metadata.get("ml_attr", {})
+    if attr.get("type") == "nominal":
+        if "vals" in attr:
+            return len(attr["vals"])
+        if "num_vals" in attr:
+            return int(attr["num_vals"])
+    if attr.get("type") == "binary":
+        return 2
+    return None
+
+
+def _largest_indices(arrays: dict, columns: dict) -> dict:
+    out = {}
+    for key, values in arrays.items():
+        bad = (values < 0) | (values != np.floor(values))
+        if bad.any():
+            raise DataError(f"column '{columns[key][0]}' has {int(bad.sum())} values that are "
+                            f"not category indices (non-negative integers), e.g. "
+                            f"{values[bad][0]!r}")
+        out[key] = values.max() if values.size else -1.0
+    return out
+
+
+class OneHotEncoderModel(Model, _OneHotEncoderParams):
+    """``categorySizes`` and ``transform``."""
+
+    def __init__(self, category_sizes: list[int] | None = None):
+        super().__init__()
+        self._sizes = list(category_sizes or [])
+
+    @property
+    def categorySizes(self) -> list[int]:
+        return list(self._sizes)
+
+    def _transform(self, dataset: Any) -> Any:
+        inputs, outputs = self._columns()
+        if len(inputs) != len(self._sizes):
+            raise DataError(f"the model encodes {len(self._sizes)} columns, "
+                            f"{len(inputs)} given")
+        keep, drop_last = self._checked_invalid() == "keep", self.getDropLast()
+        sizes = self._sizes
+
+        def encode(X):
+            return {out: one_hot(X[:, j], sizes[j], keep, drop_last, name)
+                    for j, (name, out) in enumerate(zip(inputs, outputs))}
+        return transform_dataset(dataset, InputSpec(tuple(inputs), check_finite=False), encode,
+                                 [Output(out, VECTOR) for out in outputs])
+
+    def _save_data(self) -> tuple[dict, dict]:
+        return {}, {"categorySizes": self._sizes}
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        self._sizes = [int(s) for s in extra["categorySizes"]]
+
+
+def one_hot(values: np.ndarray, size: int, keep: bool, drop_last: bool, name: str):
+    """MLlib's encoding of one column of indices as CSR rows."""
+    valid = (values >= 0) & (values < size) & (values == np.floor(values))
+    if not valid.all() and not keep:
+        raise DataError(f"column '{name}' has the unseen value {values[~valid][0]!r}; to "
+                        "handle unseen values, set handleInvalid to 'keep'")
+    index = np.where(valid, values, size).astype(np.int64)  # invalid: the extra category
+    width = size + (1 if keep else 0) - (1 if drop_last else 0)
+    kept = index < width
+    rows = np.flatnonzero(kept)
+    return sp.csr_matrix((np.ones(rows.size), (rows, index[kept])), shape=(values.size, width))

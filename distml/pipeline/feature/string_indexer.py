@@ -1,0 +1,210 @@
+"""StringIndexer: MLlib's, labels counted partition by partition.
+
+The fit counts each column's values in every partition (``map_partitions``) and merges the
+counts on the driver. On a Spark DataFrame the model transforms through pyspark.ml's own
+StringIndexerModel built from the fitted labels (``from_arrays_of_labels``), so the output, its
+ML attributes (read by OneHotEncoder and the trees downstream) and handleInvalid's behaviour are
+MLlib's exactly, at JVM speed; on pandas the same mapping runs here.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark import keyword_only
+from pyspark.ml import Estimator as SparkEstimator
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
+                                     HasOutputCols)
+
+from distml.engine.partition_map import STRING, map_partitions, string_values
+from distml.engine.select import is_spark_dataframe
+from distml.errors import DataError, ParamError
+from distml.pipeline.base import Model, _Persistable
+
+ORDERS = ("frequencyDesc", "frequencyAsc", "alphabetDesc", "alphabetAsc")
+INVALID = ("error", "skip", "keep")
+
+
+class _StringIndexerParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
+                           HasOutputCols):
+    stringOrderType: Param[str] = Param(
+        Params._dummy(), "stringOrderType",
+        "How to order labels of string column. The first label after ordering is assigned an "
+        "index of 0. Supported options: " + ", ".join(ORDERS) + ". Default is frequencyDesc. "
+        "In case of equal frequency, the strings are further sorted alphabetically",
+        typeConverter=TypeConverters.toString)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(handleInvalid="error", stringOrderType="frequencyDesc")
+
+    def getStringOrderType(self) -> str:
+        return self.getOrDefault(self.stringOrderType)
+
+    def _columns(self) -> tuple[list[str], list[str]]:
+        """(input columns, output columns), from inputCol/outputCol or the plural params."""
+        single = self.isSet(self.inputCol) or self.isSet(self.outputCol)
+        plural = self.isSet(self.inputCols) or self.isSet(self.outputCols)
+        if single == plural:
+            raise ParamError("set either inputCol and outputCol, or inputCols and outputCols")
+        if single:
+            return [self.getInputCol()], [self.getOutputCol()]
+        inputs, outputs = self.getInputCols(), self.getOutputCols()
+        if len(inputs) != len(outputs):
+            raise ParamError(f"inputCols has {len(inputs)} columns but outputCols has "
+                             f"{len(outputs)}")
+        return list(inputs), list(outputs)
+
+    def _checked_invalid(self) -> str:
+        if self.getHandleInvalid() not in INVALID:
+            raise ParamError(f"handleInvalid must be one of {', '.join(INVALID)}, got "
+                             f"{self.getHandleInvalid()!r}")
+        return self.getHandleInvalid()
+
+    def setHandleInvalid(self, value: str):
+        return self._set(handleInvalid=value)
+
+    def setInputCol(self, value: str):
+        return self._set(inputCol=value)
+
+    def setInputCols(self, value: list[str]):
+        return self._set(inputCols=value)
+
+    def setOutputCol(self, value: str):
+        return self._set(outputCol=value)
+
+    def setOutputCols(self, value: list[str]):
+        return self._set(outputCols=value)
+
+
+class StringIndexer(SparkEstimator, _Persistable, _StringIndexerParams):
+    """Maps a string (or number) column to label indices, pyspark.ml's ``StringIndexer``.
+
+    Labels are ordered by ``stringOrderType`` (ties alphabetically, as in MLlib); nulls are not
+    labels. ``handleInvalid`` says what transform does with nulls and unseen labels: "error",
+    "skip" (drop the row) or "keep" (index numLabels).
+
+    >>> import pandas as pd
+    >>> from distml.pipeline.feature import StringIndexer
+    >>> df = pd.DataFrame({"color": ["red", "blue", "red", "green"]})
+    >>> model = StringIndexer(inputCol="color", outputCol="index").fit(df)
+    >>> model.labels
+    ['red', 'blue', 'green']
+    >>> model.transform(df)["index"].tolist()
+    [0.0, 1.0, 0.0, 2.0]
+    """
+
+    @keyword_only
+    def __init__(self, *, inputCol: str | None = None, outputCol: str | None = None,
+                 inputCols: list[str] | None = None, outputCols: list[str] | None = None,
+                 handleInvalid: str = "error", stringOrderType: str = "frequencyDesc"):
+        super().__init__()
+        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def setStringOrderType(self, value: str):
+        return self._set(stringOrderType=value)
+
+    def _fit(self, dataset: Any) -> "StringIndexerModel":
+        inputs, _ = self._columns()
+        order = self.getStringOrderType()
+        if order not in ORDERS:
+            raise ParamError(f"stringOrderType must be one of {', '.join(ORDERS)}, got "
+                             f"{order!r}")
+        self._checked_invalid()
+        columns = {f"c{i}": (name, STRING) for i, name in enumerate(inputs)}
+        parts = map_partitions(dataset, columns, _value_counts)
+        labels = []
+        for i in range(len(inputs)):
+            counts = Counter()
+            for part in parts:
+                counts.update(part[i])
+            labels.append(_ordered(counts, order))
+        return self._copyValues(StringIndexerModel(labels))
+
+
+def _value_counts(arrays: dict) -> list[dict]:
+    out = []
+    for i in range(len(arrays)):
+        values = arrays[f"c{i}"]
+        values = values[values != None]  # noqa: E711 (elementwise on an object array)
+        labels, counts = np.unique(values.astype(str), return_counts=True) if values.size \
+            else (np.array([]), np.array([]))
+        out.append(dict(zip(labels.tolist(), counts.tolist())))
+    return out
+
+
+def _ordered(counts: Counter, order: str) -> list[str]:
+    items = list(counts.items())
+    if order == "frequencyDesc":
+        items.sort(key=lambda kv: (-kv[1], kv[0]))
+    elif order == "frequencyAsc":
+        items.sort(key=lambda kv: (kv[1], kv[0]))
+    else:
+        items.sort(key=lambda kv: kv[0], reverse=order == "alphabetDesc")
+    return [label for label, _ in items]
+
+
+class StringIndexerModel(Model, _StringIndexerParams):
+    """``labels`` (one column) or ``labelsArray``, and ``transform``."""
+
+    def __init__(self, labels_array: list[list[str]] | None = None):
+        super().__init__()
+        self._labels = labels_array or []
+
+    @property
+    def labels(self) -> list[str]:
+        if len(self._labels) != 1:
+            raise AttributeError("this model indexes several columns: use labelsArray")
+        return list(self._labels[0])
+
+    @property
+    def labelsArray(self) -> list[list[str]]:
+        return [list(labels) for labels in self._labels]
+
+    def _transform(self, dataset: Any) -> Any:
+        inputs, outputs = self._columns()
+        invalid = self._checked_invalid()
+        if is_spark_dataframe(dataset):
+            return self._spark_model(inputs, outputs, invalid).transform(dataset)
+        if not isinstance(dataset, pd.DataFrame):
+            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
+        out, keep = dataset.copy(), np.ones(len(dataset), dtype=bool)
+        for name, target, labels in zip(inputs, outputs, self._labels):
+            if name not in dataset.columns:
+                raise DataError(f"column '{name}' not found; the input has columns "
+                                f"{list(dataset.columns)}")
+            if target in dataset.columns:
+                raise DataError(f"output column '{target}' already exists in the input")
+            index, valid = _index(string_values(dataset[name]), labels)
+            if not valid.all():
+                if invalid == "error":
+                    bad = string_values(dataset[name])[~valid][0]
+                    what = "a null value" if bad is None else f"the unseen label {bad!r}"
+                    raise DataError(f"column '{name}' has {what} ({int((~valid).sum())} "
+                                    "invalid rows); set handleInvalid to 'skip' or 'keep'")
+                index[~valid] = len(labels)
+                keep &= valid if invalid == "skip" else True
+            out[target] = index
+        return out[keep] if not keep.all() else out
+
+    def _spark_model(self, inputs, outputs, invalid):
+        from pyspark.ml.feature import StringIndexerModel as SparkModel
+        return SparkModel.from_arrays_of_labels(
+            self._labels, inputCols=inputs, outputCols=outputs, handleInvalid=invalid)
+
+    def _save_data(self) -> tuple[dict, dict]:
+        return {}, {"labelsArray": self._labels}
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        self._labels = [list(labels) for labels in extra["labelsArray"]]
+
+
+def _index(values: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's label index (float) and whether it has one."""
+    lookup = {label: float(i) for i, label in enumerate(labels)}
+    index = np.array([lookup.get(v, np.nan) if v is not None else np.nan for v in values],
+                     dtype=np.float64)
+    return index, ~np.isnan(index)

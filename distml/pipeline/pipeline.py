@@ -1,0 +1,112 @@
+"""Pipeline and PipelineModel: pyspark.ml's, on Spark and pandas data, saved by distml.
+
+Fitting is pyspark.ml's own (pure Python): stages up to the last estimator are fitted, each on
+the output of the ones before; later stages are kept as they are. So stages may be distml's or,
+on Spark data, pyspark.ml's.
+
+Persistence writes pyspark.ml's layout for Python pipelines (metadata with ``stageUids`` and
+``language: Python``, each stage under ``stages/<index>_<uid>``), so pyspark.ml's
+``PipelineModel.load`` reads distml's saves and distml reads pyspark.ml's. Unlike pyspark.ml's
+writer it needs no SparkSession when every stage is distml's and the path is local, and the
+whole directory appears at once (written beside the target, then renamed) or not at all.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pyspark.ml import Pipeline as _SparkPipeline
+from pyspark.ml import PipelineModel as _SparkPipelineModel
+from pyspark.ml.pipeline import PipelineSharedReadWrite
+
+from distml.errors import PersistenceError
+from distml.pipeline.persistence import DistmlReader, DistmlWriter, filesystem, load_instance
+
+
+class _SavesStages:
+    """Persistence of a list of stages under the instance's directory."""
+
+    def _stage_list(self) -> list:
+        raise NotImplementedError
+
+    def write(self) -> DistmlWriter:
+        return DistmlWriter(self)
+
+    @classmethod
+    def read(cls) -> DistmlReader:
+        return DistmlReader(cls)
+
+    def _metadata_param_map(self) -> dict:
+        return {"stageUids": [s.uid for s in self._stage_list()], "language": "Python"}
+
+    def _save_children(self, directory: str) -> None:
+        stages = self._stage_list()
+        for index, stage in enumerate(stages):
+            if not hasattr(stage, "write"):
+                raise PersistenceError(f"stage {index} ({type(stage).__name__}) cannot be "
+                                       "saved: it is not MLWritable")
+            stage.write().save(PipelineSharedReadWrite.getStagePath(
+                stage.uid, index, len(stages), f"{directory}/stages"))
+
+    @staticmethod
+    def _loaded_stages(path: str, meta: dict) -> list:
+        uids = meta["paramMap"]["stageUids"]
+        return [_load_stage(PipelineSharedReadWrite.getStagePath(
+            uid, index, len(uids), f"{path.rstrip('/')}/stages")) for index, uid in enumerate(uids)]
+
+
+def _load_stage(path: str) -> Any:
+    """A distml stage by distml's reader; any other by pyspark.ml's (which needs Spark)."""
+    fs, target = filesystem(path)
+    meta = json.loads(fs.read_bytes(f"{target}/metadata/part-00000").decode().splitlines()[0])
+    if "formatVersion" in meta:
+        return load_instance(path)
+    from pyspark import SparkContext
+    from pyspark.ml.util import DefaultParamsReader
+    sc = SparkContext._active_spark_context
+    if sc is None:
+        raise PersistenceError(f"stage '{path}' is a {meta['class']}, which pyspark.ml loads "
+                               "only with an active SparkSession")
+    return DefaultParamsReader.loadParamsInstance(path, sc)
+
+
+class Pipeline(_SavesStages, _SparkPipeline):
+    """pyspark.ml's Pipeline, returning a distml PipelineModel and saved by distml.
+
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from distml import LogisticRegression, StandardScaler
+    >>> from distml.pipeline import Pipeline, PipelineModel
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 2))
+    >>> data = pd.DataFrame({"raw": list(X), "label": (X[:, 0] > 0).astype(float)})
+    >>> pipeline = Pipeline(stages=[StandardScaler(inputCol="raw", outputCol="features"),
+    ...                             LogisticRegression(maxIter=20)])
+    >>> model = pipeline.fit(data)
+    >>> path = os.path.join(tempfile.mkdtemp(), "pipeline")
+    >>> model.save(path)
+    >>> loaded = PipelineModel.load(path)
+    >>> bool((loaded.transform(data)["prediction"] == model.transform(data)["prediction"]).all())
+    True
+    """
+
+    def _stage_list(self) -> list:
+        return self.getStages()
+
+    def _fit(self, dataset: Any) -> "PipelineModel":
+        return PipelineModel(super()._fit(dataset).stages)
+
+    def _load_children(self, path: str, meta: dict) -> None:
+        self.setStages(self._loaded_stages(path, meta))
+
+
+class PipelineModel(_SavesStages, _SparkPipelineModel):
+    """pyspark.ml's PipelineModel (``stages``, ``transform``), saved by distml."""
+
+    def __init__(self, stages: list | None = None):
+        super().__init__(stages or [])
+
+    def _stage_list(self) -> list:
+        return self.stages
+
+    def _load_children(self, path: str, meta: dict) -> None:
+        self.stages = self._loaded_stages(path, meta)
