@@ -187,3 +187,52 @@ class Model(_SparkModel, _Persistable):
 
 class Transformer(_SparkTransformer, _Persistable):
     """Base of distml transformers that need no fit."""
+
+
+class SparkTwin:
+    """For row-wise stages whose pyspark.ml counterpart is a JVM expression with nothing to
+    learn (tokenizers, VectorAssembler, HashingTF...): on a Spark DataFrame the counterpart,
+    given this stage's params, does the work (same output, metadata and errors as MLlib, at
+    JVM speed, no Python round trip); on pandas the subclass's ``_transform_pandas`` does the
+    same thing here."""
+
+    def _spark_class(self) -> type:
+        raise NotImplementedError
+
+    def _transform_pandas(self, frame: Any) -> Any:
+        raise NotImplementedError
+
+    def _checked_for_nulls(self) -> list[str]:
+        """Input columns where MLlib fails on a null deep in the JVM (a NullPointerException):
+        nulls there are an error naming the column instead. A subclass's ``_null_checked``
+        lists them."""
+        return self._null_checked() if hasattr(self, "_null_checked") else []
+
+    def _transform(self, dataset: Any) -> Any:
+        if is_spark_dataframe(dataset):
+            from pyspark.sql import functions as F
+            for name in self._checked_for_nulls():
+                if name in dataset.columns:
+                    column = F.col(f"`{name}`")
+                    dataset = dataset.withColumn(name, F.when(column.isNull(), F.raise_error(
+                        F.lit(null_message(name)))).otherwise(column))
+            twin = self._spark_class()()
+            for param, value in self.extractParamMap().items():
+                if twin.hasParam(param.name):
+                    twin._set(**{param.name: value})
+            return twin.transform(dataset)
+        import pandas as pd
+        if not isinstance(dataset, pd.DataFrame):
+            from distml.errors import DataError
+            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
+        for name in self._checked_for_nulls():
+            if name in dataset.columns and dataset[name].isna().any():
+                from distml.errors import DataError
+                raise DataError(null_message(name, int(dataset[name].isna().sum())))
+        return self._transform_pandas(dataset)
+
+
+def null_message(column: str, count: int | None = None) -> str:
+    counted = "" if count is None else f" ({count} rows)"
+    return (f"column '{column}' has null values{counted}; drop or fill them first "
+            "(pyspark.ml's stage would fail on them inside the JVM)")

@@ -176,3 +176,105 @@ def test_vector_assembler_matches_pyspark(spark):
     with pytest.raises(DataError, match="'v' has no vector size.*VectorSizeHint"):
         feature.VectorAssembler(inputCols=["a", "v"], outputCol="f", handleInvalid="keep") \
             .transform(spark.createDataFrame(frame))
+
+
+TEXTS = ["The quick brown fox", "jumps over the lazy dog!", "  The dog   sleeps ",
+         "A fox, a dog; and THE end.", "", "Über café naïve"]
+
+
+@pytest.fixture(scope="module")
+def texts(spark):
+    frame = pd.DataFrame({"k": range(len(TEXTS)), "s": TEXTS})
+    return frame, spark.createDataFrame(frame).repartition(2)
+
+
+def _lists(rows, column):
+    return [None if r[column] is None else list(r[column]) for r in rows]
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.Tokenizer(inputCol="s", outputCol="t"),
+    lambda m: m.RegexTokenizer(inputCol="s", outputCol="t"),
+    lambda m: m.RegexTokenizer(inputCol="s", outputCol="t", pattern="\\w+", gaps=False,
+                               minTokenLength=3),
+    lambda m: m.RegexTokenizer(inputCol="s", outputCol="t", pattern="[,;!. ]+",
+                               toLowercase=False),
+], ids=["Tokenizer", "RegexTokenizer", "RegexTokenizer-matches", "RegexTokenizer-case"])
+def test_tokenizers_match_pyspark(texts, make):
+    frame, df = texts
+    expected = _lists(make(spark_feature).transform(df).orderBy("k").collect(), "t")
+    assert _lists(make(feature).transform(df).orderBy("k").collect(), "t") == expected
+    assert [None if t is None else list(t) for t in make(feature).transform(frame)["t"]] == \
+        expected
+
+
+def test_stop_words_remover_matches_pyspark(texts):
+    frame, df = texts
+    tokens = spark_feature.RegexTokenizer(inputCol="s", outputCol="t", toLowercase=False)
+    tokenized, local = tokens.transform(df), tokens.transform(df).orderBy("k").toPandas()
+    assert feature.StopWordsRemover.loadDefaultStopWords("english") == \
+        spark_feature.StopWordsRemover.loadDefaultStopWords("english")
+    for kwargs in ({}, {"caseSensitive": True}, {"stopWords": ["fox", "dog"]}):
+        args = dict(inputCol="t", outputCol="u", **kwargs)
+        expected = _lists(spark_feature.StopWordsRemover(**args).transform(tokenized)
+                          .orderBy("k").collect(), "u")
+        assert _lists(feature.StopWordsRemover(**args).transform(tokenized).orderBy("k")
+                      .collect(), "u") == expected
+        got = feature.StopWordsRemover(**args).transform(local.drop(columns=["u"], errors="ignore"))
+        assert [None if t is None else list(t) for t in got["u"]] == expected
+
+
+def test_hashing_tf_matches_pyspark(texts):
+    frame, df = texts
+    tokenized = spark_feature.Tokenizer(inputCol="s", outputCol="t").transform(df)
+    for binary in (False, True):
+        args = dict(inputCol="t", outputCol="v", numFeatures=64, binary=binary)
+        theirs = spark_feature.HashingTF(**args)
+        expected = theirs.transform(tokenized).orderBy("k").collect()
+        local = feature.HashingTF(**args).transform(tokenized.orderBy("k").toPandas())
+        for row, vector in zip(expected, local["v"]):
+            assert (row["v"] is None) == (vector is None)
+            if vector is not None:
+                assert vector == row["v"]
+    for term in ("a", "fox", "naïve", "Über café", ""):
+        assert feature.HashingTF(numFeatures=1000).indexOf(term) == \
+            spark_feature.HashingTF(numFeatures=1000).indexOf(term)
+
+
+def test_count_vectorizer_and_idf_match_pyspark(texts, spark):
+    frame, df = texts
+    tokenized = spark_feature.Tokenizer(inputCol="s", outputCol="t").transform(df)
+    local = tokenized.orderBy("k").toPandas()
+    for kwargs in ({}, {"minDF": 2.0}, {"minDF": 0.3, "vocabSize": 4}, {"minTF": 0.25},
+                   {"binary": True}):
+        args = dict(inputCol="t", outputCol="v", **kwargs)
+        theirs = spark_feature.CountVectorizer(**args).fit(tokenized)
+        ours, on_pandas = feature.CountVectorizer(**args).fit(tokenized), \
+            feature.CountVectorizer(**args).fit(local)
+        assert ours.vocabulary == on_pandas.vocabulary == theirs.vocabulary, kwargs
+        expected = _matrix(theirs.transform(tokenized).orderBy("k").collect(), "v")
+        np.testing.assert_array_equal(
+            _matrix(ours.transform(tokenized).orderBy("k").collect(), "v"), expected)
+        np.testing.assert_array_equal(_pandas_matrix(on_pandas.transform(local), "v"), expected)
+    counts = spark_feature.CountVectorizer(inputCol="t", outputCol="tf").fit(tokenized) \
+        .transform(tokenized)
+    for min_doc in (0, 2):
+        theirs = spark_feature.IDF(inputCol="tf", outputCol="w", minDocFreq=min_doc).fit(counts)
+        ours = feature.IDF(inputCol="tf", outputCol="w", minDocFreq=min_doc).fit(counts)
+        np.testing.assert_allclose(ours.idf.toArray(), theirs.idf.toArray(), rtol=1e-14)
+        assert ours.docFreq == list(theirs.docFreq) and ours.numDocs == theirs.numDocs
+        np.testing.assert_allclose(_matrix(ours.transform(counts).orderBy("k").collect(), "w"),
+                                   _matrix(theirs.transform(counts).orderBy("k").collect(), "w"),
+                                   rtol=1e-14)
+
+
+def test_text_transformers_name_a_null_column(spark):
+    frame = pd.DataFrame({"s": ["a b", None]})
+    for stage in (feature.Tokenizer(inputCol="s", outputCol="t"),
+                  feature.RegexTokenizer(inputCol="s", outputCol="t"),
+                  feature.HashingTF(inputCol="s", outputCol="t")):
+        with pytest.raises(DataError, match="column 's' has null values"):
+            stage.transform(frame)
+    with pytest.raises(Exception, match="column 's' has null values"):
+        feature.Tokenizer(inputCol="s", outputCol="t").transform(
+            spark.createDataFrame(frame)).collect()

@@ -1,3 +1,5 @@
+from distml.pipeline.feature.count_vectorizer import CountVectorizer, CountVectorizerModel
+from distml.pipeline.feature.idf import IDF, IDFModel
 from distml.pipeline.feature.normalizer import Normalizer
 from distml.pipeline.feature.one_hot_encoder import OneHotEncoder, OneHotEncoderModel
 from distml.pipeline.feature.pca import PCA, PCAModel
@@ -5,9 +7,12 @@ from distml.pipeline.feature.range_scalers import (MaxAbsScaler, MaxAbsScalerMod
                                                    MinMaxScaler, MinMaxScalerModel)
 from distml.pipeline.feature.standard_scaler import StandardScaler, StandardScalerModel
 from distml.pipeline.feature.string_indexer import StringIndexer, StringIndexerModel
+from distml.pipeline.feature.text import (HashingTF, RegexTokenizer, StopWordsRemover,
+                                          Tokenizer)
 from distml.pipeline.feature.vector_assembler import VectorAssembler
 
-__all__ = ["MaxAbsScaler", "MaxAbsScalerModel", "MinMaxScaler", "MinMaxScalerModel",
-           "Normalizer", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel",
-           "StringIndexer", "StringIndexerModel", "OneHotEncoder", "OneHotEncoderModel",
-           "VectorAssembler"]
+__all__ = ["CountVectorizer", "CountVectorizerModel", "HashingTF", "IDF", "IDFModel",
+           "MaxAbsScaler", "MaxAbsScalerModel", "MinMaxScaler", "MinMaxScalerModel",
+           "Normalizer", "OneHotEncoder", "OneHotEncoderModel", "PCA", "PCAModel",
+           "RegexTokenizer", "StandardScaler", "StandardScalerModel", "StopWordsRemover",
+           "StringIndexer", "StringIndexerModel", "Tokenizer", "VectorAssembler"]
