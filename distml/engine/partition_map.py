@@ -20,6 +20,7 @@ from distml.errors import DataError
 
 DOUBLE, VECTOR = "double", "vector"
 STRING = "string"  # values as Python strings (numbers as Spark casts them), None for null
+NULLABLE_DOUBLE = "double?"  # as DOUBLE, nulls read as NaN
 
 
 def map_partitions(dataset: Any, columns: dict[str, tuple[str, str]],
@@ -40,6 +41,8 @@ def map_partitions(dataset: Any, columns: dict[str, tuple[str, str]],
 def _pandas_column(series: pd.Series, name: str, kind: str) -> np.ndarray:
     if kind == STRING:
         return string_values(series)
+    if kind == NULLABLE_DOUBLE and pd.api.types.is_numeric_dtype(series):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
     if kind == VECTOR:
         from distml.engine.pandas_input import InputSpec, pandas_features
         X = pandas_features(series.to_frame(name), InputSpec(name, check_finite=False))
@@ -59,7 +62,8 @@ def _spark_map(df, columns, fn):
 
     check_columns(df.columns, [c for c, _ in columns.values()])
     cast = {VECTOR: lambda c: vector_to_array(col(c)), STRING: lambda c: col(c).cast("string"),
-            DOUBLE: lambda c: col(c).cast("double")}
+            DOUBLE: lambda c: col(c).cast("double"),
+            NULLABLE_DOUBLE: lambda c: col(c).cast("double")}
     exprs = [cast[kind](c).alias(name) for name, (c, kind) in columns.items()]
     sources = {name: c for name, (c, _) in columns.items()}
 
@@ -86,6 +90,8 @@ def _arrow_column(column, name: str, kind: str) -> np.ndarray:
     column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if kind == STRING:
         return np.asarray(column.to_pylist(), dtype=object)
+    if kind == NULLABLE_DOUBLE:
+        return column.to_numpy(zero_copy_only=False).astype(np.float64)
     if column.null_count:
         raise DataError(f"column '{name}' has {column.null_count} null values")
     if kind == VECTOR:

@@ -217,7 +217,7 @@ class SparkTwin:
                     dataset = dataset.withColumn(name, F.when(column.isNull(), F.raise_error(
                         F.lit(null_message(name)))).otherwise(column))
             twin = self._spark_class()()
-            for param, value in self.extractParamMap().items():
+            for param, value in self._paramMap.items():  # set ones: the defaults are MLlib's
                 if twin.hasParam(param.name):
                     twin._set(**{param.name: value})
             return twin.transform(dataset)

@@ -278,3 +278,66 @@ def test_text_transformers_name_a_null_column(spark):
     with pytest.raises(Exception, match="column 's' has null values"):
         feature.Tokenizer(inputCol="s", outputCol="t").transform(
             spark.createDataFrame(frame)).collect()
+
+
+def test_bucketizer_and_quantile_discretizer_match_pyspark(spark):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"k": range(200), "x": rng.normal(size=200).round(2),
+                          "y": rng.exponential(size=200).round(2)})
+    frame.loc[7, "x"] = np.nan
+    # createDataFrame reads pandas' NaN as null: put the NaN back on the Spark side.
+    df = spark.createDataFrame(frame).repartition(2).selectExpr(
+        "k", "IF(k = 7, CAST('NaN' AS DOUBLE), x) AS x", "y")
+    splits = [-np.inf, -1.0, 0.0, 0.5, np.inf]
+    for invalid in ("skip", "keep"):
+        args = dict(splitsArray=[splits, [0.0, 1.0, 2.0, np.inf]], inputCols=["x", "y"],
+                    outputCols=["bx", "by"], handleInvalid=invalid)
+        expected = spark_feature.Bucketizer(**args).transform(df).orderBy("k").toPandas()
+        for got in (feature.Bucketizer(**args).transform(df).orderBy("k").toPandas(),
+                    feature.Bucketizer(**args).transform(frame).reset_index(drop=True)):
+            np.testing.assert_array_equal(got[["bx", "by"]].to_numpy(),
+                                          expected[["bx", "by"]].to_numpy())
+    with pytest.raises(DataError, match="'x' has 1 NaN values"):
+        feature.Bucketizer(splits=splits, inputCol="x", outputCol="b").transform(frame)
+    with pytest.raises(DataError, match="outside the splits"):
+        feature.Bucketizer(splits=[0.0, 1.0, 2.0], inputCol="y", outputCol="b").transform(frame)
+    for buckets in (3, 7):
+        args = dict(numBuckets=buckets, inputCol="y", outputCol="q")
+        theirs = spark_feature.QuantileDiscretizer(**args).fit(df).getSplits()
+        assert feature.QuantileDiscretizer(**args).fit(df).getSplits() == theirs
+        assert feature.QuantileDiscretizer(**args).fit(frame).getSplits() == theirs
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "mode"])
+def test_imputer_matches_pyspark(spark, strategy):
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"k": range(100), "a": rng.integers(0, 5, 100).astype(float),
+                          "b": rng.normal(size=100).round(1)})
+    frame.loc[::9, "a"] = np.nan
+    frame.loc[::13, "b"] = -1.0
+    df = spark.createDataFrame(frame).repartition(2)
+    for missing in (float("nan"), -1.0):
+        args = dict(inputCols=["a", "b"], outputCols=["a2", "b2"], strategy=strategy,
+                    missingValue=missing)
+        theirs = spark_feature.Imputer(**args).fit(df)
+        ours = feature.Imputer(**args).fit(df)
+        expected = theirs.transform(df).orderBy("k").toPandas()[["a2", "b2"]].to_numpy()
+        np.testing.assert_allclose(  # means summed in another order: last-bit differences
+            ours.transform(df).orderBy("k").toPandas()[["a2", "b2"]].to_numpy(), expected,
+            rtol=1e-14)
+        local = feature.Imputer(**args).fit(frame).transform(frame)
+        np.testing.assert_allclose(local[["a2", "b2"]].to_numpy(), expected, rtol=1e-12)
+
+
+def test_polynomial_expansion_matches_pyspark(numeric):
+    _, frame, df = numeric
+    for degree in (1, 2, 3):
+        args = dict(degree=degree, inputCol="s", outputCol="p")
+        expected = _matrix(spark_feature.PolynomialExpansion(**args).transform(df)
+                           .orderBy("x").collect(), "p")
+        got = _matrix(feature.PolynomialExpansion(**args).transform(df).orderBy("x").collect(),
+                      "p")
+        np.testing.assert_array_equal(got, expected)
+        local = feature.PolynomialExpansion(**args).transform(frame)
+        order = np.lexsort(np.stack([v.toArray() for v in frame["x"]]).T[::-1])
+        np.testing.assert_allclose(_pandas_matrix(local, "p")[order], expected, rtol=1e-12)

@@ -1,8 +1,11 @@
+from distml.pipeline.feature.bucketizer import Bucketizer, QuantileDiscretizer
 from distml.pipeline.feature.count_vectorizer import CountVectorizer, CountVectorizerModel
 from distml.pipeline.feature.idf import IDF, IDFModel
+from distml.pipeline.feature.imputer import Imputer, ImputerModel
 from distml.pipeline.feature.normalizer import Normalizer
 from distml.pipeline.feature.one_hot_encoder import OneHotEncoder, OneHotEncoderModel
 from distml.pipeline.feature.pca import PCA, PCAModel
+from distml.pipeline.feature.polynomial_expansion import PolynomialExpansion
 from distml.pipeline.feature.range_scalers import (MaxAbsScaler, MaxAbsScalerModel,
                                                    MinMaxScaler, MinMaxScalerModel)
 from distml.pipeline.feature.standard_scaler import StandardScaler, StandardScalerModel
@@ -11,7 +14,8 @@ from distml.pipeline.feature.text import (HashingTF, RegexTokenizer, StopWordsRe
                                           Tokenizer)
 from distml.pipeline.feature.vector_assembler import VectorAssembler
 
-__all__ = ["CountVectorizer", "CountVectorizerModel", "HashingTF", "IDF", "IDFModel",
+__all__ = ["Bucketizer", "Imputer", "ImputerModel", "PolynomialExpansion", "QuantileDiscretizer",
+           "CountVectorizer", "CountVectorizerModel", "HashingTF", "IDF", "IDFModel",
            "MaxAbsScaler", "MaxAbsScalerModel", "MinMaxScaler", "MinMaxScalerModel",
            "Normalizer", "OneHotEncoder", "OneHotEncoderModel", "PCA", "PCAModel",
            "RegexTokenizer", "StandardScaler", "StandardScalerModel", "StopWordsRemover",

@@ -1,0 +1,194 @@
+"""Imputer: MLlib's, missing values replaced by each column's mean, median or mode.
+
+The fit is partition-parallel: means and modes from per-partition sums and value counts
+(``map_partitions``); medians on Spark from Spark's own Greenwald-Khanna sketch
+(``approxQuantile`` with ``relativeError``, as MLlib's fit), on pandas exactly. On Spark the
+model is one SQL expression per column (MLlib's: missing -> surrogate, cast back to the
+column's type), so nothing crosses to Python.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark import keyword_only
+from pyspark.ml import Estimator as SparkEstimator
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import (HasInputCol, HasInputCols, HasOutputCol, HasOutputCols,
+                                     HasRelativeError)
+
+from distml.engine.partition_map import NULLABLE_DOUBLE, map_partitions
+from distml.engine.select import is_spark_dataframe
+from distml.errors import DataError, ParamError
+from distml.pipeline.base import Model, _Persistable
+from distml.pipeline.feature.bucketizer import _quantiles
+
+STRATEGIES = ("mean", "median", "mode")
+
+
+class _ImputerParams(HasInputCol, HasInputCols, HasOutputCol, HasOutputCols, HasRelativeError):
+    strategy: Param[str] = Param(Params._dummy(), "strategy", "strategy for imputation: mean, "
+                                 "median or mode", typeConverter=TypeConverters.toString)
+    missingValue: Param[float] = Param(Params._dummy(), "missingValue", "The placeholder for "
+                                       "the missing values. All occurrences of missingValue "
+                                       "will be imputed.", typeConverter=TypeConverters.toFloat)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(strategy="mean", missingValue=float("nan"), relativeError=0.001)
+
+    def getStrategy(self) -> str:
+        return self.getOrDefault(self.strategy)
+
+    def getMissingValue(self) -> float:
+        return self.getOrDefault(self.missingValue)
+
+    def _columns(self) -> tuple[list[str], list[str]]:
+        if self.isSet(self.inputCol):
+            return [self.getInputCol()], [self.getOutputCol()]
+        if len(self.getInputCols()) != len(self.getOutputCols()):
+            raise ParamError("inputCols and outputCols must have the same length")
+        return list(self.getInputCols()), list(self.getOutputCols())
+
+    def setInputCols(self, value: list[str]):
+        return self._set(inputCols=value)
+
+    def setOutputCols(self, value: list[str]):
+        return self._set(outputCols=value)
+
+    def setMissingValue(self, value: float):
+        return self._set(missingValue=value)
+
+
+def _missing(x: np.ndarray, missing_value: float) -> np.ndarray:
+    return np.isnan(x) | (x == missing_value)
+
+
+class Imputer(SparkEstimator, _Persistable, _ImputerParams):
+    """Completes missing values (nulls, and ``missingValue``, NaN by default) with each
+    column's mean, median or mode over its present values, pyspark.ml's ``Imputer``. The mode
+    is the most frequent value, the smallest of equally frequent ones (MLlib's rule).
+
+    >>> import numpy as np, pandas as pd
+    >>> from distml.pipeline.feature import Imputer
+    >>> df = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [4.0, 4.0, np.nan]})
+    >>> model = Imputer(inputCols=["a", "b"], outputCols=["a2", "b2"]).fit(df)
+    >>> model.transform(df)[["a2", "b2"]].values.tolist()
+    [[1.0, 4.0], [2.0, 4.0], [3.0, 4.0]]
+    """
+
+    @keyword_only
+    def __init__(self, *, strategy: str = "mean", missingValue: float = float("nan"),
+                 inputCols: list[str] | None = None, outputCols: list[str] | None = None,
+                 inputCol: str | None = None, outputCol: str | None = None,
+                 relativeError: float = 0.001):
+        super().__init__()
+        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def setStrategy(self, value: str):
+        return self._set(strategy=value)
+
+    def _fit(self, dataset: Any) -> "ImputerModel":
+        inputs, _ = self._columns()
+        strategy, missing = self.getStrategy(), self.getMissingValue()
+        if strategy not in STRATEGIES:
+            raise ParamError(f"strategy must be one of {', '.join(STRATEGIES)}, got "
+                             f"{strategy!r}")
+        if strategy == "median":
+            surrogates = [self._median(dataset, name, missing) for name in inputs]
+        else:
+            columns = {f"c{i}": (name, NULLABLE_DOUBLE) for i, name in enumerate(inputs)}
+            parts = map_partitions(dataset, columns,
+                                   lambda a: _sums_and_counts(a, missing, strategy == "mode"))
+            surrogates = [_surrogate(parts, f"c{i}", strategy, name)
+                          for i, name in enumerate(inputs)]
+        return self._copyValues(ImputerModel(inputs, surrogates))
+
+    def _median(self, dataset: Any, name: str, missing: float) -> float:
+        if is_spark_dataframe(dataset):
+            from pyspark.sql import functions as F
+            column = F.col(f"`{name}`").cast("double")
+            present = dataset.select(column.alias(name)).where(
+                column.isNotNull() & ~F.isnan(column) & (column != missing))
+            values = present.stat.approxQuantile(name, [0.5], self.getRelativeError())
+        else:
+            x = dataset[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            values = [] if _missing(x, missing).all() else \
+                _quantiles(pd.DataFrame({name: x[~_missing(x, missing)]}), name, [0.5], 0.0)
+        if not values:
+            raise DataError(f"column '{name}' has only missing values: nothing to impute with")
+        return float(values[0])
+
+
+def _sums_and_counts(arrays: dict, missing: float, want_counts: bool) -> dict:
+    out = {}
+    for key, x in arrays.items():
+        present = x[~_missing(x, missing)]
+        values, counts = np.unique(present, return_counts=True) if want_counts else ([], [])
+        out[key] = (float(present.sum()), int(present.size),
+                    dict(zip(np.asarray(values).tolist(), np.asarray(counts).tolist())))
+    return out
+
+
+def _surrogate(parts: list[dict], key: str, strategy: str, name: str) -> float:
+    total = sum(p[key][0] for p in parts)
+    count = sum(p[key][1] for p in parts)
+    if count == 0:
+        raise DataError(f"column '{name}' has only missing values: nothing to impute with")
+    if strategy == "mean":
+        return total / count
+    counts = Counter()
+    for p in parts:
+        counts.update(p[key][2])
+    return float(min(counts.items(), key=lambda vc: (-vc[1], vc[0]))[0])
+
+
+class ImputerModel(Model, _ImputerParams):
+    """``surrogateDF`` (one row: a surrogate per column) and ``transform``."""
+
+    def __init__(self, columns: list[str] | None = None, surrogates: list[float] | None = None):
+        super().__init__()
+        self._surrogates = dict(zip(columns or [], surrogates or []))
+
+    @property
+    def surrogateDF(self) -> Any:
+        frame = pd.DataFrame({c: [v] for c, v in self._surrogates.items()})
+        spark = self._table_session()
+        return frame if spark is None else spark.createDataFrame(frame)
+
+    def _transform(self, dataset: Any) -> Any:
+        inputs, outputs = self._columns()
+        unknown = [c for c in inputs if c not in self._surrogates]
+        if unknown:
+            raise DataError(f"the model has no surrogate for column '{unknown[0]}'")
+        missing = self.getMissingValue()
+        if is_spark_dataframe(dataset):
+            from pyspark.sql import functions as F
+            replaced = {}
+            for name, target in zip(inputs, outputs):
+                column = F.col(f"`{name}`")
+                absent = column.isNull() | (column == missing) if not np.isnan(missing) else \
+                    column.isNull() | F.isnan(column)
+                kind = dataset.schema[name].dataType
+                replaced[target] = F.when(absent, F.lit(self._surrogates[name]).cast(kind)) \
+                    .otherwise(column)
+            return dataset.withColumns(replaced)
+        if not isinstance(dataset, pd.DataFrame):
+            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
+        out = dataset.copy()
+        for name, target in zip(inputs, outputs):
+            if name not in dataset.columns:
+                raise DataError(f"column '{name}' not found")
+            x = dataset[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            filled = np.where(_missing(x, missing), self._surrogates[name], x)
+            kind = dataset[name].dtype
+            out[target] = filled.astype(kind) if pd.api.types.is_integer_dtype(kind) else filled
+        return out
+
+    def _save_data(self) -> tuple[dict, dict]:
+        return {}, {"surrogates": self._surrogates}
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        self._surrogates = {c: float(v) for c, v in extra["surrogates"].items()}
