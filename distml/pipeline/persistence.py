@@ -128,13 +128,21 @@ def save_instance(instance: Any, path: str, overwrite: bool = False) -> None:
             raise
 
 
-def read_metadata(path: str) -> dict:
+def raw_metadata(path: str) -> dict:
+    """The metadata JSON of a saved stage, distml's or pyspark.ml's (Spark 4 names its file
+    part-00000-<id>-c000.txt, distml part-00000)."""
     fs, target = filesystem(path)
-    meta_path = _join(target, "metadata", "part-00000")
-    if not fs.exists(meta_path):
-        raise PersistenceError(f"'{path}' holds no saved distml model or estimator "
-                               "(no metadata/part-00000)")
-    meta = json.loads(fs.read_bytes(meta_path).decode().splitlines()[0])
+    meta_dir = _join(target, "metadata")
+    parts = [f for f in fs.listdir(meta_dir) if f.startswith("part-")] \
+        if fs.exists(meta_dir) else []
+    if not parts:
+        raise PersistenceError(f"'{path}' holds no saved model or estimator "
+                               "(no metadata/part-*)")
+    return json.loads(fs.read_bytes(_join(meta_dir, sorted(parts)[0])).decode().splitlines()[0])
+
+
+def read_metadata(path: str) -> dict:
+    meta = raw_metadata(path)
     version = meta.get("formatVersion")
     if version is None:
         raise PersistenceError(f"'{path}' was not saved by distml (metadata has no "

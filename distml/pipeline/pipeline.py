@@ -12,7 +12,6 @@ whole directory appears at once (written beside the target, then renamed) or not
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pyspark.ml import Pipeline as _SparkPipeline
@@ -20,7 +19,7 @@ from pyspark.ml import PipelineModel as _SparkPipelineModel
 from pyspark.ml.pipeline import PipelineSharedReadWrite
 
 from distml.errors import PersistenceError
-from distml.pipeline.persistence import DistmlReader, DistmlWriter, filesystem, load_instance
+from distml.pipeline.persistence import DistmlReader, DistmlWriter, load_instance, raw_metadata
 
 
 class _SavesStages:
@@ -33,8 +32,8 @@ class _SavesStages:
         return DistmlWriter(self)
 
     @classmethod
-    def read(cls) -> DistmlReader:
-        return DistmlReader(cls)
+    def read(cls) -> "_PipelineReader":
+        return _PipelineReader(cls)
 
     def _metadata_param_map(self) -> dict:
         return {"stageUids": [s.uid for s in self._stage_list()], "language": "Python"}
@@ -55,10 +54,25 @@ class _SavesStages:
             uid, index, len(uids), f"{path.rstrip('/')}/stages")) for index, uid in enumerate(uids)]
 
 
+class _PipelineReader(DistmlReader):
+    """Reads distml's pipeline saves and pyspark.ml's Python-language ones alike."""
+
+    def load(self, path: str) -> Any:
+        meta = raw_metadata(path)
+        if "formatVersion" in meta:
+            return super().load(path)
+        if meta.get("paramMap", {}).get("language") != "Python":
+            raise PersistenceError(f"'{path}' is a pyspark.ml pipeline of JVM stages only: "
+                                   "load it with pyspark.ml.PipelineModel.load")
+        instance = self.cls()
+        instance._resetUid(meta["uid"])
+        instance._load_children(path, meta)
+        return instance
+
+
 def _load_stage(path: str) -> Any:
     """A distml stage by distml's reader; any other by pyspark.ml's (which needs Spark)."""
-    fs, target = filesystem(path)
-    meta = json.loads(fs.read_bytes(f"{target}/metadata/part-00000").decode().splitlines()[0])
+    meta = raw_metadata(path)
     if "formatVersion" in meta:
         return load_instance(path)
     from pyspark import SparkContext

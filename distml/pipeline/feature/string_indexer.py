@@ -2,7 +2,7 @@
 
 The fit counts each column's values in every partition (``map_partitions``) and merges the
 counts on the driver. On a Spark DataFrame the model transforms through pyspark.ml's own
-StringIndexerModel built from the fitted labels (``from_arrays_of_labels``), so the output, its
+StringIndexerModel built from the fitted labels (``from_labels``), so the output, its
 ML attributes (read by OneHotEncoder and the trees downstream) and handleInvalid's behaviour are
 MLlib's exactly, at JVM speed; on pandas the same mapping runs here.
 """
@@ -168,7 +168,14 @@ class StringIndexerModel(Model, _StringIndexerParams):
         inputs, outputs = self._columns()
         invalid = self._checked_invalid()
         if is_spark_dataframe(dataset):
-            return self._spark_model(inputs, outputs, invalid).transform(dataset)
+            # One pyspark.ml model per column: from_arrays_of_labels pads shorter label lists
+            # with nulls in the JVM (a rectangular String[][]), which adds a null label and
+            # breaks the output's ML attributes.
+            from pyspark.ml.feature import StringIndexerModel as SparkModel
+            for name, target, labels in zip(inputs, outputs, self._labels):
+                dataset = SparkModel.from_labels(labels, inputCol=name, outputCol=target,
+                                                 handleInvalid=invalid).transform(dataset)
+            return dataset
         if not isinstance(dataset, pd.DataFrame):
             raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
         out, keep = dataset.copy(), np.ones(len(dataset), dtype=bool)
@@ -189,11 +196,6 @@ class StringIndexerModel(Model, _StringIndexerParams):
                 keep &= valid if invalid == "skip" else True
             out[target] = index
         return out[keep] if not keep.all() else out
-
-    def _spark_model(self, inputs, outputs, invalid):
-        from pyspark.ml.feature import StringIndexerModel as SparkModel
-        return SparkModel.from_arrays_of_labels(
-            self._labels, inputCols=inputs, outputCols=outputs, handleInvalid=invalid)
 
     def _save_data(self) -> tuple[dict, dict]:
         return {}, {"labelsArray": self._labels}
