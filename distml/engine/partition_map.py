@@ -61,6 +61,11 @@ def _spark_map(df, columns, fn):
     from distml.engine.spark_input import col
 
     check_columns(df.columns, [c for c, _ in columns.values()])
+    from pyspark.sql.types import NumericType
+    for c, kind in columns.values():
+        dtype = df.schema[c].dataType
+        if kind in (DOUBLE, NULLABLE_DOUBLE) and not isinstance(dtype, NumericType):
+            raise DataError(f"column '{c}' has type {dtype.simpleString()}; it must be numeric")
     cast = {VECTOR: lambda c: vector_to_array(col(c)), STRING: lambda c: col(c).cast("string"),
             DOUBLE: lambda c: col(c).cast("double"),
             NULLABLE_DOUBLE: lambda c: col(c).cast("double")}

@@ -341,3 +341,15 @@ def test_polynomial_expansion_matches_pyspark(numeric):
         local = feature.PolynomialExpansion(**args).transform(frame)
         order = np.lexsort(np.stack([v.toArray() for v in frame["x"]]).T[::-1])
         np.testing.assert_allclose(_pandas_matrix(local, "p")[order], expected, rtol=1e-12)
+
+
+def test_wrong_column_types_are_named(spark):
+    numbers = pd.DataFrame({"s": [1.0, 2.0], "i": ["a", "b"]})
+    with pytest.raises(DataError, match="column 's' holds float values; it must hold strings"):
+        feature.Tokenizer(inputCol="s", outputCol="t").transform(numbers)
+    with pytest.raises(DataError, match="column 's' holds float values; it must hold arrays"):
+        feature.HashingTF(inputCol="s", outputCol="t").transform(numbers)
+    with pytest.raises(DataError, match="column 'i' has type object"):
+        feature.OneHotEncoder(inputCol="i", outputCol="v").fit(numbers)
+    with pytest.raises(DataError, match="column 'i' has type string"):
+        feature.OneHotEncoder(inputCol="i", outputCol="v").fit(spark.createDataFrame(numbers))

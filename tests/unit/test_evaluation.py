@@ -106,3 +106,25 @@ def test_bad_evaluator_input():
     nulls = pd.DataFrame({"label": [1.0, None], "prediction": [1.0, 2.0]})
     with pytest.raises(DataError, match="'label' has 1 null"):
         RegressionEvaluator().evaluate(nulls)
+
+
+def test_tuning_on_pandas_collects_sub_models_and_splits():
+    from distml import LogisticRegression
+    from distml.pipeline import CrossValidator, ParamGridBuilder, TrainValidationSplit
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 3))
+    data = pd.DataFrame({"features": list(X), "label": (X[:, 0] + X[:, 1] > 0).astype(float)})
+    lr = LogisticRegression(maxIter=10)
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.0, 5.0]).build()
+    evaluator = BinaryClassificationEvaluator()
+    cv = CrossValidator(estimator=lr, estimatorParamMaps=grid, evaluator=evaluator, numFolds=3,
+                        seed=2, parallelism=2, collectSubModels=True).fit(data)
+    assert len(cv.subModels) == 3 and all(len(fold) == 2 for fold in cv.subModels)
+    assert cv.bestModel.getRegParam() == 0.0 and len(cv.stdMetrics) == 2
+    tvs = TrainValidationSplit(estimator=lr, estimatorParamMaps=grid, evaluator=evaluator,
+                               trainRatio=0.7, seed=3, collectSubModels=True).fit(data)
+    assert len(tvs.validationMetrics) == 2 and len(tvs.subModels) == 2
+    assert tvs.bestModel.getRegParam() == 0.0
+    again = CrossValidator(estimator=lr, estimatorParamMaps=grid, evaluator=evaluator,
+                           numFolds=3, seed=2).fit(data)
+    assert again.avgMetrics == cv.avgMetrics  # the folds come from the seed

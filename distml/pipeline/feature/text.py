@@ -25,10 +25,18 @@ from distml.errors import DataError
 from distml.pipeline.base import SparkTwin, Transformer
 
 
-def _column(frame: pd.DataFrame, name: str) -> list:
+def _column(frame: pd.DataFrame, name: str, kind: type = str) -> list:
+    """A column's values, each checked to be a ``kind`` (str, or list for token lists)."""
     if name not in frame.columns:
         raise DataError(f"column '{name}' not found; the input has columns {list(frame.columns)}")
-    return frame[name].tolist()
+    values = frame[name].tolist()
+    wrong = next((v for v in values if not isinstance(v, (kind, np.ndarray) if kind is list
+                                                      else kind)), None)
+    if wrong is not None:
+        wanted = "strings" if kind is str else "arrays of strings"
+        raise DataError(f"column '{name}' holds {type(wrong).__name__} values; it must hold "
+                        f"{wanted}")
+    return values
 
 
 def _with(frame: pd.DataFrame, name: str, values: list) -> pd.DataFrame:
@@ -218,7 +226,7 @@ class StopWordsRemover(SparkTwin, Transformer, _InOut, HasInputCols, HasOutputCo
             list(zip(self.getInputCols(), self.getOutputCols()))
         for source, target in pairs:
             frame = _with(frame, target, [[t for t in tokens if t is None or key(t) not in stop]
-                                          for tokens in _column(frame, source)])
+                                          for tokens in _column(frame, source, list)])
         return frame
 
 
@@ -266,7 +274,7 @@ class HashingTF(SparkTwin, Transformer, _InOut, HasNumFeatures):
             return SparseVector(size, slots, np.ones(slots.size) if binary else
                                 counts.astype(np.float64))
         return _with(frame, self.getOutputCol(),
-                     [vector(t) for t in _column(frame, self.getInputCol())])
+                     [vector(t) for t in _column(frame, self.getInputCol(), list)])
 
 
 def murmur3_32(data: bytes, seed: int) -> int:
