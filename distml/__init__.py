@@ -15,8 +15,9 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                DecisionTreeRegressionModel, ALS, ALSModel, LDA, LDAModel)
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
-from distml.pipeline import (PCA, Estimator, Model, PCAModel, StandardScaler,  # noqa: E402
-                             StandardScalerModel, Summarizer, SummaryResult, Transformer)
+from distml import pipeline as _pipeline  # noqa: E402
+from distml.pipeline import *  # noqa: E402,F401,F403 (every stage, evaluator and tuner)
+from distml.pipeline.feature import *  # noqa: E402,F401,F403
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "SVD",
@@ -24,6 +25,5 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
            "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
            "CollectiveError", "DataError",
-           "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "Estimator",
-           "Model", "PCA", "PCAModel", "StandardScaler", "StandardScalerModel", "Summarizer",
-           "SummaryResult", "Transformer"]
+           "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError"]
+__all__ += sorted(set(_pipeline.__all__) | set(_pipeline.feature.__all__))
