@@ -24,6 +24,7 @@ import scipy.linalg
 import scipy.optimize
 
 from distml.gpu.backend import NUMPY, beside, namespace, to_numpy, zeros
+from distml.kernels.padding import gathered, padded_rows
 
 # A pivot below this fraction of its diagonal entry means A is singular to working precision
 # (rounding leaves pivots of ~1e-16 relative where the exact one is 0): such a row is solved
@@ -120,27 +121,12 @@ class PaddedChunk(NamedTuple):
 
 
 def padded_chunks(block: RatingBlock, max_slots: int = PADDED_SLOTS) -> list[PaddedChunk]:
-    """The block's rows sorted by rating count and cut into chunks of at most ``max_slots``
-    padded entries, so that padding wastes little (each chunk pads to its longest row)."""
+    """The block's rows in padded chunks (``padding.padded_rows``)."""
     counts = np.diff(block.indptr)
-    order = np.argsort(counts, kind="stable")
-    sorted_counts = counts[order]
-    chunks, start, n = [], 0, order.size
-    while start < n:
-        window = sorted_counts[start:start + max_slots]
-        slots = np.arange(1, window.size + 1) * np.maximum(window, 1)
-        end = start + max(1, int(np.searchsorted(slots, max_slots, side="right")))
-        rows = order[start:end]
-        width = max(1, int(sorted_counts[end - 1]))
-        offsets = block.indptr[rows][:, None] + np.arange(width)
-        real = np.arange(width) < counts[rows][:, None]
-        offsets = np.where(real, offsets, 0)
-        ratings = np.where(real, block.ratings[offsets] if block.ratings.size else 0.0, 0.0)
-        cols = np.where(real, block.cols[offsets] if block.cols.size else 0, 0)
-        chunks.append(PaddedChunk(rows, cols.astype(np.int64), ratings, real.astype(float),
-                                  counts[rows].astype(float)))
-        start = end
-    return chunks
+    return [PaddedChunk(c.rows, gathered(block.cols, c).astype(np.int64),
+                        gathered(block.ratings, c, 0.0), c.real.astype(float),
+                        counts[c.rows].astype(float))
+            for c in padded_rows(block.indptr, max_slots)]
 
 
 def padded_systems(F: Any, base: Any, chunk: list, reg: float, implicit: bool,

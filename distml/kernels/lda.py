@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from scipy.special import digamma, gammaln, logsumexp, polygamma
 
 from distml.gpu.backend import NUMPY, namespace, to_numpy
+from distml.kernels.padding import gathered, padded_rows
 
 MAX_DOC_ITER = 100        # MLlib's and scikit-learn's bound on a document's rounds
 DOC_TOL = 1e-3            # their mean-change tolerance
@@ -78,25 +79,10 @@ class PaddedDocuments(NamedTuple):
 
 
 def padded_documents(X: sp.csr_matrix, max_slots: int = PADDED_SLOTS) -> list[PaddedDocuments]:
-    """The rows sorted by length and cut into chunks of at most ``max_slots`` padded terms."""
-    lengths = np.diff(X.indptr)
-    order = np.argsort(lengths, kind="stable")
-    sorted_lengths = lengths[order]
-    chunks, start = [], 0
-    while start < order.size:
-        window = sorted_lengths[start:start + max_slots]
-        slots = np.arange(1, window.size + 1) * np.maximum(window, 1)
-        end = start + max(1, int(np.searchsorted(slots, max_slots, side="right")))
-        rows = order[start:end]
-        width = max(1, int(sorted_lengths[end - 1]))
-        offsets = X.indptr[rows][:, None] + np.arange(width)
-        real = np.arange(width) < lengths[rows][:, None]
-        offsets = np.where(real, offsets, 0)
-        ids = np.where(real, X.indices[offsets] if X.nnz else 0, 0).astype(np.int64)
-        counts = np.where(real, X.data[offsets] if X.nnz else 0.0, 0.0)
-        chunks.append(PaddedDocuments(rows, ids, counts))
-        start = end
-    return chunks
+    """The documents in padded chunks (``padding.padded_rows``)."""
+    return [PaddedDocuments(c.rows, gathered(X.indices, c).astype(np.int64),
+                            gathered(X.data, c, 0.0))
+            for c in padded_rows(X.indptr, max_slots)]
 
 
 def place_documents(X: sp.csr_matrix, backend: Any) -> list[tuple]:

@@ -3,7 +3,7 @@ statistics, save/load."""
 from distml.pipeline.base import Estimator, HasEngine, Model, Transformer
 from distml.pipeline.evaluation import (BinaryClassificationEvaluator, ClusteringEvaluator,
                                         MulticlassClassificationEvaluator, RegressionEvaluator)
-from distml.pipeline import feature
+from distml.pipeline import feature  # noqa: F401 (distml re-exports its __all__)
 from distml.pipeline.feature import PCA, PCAModel, StandardScaler, StandardScalerModel
 from distml.pipeline.pipeline import Pipeline, PipelineModel
 from distml.pipeline.stat import Summarizer, SummaryResult

@@ -189,6 +189,22 @@ class Transformer(_SparkTransformer, _Persistable):
     """Base of distml transformers that need no fit."""
 
 
+def input_output_columns(stage: Params) -> tuple[list[str], list[str]]:
+    """(input columns, output columns) of a stage with pyspark.ml's inputCol/outputCol and
+    inputCols/outputCols params: one pair or the other, the lists of one length."""
+    single = stage.isSet("inputCol") or stage.isSet("outputCol")
+    plural = stage.isSet("inputCols") or stage.isSet("outputCols")
+    if single == plural:
+        raise ParamError("set either inputCol and outputCol, or inputCols and outputCols")
+    if single:
+        return [stage.getOrDefault("inputCol")], [stage.getOrDefault("outputCol")]
+    inputs, outputs = stage.getOrDefault("inputCols"), stage.getOrDefault("outputCols")
+    if len(inputs) != len(outputs):
+        raise ParamError(f"inputCols has {len(inputs)} columns but outputCols has "
+                         f"{len(outputs)}")
+    return list(inputs), list(outputs)
+
+
 class SparkTwin:
     """For row-wise stages whose pyspark.ml counterpart is a JVM expression with nothing to
     learn (tokenizers, VectorAssembler, HashingTF...): on a Spark DataFrame the counterpart,

@@ -136,7 +136,7 @@ def raw_metadata(path: str) -> dict:
     parts = [f for f in fs.listdir(meta_dir) if f.startswith("part-")] \
         if fs.exists(meta_dir) else []
     if not parts:
-        raise PersistenceError(f"'{path}' holds no saved model or estimator "
+        raise PersistenceError(f"'{path}' holds no saved distml or pyspark.ml stage "
                                "(no metadata/part-*)")
     return json.loads(fs.read_bytes(_join(meta_dir, sorted(parts)[0])).decode().splitlines()[0])
 

@@ -154,7 +154,7 @@ def test_text_pipeline_cross_validation_on_pandas_matches_brute_force():
     frame = _text_frame()
     pipeline, vectorizer, nb = _text_pipeline()
     grid = ParamGridBuilder().addGrid(nb.smoothing, [0.1, 5.0]) \
-        .addGrid(vectorizer.minDF, [1.0, 40.0]).build()
+        .addGrid(vectorizer.minDF, [1.0, 15.0]).build()
     evaluator = MulticlassClassificationEvaluator(metricName="logLoss")
     cv = CrossValidator(estimator=pipeline, estimatorParamMaps=grid, evaluator=evaluator,
                         numFolds=3, foldCol="fold").fit(frame)

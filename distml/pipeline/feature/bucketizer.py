@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pyspark import keyword_only
 from pyspark.ml import Estimator as SparkEstimator
 from pyspark.ml.param import Param, Params, TypeConverters
@@ -19,13 +18,7 @@ from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols
 
 from distml.engine.select import is_spark_dataframe
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import SparkTwin, Transformer, _Persistable
-
-
-def _columns(stage) -> tuple[list[str], list[str]]:
-    if stage.isSet(stage.inputCol):
-        return [stage.getInputCol()], [stage.getOutputCol()]
-    return list(stage.getInputCols()), list(stage.getOutputCols())
+from distml.pipeline.base import SparkTwin, Transformer, _Persistable, input_output_columns
 
 
 class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInputCols,
@@ -77,7 +70,7 @@ class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInput
         return SparkBucketizer
 
     def _transform_pandas(self, frame):
-        inputs, outputs = _columns(self)
+        inputs, outputs = input_output_columns(self)
         all_splits = [self.getSplits()] if self.isSet(self.splits) else self.getSplitsArray()
         invalid = self.getHandleInvalid()
         if invalid not in ("error", "skip", "keep"):
@@ -140,7 +133,7 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
         return self._set(numBuckets=value)
 
     def _fit(self, dataset: Any) -> Bucketizer:
-        inputs, outputs = _columns(self)
+        inputs, outputs = input_output_columns(self)
         counts = self.getOrDefault(self.numBucketsArray) if self.isSet(self.numBucketsArray) \
             else [self.getNumBuckets()] * len(inputs)
         if any(c < 2 for c in counts):

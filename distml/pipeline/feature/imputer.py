@@ -22,7 +22,7 @@ from pyspark.ml.param.shared import (HasInputCol, HasInputCols, HasOutputCol, Ha
 from distml.engine.partition_map import NULLABLE_DOUBLE, map_partitions
 from distml.engine.select import is_spark_dataframe
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable
+from distml.pipeline.base import Model, _Persistable, input_output_columns
 from distml.pipeline.feature.bucketizer import _quantiles
 
 STRATEGIES = ("mean", "median", "mode")
@@ -46,11 +46,7 @@ class _ImputerParams(HasInputCol, HasInputCols, HasOutputCol, HasOutputCols, Has
         return self.getOrDefault(self.missingValue)
 
     def _columns(self) -> tuple[list[str], list[str]]:
-        if self.isSet(self.inputCol):
-            return [self.getInputCol()], [self.getOutputCol()]
-        if len(self.getInputCols()) != len(self.getOutputCols()):
-            raise ParamError("inputCols and outputCols must have the same length")
-        return list(self.getInputCols()), list(self.getOutputCols())
+        return input_output_columns(self)
 
     def setInputCols(self, value: list[str]):
         return self._set(inputCols=value)

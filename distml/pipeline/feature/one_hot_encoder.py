@@ -15,7 +15,7 @@ from distml.engine.partition_map import DOUBLE, map_partitions
 from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import VECTOR, Output, transform_dataset
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable
+from distml.pipeline.base import Model, _Persistable, input_output_columns
 
 
 class _OneHotEncoderParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
@@ -50,16 +50,7 @@ class _OneHotEncoderParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutpu
         return self._set(outputCols=value)
 
     def _columns(self) -> tuple[list[str], list[str]]:
-        single = self.isSet(self.inputCol) or self.isSet(self.outputCol)
-        plural = self.isSet(self.inputCols) or self.isSet(self.outputCols)
-        if single == plural:
-            raise ParamError("set either inputCol and outputCol, or inputCols and outputCols")
-        if single:
-            return [self.getInputCol()], [self.getOutputCol()]
-        if len(self.getInputCols()) != len(self.getOutputCols()):
-            raise ParamError(f"inputCols has {len(self.getInputCols())} columns but outputCols "
-                             f"has {len(self.getOutputCols())}")
-        return list(self.getInputCols()), list(self.getOutputCols())
+        return input_output_columns(self)
 
     def _checked_invalid(self) -> str:
         if self.getHandleInvalid() not in ("error", "keep"):

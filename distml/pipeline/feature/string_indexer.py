@@ -22,7 +22,7 @@ from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols
 from distml.engine.partition_map import STRING, map_partitions, string_values
 from distml.engine.select import is_spark_dataframe
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable
+from distml.pipeline.base import Model, _Persistable, input_output_columns
 
 ORDERS = ("frequencyDesc", "frequencyAsc", "alphabetDesc", "alphabetAsc")
 INVALID = ("error", "skip", "keep")
@@ -45,18 +45,7 @@ class _StringIndexerParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutpu
         return self.getOrDefault(self.stringOrderType)
 
     def _columns(self) -> tuple[list[str], list[str]]:
-        """(input columns, output columns), from inputCol/outputCol or the plural params."""
-        single = self.isSet(self.inputCol) or self.isSet(self.outputCol)
-        plural = self.isSet(self.inputCols) or self.isSet(self.outputCols)
-        if single == plural:
-            raise ParamError("set either inputCol and outputCol, or inputCols and outputCols")
-        if single:
-            return [self.getInputCol()], [self.getOutputCol()]
-        inputs, outputs = self.getInputCols(), self.getOutputCols()
-        if len(inputs) != len(outputs):
-            raise ParamError(f"inputCols has {len(inputs)} columns but outputCols has "
-                             f"{len(outputs)}")
-        return list(inputs), list(outputs)
+        return input_output_columns(self)
 
     def _checked_invalid(self) -> str:
         if self.getHandleInvalid() not in INVALID:
