@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup-env.sh
 
 main: setup
-	.venv/bin/python examples/quickstart.py
+	.venv/bin/python examples/main_job.py
 
 test: setup
 	.venv/bin/python -m pytest -q

@@ -32,10 +32,16 @@ DEFAULT_TIMEOUT = 1800.0  # seconds a rank waits on a peer; failures propagate l
 
 
 class BarrierContext(Context):
-    def __init__(self, comm: Communicator, partition: Partition):
+    def __init__(self, comm: Communicator, partition: Partition,
+                 client: RendezvousClient | None = None):
         super().__init__()
-        self.comm, self.partition = comm, partition
+        self.comm, self.partition, self.client = comm, partition, client
         self.num_partitions = comm.size
+
+    def _emit(self, entry: dict) -> None:
+        # Every rank runs the same loop; rank 0 alone tells the driver, as the round ends.
+        if self.comm.rank == 0 and self.client is not None:
+            self.client.progress(entry)
 
     def map_reduce(self, fn, *args, op="sum"):
         check_op(op)
@@ -68,7 +74,7 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
             listener = open_listener(client.local_host)
             peers = client.register(listener.getsockname()[1], size)
             comm = connect_mesh(rank, peers, listener, secret, timeout)
-            result = run_program(program, BarrierContext(comm, part), params,
+            result = run_program(program, BarrierContext(comm, part, client), params,
                                  layout.features_name)
             client.done()
         except BaseException as e:
@@ -116,6 +122,7 @@ class BarrierEngine:
         sc.addJobTag(tag)
         try:
             rows = prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect()
+            server.wait_done(timeout=5.0)
         except Exception as e:
             raise _fit_error(server, e) from None
         finally:

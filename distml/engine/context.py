@@ -76,10 +76,17 @@ class Context(ABC):
         """
 
     def report(self, **metrics: Any) -> None:
-        """Record one round's progress (iteration, loss, ...) in the fit's history."""
+        """Record one round's progress (iteration, loss, ...) in the fit's history, and pass
+        it to the driver's progress listeners while the fit runs (``engine.progress``)."""
         entry = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()}
         self.history.append(entry)
         log.debug("distml progress: %s", entry)
+        self._emit(entry)
+
+    def _emit(self, entry: dict) -> None:
+        """Where the loop runs on the driver (local and jobs engines): deliver at once."""
+        from distml.engine.progress import deliver
+        deliver(entry)
 
 
 def run_program(program: Program, ctx: Context, params: dict, features_name: str) -> FitResult:

@@ -68,6 +68,8 @@ class RendezvousServer:
         self._conns: dict[int, socket.socket] = {}
         self._table: dict[int, tuple[str, int]] = {}
         self.failures: list[RankFailure] = []
+        self._done: set[int] = set()
+        self._all_done = threading.Event()
         self._closed = False
         threading.Thread(target=self._accept_loop, daemon=True, name="distml-rdv").start()
 
@@ -75,6 +77,11 @@ class RendezvousServer:
         with self._lock:
             origin = [f for f in self.failures if f.origin]
             return (origin or self.failures or [None])[0]
+
+    def wait_done(self, timeout: float) -> None:
+        """Wait until every rank's "done" was read, i.e. every report it sent before it was
+        delivered (the fit's result can reach the driver before this thread reads them)."""
+        self._all_done.wait(timeout)
 
     def close(self) -> None:
         self._closed = True
@@ -108,7 +115,14 @@ class RendezvousServer:
                     self._register(rank, (conn.getpeername()[0], msg[1]), msg[2])
                 elif msg[0] == "failure":
                     self._failed(msg[1])
+                elif msg[0] == "progress":
+                    from distml.engine.progress import deliver
+                    deliver(msg[1])
                 elif msg[0] == "done":
+                    with self._lock:
+                        self._done.add(rank)
+                        if self.num_ranks is not None and len(self._done) >= self.num_ranks:
+                            self._all_done.set()
                     return
         except (CollectiveError, OSError):
             return
@@ -169,6 +183,13 @@ class RendezvousClient:
         try:
             self.sock.settimeout(5.0)
             send_frame(self.sock, ("failure", describe_failure(self.rank, exc, origin)))
+        except OSError:
+            pass
+
+    def progress(self, entry: dict) -> None:
+        """One round's report, for the driver's progress display (lost reports are fine)."""
+        try:
+            send_frame(self.sock, ("progress", entry))
         except OSError:
             pass
 

@@ -45,9 +45,17 @@ def choose_engine(name: str, dataset: Any) -> str:
 
 
 def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
-                engine: str = "auto", num_workers: int = 0) -> FitResult:
-    """Run ``program`` over ``dataset`` on the chosen engine; what every estimator calls."""
+                engine: str = "auto", num_workers: int = 0, label: str = "fit") -> FitResult:
+    """Run ``program`` over ``dataset`` on the chosen engine; what every estimator calls.
+    ``label`` names the fit in its progress reports (``engine.progress``)."""
+    from distml.engine.progress import fit_progress
     chosen = choose_engine(engine, dataset)
+    with fit_progress(label, dataset.sparkSession if is_spark_dataframe(dataset) else None):
+        return _fit_on(chosen, program, params, dataset, spec, num_workers)
+
+
+def _fit_on(chosen: str, program: Program, params: dict, dataset: Any, spec: InputSpec,
+            num_workers: int) -> FitResult:
     if chosen == "local":
         local = LocalEngine(num_workers)
         if is_spark_dataframe(dataset):

@@ -138,7 +138,8 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
     def _fit(self, dataset: Any):
         params = {**self._program_params(), **self._dataset_params(dataset)}
         result = fit_program(self._training_program(), params, dataset,
-                             self._input_spec(), self.getEngine(), self.getNumWorkers())
+                             self._input_spec(), self.getEngine(), self.getNumWorkers(),
+                             label=type(self).__name__)
         model = self._create_model(result)
         model._fitted_on_spark = is_spark_dataframe(dataset)
         if "devices" in result.values:  # programs with an array backend say where they ran

@@ -1,0 +1,106 @@
+"""The ``distml`` command: the README's example spec end to end, the spark-submit entry file,
+and the bad invocations a scheduler must be able to act on."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from distml.cli.main import main
+
+SPEC = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "specs",
+                    "breast_cancer.yaml")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from sklearn.datasets import load_breast_cancer
+    frame = load_breast_cancer(as_frame=True).frame.rename(
+        columns=lambda c: c.replace(" ", "_")).rename(columns={"target": "label"})
+    frame["label"] = frame["label"].astype(float)
+    folder = tmp_path_factory.mktemp("cli")
+    frame.iloc[:400].to_parquet(folder / "train.parquet")
+    frame.iloc[400:].to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_predict_evaluate_describe(spark, data, capsys):
+    model, predictions = str(data / "model"), str(data / "predictions")
+    code, out, _ = _run(capsys, "train", "--spec", SPEC, "--input", str(data / "train.parquet"),
+                        "--test", str(data / "test.csv"), "--output", model)
+    assert code == 0
+    metrics = json.loads(out)["metrics"]
+    assert set(metrics) == {"accuracy", "f1", "areaUnderROC"} and metrics["accuracy"] > 0.9
+    assert json.load(open(model + ".metrics.json"))["metrics"] == metrics
+    code, out, _ = _run(capsys, "evaluate", "--model", model, "--input", str(data / "test.csv"),
+                        "--metrics", "accuracy")
+    assert code == 0 and json.loads(out) == {"accuracy": metrics["accuracy"]}
+    code, _, _ = _run(capsys, "predict", "--model", model, "--input", str(data / "test.csv"),
+                      "--output", predictions)
+    scored = pd.read_parquet(predictions)
+    assert code == 0 and len(scored) == 169
+    assert np.isclose((scored["prediction"] == scored["label"]).mean(), metrics["accuracy"])
+    code, out, _ = _run(capsys, "describe", "--model", model)
+    described = json.loads(out)
+    assert code == 0 and [s["class"] for s in described["stages"]] == \
+        ["VectorAssembler", "StandardScalerModel", "LogisticRegressionModel"]
+    assert described["metrics"] == metrics
+
+
+def test_bad_invocations_exit_with_one_line(spark, data, tmp_path, capsys):
+    bad_spec = tmp_path / "bad.json"
+    bad_spec.write_text(json.dumps({"stages": [{"NoSuchStage": {}}]}))
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"stages": [{"LogisticRegression": {"regparam": 0.1}}]}))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("stages: [\n")
+    train = str(data / "train.parquet")
+    (tmp_path / "exists").mkdir()
+    cases = [
+        (["train", "--spec", str(bad_spec), "--input", train, "--output", str(tmp_path / "m")],
+         2, "unknown stage 'NoSuchStage'"),
+        (["train", "--spec", str(typo), "--input", train, "--output", str(tmp_path / "m")],
+         2, "has no param 'regparam'"),
+        (["train", "--spec", str(broken), "--input", train, "--output", str(tmp_path / "m")],
+         2, "is not valid YAML"),
+        (["train", "--spec", SPEC, "--input", str(tmp_path / "nothing.parquet"), "--output",
+          str(tmp_path / "m")], 3, "input '.*nothing.parquet' not found"),
+        (["train", "--spec", SPEC, "--input", train, "--output", str(tmp_path / "exists")],
+         4, "exists; pass --overwrite"),
+        (["describe", "--model", str(tmp_path / "missing")], 3, "model '.*missing' not found"),
+    ]
+    for argv, code, message in cases:
+        got, out, err = _run(capsys, *argv)
+        lines = err.strip().splitlines()
+        assert got == code, (argv, err)
+        assert lines[-1].startswith("distml: error: ") and len(
+            [line for line in lines if line.startswith("distml: error")]) == 1
+        import re
+        assert re.search(message, lines[-1]), lines[-1]
+    assert not (tmp_path / "m").exists()  # nothing half-written
+
+
+def test_spark_submit_runs_the_entry_file(data, tmp_path):
+    entry = subprocess.run([sys.executable, "-m", "distml.cli.main", "entry"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    import pyspark
+    submit = os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-submit")
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    result = subprocess.run(
+        [submit, "--master", "local[2]", "--conf", "spark.ui.enabled=false", entry, "train",
+         "--spec", SPEC, "--input", str(data / "train.parquet"), "--output",
+         str(tmp_path / "model")], capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["metrics"]["accuracy"] > 0.9
+    # Progress lines in the job's log (spark-submit merges the Python driver's stderr into
+    # its own stdout).
+    assert "LogisticRegression: iteration 1" in result.stdout + result.stderr
