@@ -131,6 +131,10 @@ class _Persistable(MLReadable, MLWritable):
     def __repr__(self) -> str:
         return self._repr_params()
 
+    def _repr_html_(self) -> str:
+        from distml.pipeline.html import stage_html
+        return stage_html(self)
+
 
 class Estimator(_SparkEstimator, HasEngine, _Persistable):
     """Base of distml estimators. Subclasses implement the four hooks below."""

@@ -35,6 +35,10 @@ class _SavesStages:
     def read(cls) -> "_PipelineReader":
         return _PipelineReader(cls)
 
+    def _repr_html_(self) -> str:
+        from distml.pipeline.html import pipeline_html
+        return pipeline_html(self, self._stage_list())
+
     def _metadata_param_map(self) -> dict:
         return {"stageUids": [s.uid for s in self._stage_list()], "language": "Python"}
 

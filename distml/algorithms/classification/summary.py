@@ -4,6 +4,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from distml.engine.transform import collect_arrays
 from distml.kernels.metrics import roc_auc, weighted_accuracy
 
@@ -48,6 +50,30 @@ class ClassificationTrainingSummary:
         a = self._arrays
         return weighted_accuracy(a["prediction"], a["label"], a.get("weight"))
 
+    def plot(self):
+        """The objective per iteration (and, for binary classifiers, the ROC curve on the
+        training data) as a matplotlib figure; needs ``pip install matplotlib``."""
+        try:
+            from matplotlib.figure import Figure  # no pyplot: no GUI backend, any thread
+        except ImportError:
+            raise ImportError("summary.plot() draws with matplotlib: pip install matplotlib") \
+                from None
+        roc = self._roc_points()
+        figure = Figure(figsize=(10 if roc is not None else 5, 4))
+        axes = figure.subplots(1, 2 if roc is not None else 1, squeeze=False)[0]
+        axes[0].plot(range(len(self.objectiveHistory)), self.objectiveHistory, marker=".")
+        axes[0].set(title="objective", xlabel="iteration", ylabel="objective value")
+        if roc is not None:
+            axes[1].plot(*roc)
+            axes[1].plot([0, 1], [0, 1], linestyle=":", color="gray")
+            axes[1].set(title=f"ROC (area {self.areaUnderROC:.4f})", xlabel="false positive rate",
+                        ylabel="true positive rate")
+        figure.tight_layout()
+        return figure
+
+    def _roc_points(self):
+        return None
+
 
 class LogisticRegressionTrainingSummary(ClassificationTrainingSummary):
     """pyspark.ml's LogisticRegressionTrainingSummary."""
@@ -62,3 +88,12 @@ class BinaryLogisticRegressionTrainingSummary(LogisticRegressionTrainingSummary)
     def areaUnderROC(self) -> float:
         a = self._arrays
         return roc_auc(a["score"], a["label"], a.get("weight"))
+
+    def _roc_points(self):
+        """(false positive rates, true positive rates) over the distinct thresholds."""
+        a = self._arrays
+        w = a.get("weight", np.ones_like(a["label"]))
+        order = np.argsort(-a["score"], kind="stable")
+        tp = np.concatenate([[0.0], np.cumsum((w * a["label"])[order])])
+        fp = np.concatenate([[0.0], np.cumsum((w * (1 - a["label"]))[order])])
+        return fp / max(fp[-1], 1e-300), tp / max(tp[-1], 1e-300)
