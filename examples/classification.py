@@ -7,7 +7,6 @@ accuracy for each, and a save/load round trip.
 import argparse
 import tempfile
 
-import numpy as np
 from pyspark.ml.linalg import Vectors
 from sklearn.datasets import load_digits
 

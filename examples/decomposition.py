@@ -25,4 +25,5 @@ pca = PCA(k=3, inputCol="features", outputCol="projected").fit(df)
 print(f"PCA: variance explained by 3 components {pca.explainedVariance.toArray().sum():.4f}")
 svd = SVD(k=3, inputCol="features", outputCol="u").fit(df)
 exact = np.linalg.svd(X, compute_uv=False)[:3]
-print(f"SVD: singular values {np.round(svd.singularValues.toArray(), 3)} (numpy {np.round(exact, 3)})")
+print(f"SVD: singular values {np.round(svd.singularValues.toArray(), 3)} "
+      f"(numpy {np.round(exact, 3)})")

@@ -26,6 +26,7 @@ ratings = spark.createDataFrame(pd.DataFrame({
     "rating": (users[u] * items[i]).sum(axis=1) + rng.normal(0, 0.3, args.ratings)}))
 train, test = ratings.randomSplit([0.8, 0.2], seed=0)
 model = ALS(rank=4, regParam=0.05, maxIter=10, coldStartStrategy="drop", seed=1).fit(train)
-print(f"ALS held-out rmse {RegressionEvaluator(labelCol='rating').evaluate(model.transform(test)):.3f}")
+rmse = RegressionEvaluator(labelCol="rating").evaluate(model.transform(test))
+print(f"ALS held-out rmse {rmse:.3f}")
 for row in model.recommendForAllUsers(3).orderBy("user").limit(3).collect():
     print(f"  user {row['user']}: items {[r['item'] for r in row['recommendations']]}")

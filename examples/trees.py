@@ -26,8 +26,9 @@ def frame(X, y):
 
 train, test = frame(*load_breast_cancer(return_X_y=True))
 tree = DecisionTreeClassifier(maxDepth=4).fit(train)
+accuracy = MulticlassClassificationEvaluator(metricName="accuracy").evaluate(tree.transform(test))
 print(f"DecisionTreeClassifier: depth {tree.depth}, {tree.numNodes} nodes, held-out accuracy "
-      f"{MulticlassClassificationEvaluator(metricName='accuracy').evaluate(tree.transform(test)):.3f}")
+      f"{accuracy:.3f}")
 print(tree.toMLlib().toDebugString.splitlines()[0])
 train, test = frame(*load_diabetes(return_X_y=True))
 regressor = DecisionTreeRegressor(maxDepth=4).fit(train)

@@ -194,6 +194,25 @@ class Transformer(_SparkTransformer, _Persistable):
     """Base of distml transformers that need no fit."""
 
 
+class SetsColumns:
+    """pyspark.ml's setters of the column params (and handleInvalid) a stage mixes in."""
+
+    def setInputCol(self, value: str):
+        return self._set(inputCol=value)
+
+    def setInputCols(self, value: list[str]):
+        return self._set(inputCols=value)
+
+    def setOutputCol(self, value: str):
+        return self._set(outputCol=value)
+
+    def setOutputCols(self, value: list[str]):
+        return self._set(outputCols=value)
+
+    def setHandleInvalid(self, value: str):
+        return self._set(handleInvalid=value)
+
+
 def input_output_columns(stage: Params) -> tuple[list[str], list[str]]:
     """(input columns, output columns) of a stage with pyspark.ml's inputCol/outputCol and
     inputCols/outputCols params: one pair or the other, the lists of one length."""

@@ -15,11 +15,11 @@ from distml.engine.partition_map import DOUBLE, map_partitions
 from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import VECTOR, Output, transform_dataset
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable, input_output_columns
+from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns
 
 
-class _OneHotEncoderParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
-                           HasOutputCols):
+class _OneHotEncoderParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputCols,
+                           HasOutputCol, HasOutputCols):
     dropLast: Param[bool] = Param(Params._dummy(), "dropLast",
                                   "whether to drop the last category",
                                   typeConverter=TypeConverters.toBoolean)
@@ -34,20 +34,6 @@ class _OneHotEncoderParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutpu
     def setDropLast(self, value: bool):
         return self._set(dropLast=value)
 
-    def setHandleInvalid(self, value: str):
-        return self._set(handleInvalid=value)
-
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setInputCols(self, value: list[str]):
-        return self._set(inputCols=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
-
-    def setOutputCols(self, value: list[str]):
-        return self._set(outputCols=value)
 
     def _columns(self) -> tuple[list[str], list[str]]:
         return input_output_columns(self)

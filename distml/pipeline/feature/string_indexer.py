@@ -22,14 +22,14 @@ from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols
 from distml.engine.partition_map import STRING, map_partitions, string_values
 from distml.engine.select import is_spark_dataframe
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable, input_output_columns
+from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns
 
 ORDERS = ("frequencyDesc", "frequencyAsc", "alphabetDesc", "alphabetAsc")
 INVALID = ("error", "skip", "keep")
 
 
-class _StringIndexerParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
-                           HasOutputCols):
+class _StringIndexerParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputCols,
+                           HasOutputCol, HasOutputCols):
     stringOrderType: Param[str] = Param(
         Params._dummy(), "stringOrderType",
         "How to order labels of string column. The first label after ordering is assigned an "
@@ -53,20 +53,6 @@ class _StringIndexerParams(HasHandleInvalid, HasInputCol, HasInputCols, HasOutpu
                              f"{self.getHandleInvalid()!r}")
         return self.getHandleInvalid()
 
-    def setHandleInvalid(self, value: str):
-        return self._set(handleInvalid=value)
-
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setInputCols(self, value: list[str]):
-        return self._set(inputCols=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
-
-    def setOutputCols(self, value: list[str]):
-        return self._set(outputCols=value)
 
 
 class StringIndexer(SparkEstimator, _Persistable, _StringIndexerParams):
