@@ -104,3 +104,20 @@ def test_spark_submit_runs_the_entry_file(data, tmp_path):
     # Progress lines in the job's log (spark-submit merges the Python driver's stderr into
     # its own stdout).
     assert "LogisticRegression: iteration 1" in result.stdout + result.stderr
+
+
+def test_train_on_libsvm_input(spark, tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    lines = []
+    for _ in range(120):
+        x = rng.normal(size=4)
+        label = int(x[0] + x[2] > 0)
+        lines.append(f"{label} " + " ".join(f"{j + 1}:{v:.5f}" for j, v in enumerate(x)))
+    (tmp_path / "data.libsvm").write_text("\n".join(lines) + "\n")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"stages": [{"LogisticRegression": {"maxIter": 30}}],
+                                "metrics": ["accuracy"]}))
+    code, out, err = _run(capsys, "train", "--spec", str(spec), "--input",
+                          str(tmp_path / "data.libsvm"), "--output", str(tmp_path / "m"))
+    assert code == 0, err
+    assert json.loads(out)["metrics"]["accuracy"] > 0.9
