@@ -250,12 +250,8 @@ class SparkTwin:
 
     def _transform(self, dataset: Any) -> Any:
         if is_spark_dataframe(dataset):
-            from pyspark.sql import functions as F
-            for name in self._checked_for_nulls():
-                if name in dataset.columns:
-                    column = F.col(f"`{name}`")
-                    dataset = dataset.withColumn(name, F.when(column.isNull(), F.raise_error(
-                        F.lit(null_message(name)))).otherwise(column))
+            from distml.engine.spark_columns import fail_on_nulls
+            dataset = fail_on_nulls(dataset, self._checked_for_nulls(), null_message)
             twin = self._spark_class()()
             for param, value in self._paramMap.items():  # set ones: the defaults are MLlib's
                 if twin.hasParam(param.name):

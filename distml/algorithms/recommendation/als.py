@@ -333,8 +333,8 @@ class ALSModel(Model, _ALSModelParams):
         if strategy == "nan":
             return result
         if is_spark_dataframe(result):
-            from pyspark.sql import functions as F
-            return result.where(~F.isnan(F.col(f"`{out}`")))
+            from distml.engine.spark_columns import drop_nan_rows
+            return drop_nan_rows(result, out)
         return result[~np.isnan(result[out])]
 
     def recommendForAllUsers(self, numItems: int) -> Any:
@@ -394,10 +394,8 @@ def _check_id_type(dataset: Any, name: str) -> None:
     if is_spark_dataframe(dataset):
         if name not in dataset.columns:
             return  # the input layer's message names the missing column
-        from pyspark.sql.types import BooleanType, NumericType
-        dtype = dataset.schema[name].dataType
-        numeric = isinstance(dtype, NumericType) and not isinstance(dtype, BooleanType)
-        shown = dtype.simpleString()
+        from distml.engine.spark_columns import is_numeric_column
+        numeric, shown = is_numeric_column(dataset, name)
     elif isinstance(dataset, pd.DataFrame):
         if name not in dataset.columns:
             return

@@ -155,9 +155,8 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
 
 def _quantiles(dataset: Any, name: str, probabilities: list[float], error: float) -> list:
     if is_spark_dataframe(dataset):
-        if name not in dataset.columns:
-            raise DataError(f"column '{name}' not found")
-        values = dataset.stat.approxQuantile(name, probabilities, error)
+        from distml.engine.spark_columns import quantiles
+        values = quantiles(dataset, name, probabilities, error)
         if not values:
             raise DataError(f"column '{name}' has no values to take quantiles of")
         return values

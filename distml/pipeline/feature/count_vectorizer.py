@@ -127,20 +127,8 @@ class CountVectorizer(SparkEstimator, _Persistable, _CountVectorizerParams):
 def _map_token_lists(dataset: Any, column: str, fn) -> list:
     """``fn(list of token lists)`` per partition (Spark) or once (pandas)."""
     if is_spark_dataframe(dataset):
-        from distml.engine.spark_errors import original_exception, wrap_executor_errors
-        from distml.engine.spark_input import col
-
-        if column not in dataset.columns:
-            raise DataError(f"column '{column}' not found; the input has columns "
-                            f"{dataset.columns}")
-
-        def run(iterator):
-            return [fn([row[0] for row in iterator])]
-        try:
-            return dataset.select(col(column)).rdd.mapPartitions(
-                wrap_executor_errors(run)).collect()
-        except Exception as e:
-            raise (original_exception(e) or e) from None
+        from distml.engine.spark_columns import map_column_values
+        return map_column_values(dataset, column, fn)
     if column not in dataset.columns:
         raise DataError(f"column '{column}' not found; the input has columns "
                         f"{list(dataset.columns)}")

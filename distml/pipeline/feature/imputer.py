@@ -104,11 +104,8 @@ class Imputer(SparkEstimator, _Persistable, _ImputerParams):
 
     def _median(self, dataset: Any, name: str, missing: float) -> float:
         if is_spark_dataframe(dataset):
-            from pyspark.sql import functions as F
-            column = F.col(f"`{name}`").cast("double")
-            present = dataset.select(column.alias(name)).where(
-                column.isNotNull() & ~F.isnan(column) & (column != missing))
-            values = present.stat.approxQuantile(name, [0.5], self.getRelativeError())
+            from distml.engine.spark_columns import quantiles
+            values = quantiles(dataset, name, [0.5], self.getRelativeError(), missing)
         else:
             x = dataset[name].to_numpy(dtype=np.float64, na_value=np.nan)
             values = [] if _missing(x, missing).all() else \
@@ -161,16 +158,9 @@ class ImputerModel(Model, _ImputerParams):
             raise DataError(f"the model has no surrogate for column '{unknown[0]}'")
         missing = self.getMissingValue()
         if is_spark_dataframe(dataset):
-            from pyspark.sql import functions as F
-            replaced = {}
-            for name, target in zip(inputs, outputs):
-                column = F.col(f"`{name}`")
-                absent = column.isNull() | (column == missing) if not np.isnan(missing) else \
-                    column.isNull() | F.isnan(column)
-                kind = dataset.schema[name].dataType
-                replaced[target] = F.when(absent, F.lit(self._surrogates[name]).cast(kind)) \
-                    .otherwise(column)
-            return dataset.withColumns(replaced)
+            from distml.engine.spark_columns import replace_missing
+            return replace_missing(dataset, {target: (name, self._surrogates[name])
+                                             for name, target in zip(inputs, outputs)}, missing)
         if not isinstance(dataset, pd.DataFrame):
             raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
         out = dataset.copy()
