@@ -77,3 +77,16 @@ def is_numeric_column(df, column: str) -> tuple[bool, str]:
     dtype = df.schema[column].dataType
     return isinstance(dtype, NumericType) and not isinstance(dtype, BooleanType), \
         dtype.simpleString()
+
+
+def is_vector_column(df, column: str) -> bool:
+    from pyspark.ml.linalg import VectorUDT
+    return column in df.columns and isinstance(df.schema[column].dataType, VectorUDT)
+
+
+def vector_size_unknown(df, column: str) -> bool:
+    """A vector column whose ML attributes do not state its size (VectorSizeHint adds it)."""
+    if not is_vector_column(df, column):
+        return False
+    attr = df.schema[column].metadata.get("ml_attr", {})
+    return "num_attrs" not in attr and "attrs" not in attr

@@ -184,6 +184,24 @@ def partitions_as_rows(prepared: DataFrame, layout: InputLayout) -> DataFrame:
     return prepared.mapInArrow(wrap_executor_errors(convert), results.CHUNK_SCHEMA)
 
 
+def _attribute_categories(attr: dict) -> int | None:
+    """The category count one ML attribute states: a nominal one's values, 2 for binary."""
+    if attr.get("type", "nominal") == "binary":
+        return 2
+    if "vals" in attr:
+        return len(attr["vals"])
+    return int(attr["num_vals"]) if attr.get("num_vals") else None
+
+
+def category_count(dataset, column: str) -> int | None:
+    """The category count a scalar column's ML attributes state (StringIndexer's output), or
+    None (pandas input, no attributes, or not a nominal/binary column)."""
+    if not hasattr(dataset, "schema") or column not in dataset.schema.fieldNames():
+        return None
+    attr = dataset.schema[column].metadata.get("ml_attr", {})
+    return _attribute_categories(attr) if attr.get("type") in ("nominal", "binary") else None
+
+
 def categorical_arities(dataset, column: str) -> dict[int, int]:
     """{feature index: number of categories} from a Spark vector column's ML attributes (what
     VectorIndexer and StringIndexer + VectorAssembler write); empty for pandas input or a
@@ -193,7 +211,7 @@ def categorical_arities(dataset, column: str) -> dict[int, int]:
     attrs = dataset.schema[column].metadata.get("ml_attr", {}).get("attrs", {})
     arities = {int(a["idx"]): 2 for a in attrs.get("binary", [])}
     for a in attrs.get("nominal", []):
-        count = len(a["vals"]) if "vals" in a else a.get("num_vals")
+        count = _attribute_categories(a)
         if count:
-            arities[int(a["idx"])] = int(count)
+            arities[int(a["idx"])] = count
     return arities

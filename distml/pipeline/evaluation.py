@@ -157,10 +157,8 @@ class BinaryClassificationEvaluator(Evaluator, HasLabelCol, HasRawPredictionCol,
 def _score_kind(dataset: Any, column: str) -> str:
     """VECTOR when the score column holds vectors (rawPrediction), DOUBLE for numbers."""
     if hasattr(dataset, "schema"):
-        from pyspark.ml.linalg import VectorUDT
-        if column in dataset.schema.fieldNames():
-            return VECTOR if isinstance(dataset.schema[column].dataType, VectorUDT) else DOUBLE
-        return DOUBLE
+        from distml.engine.spark_columns import is_vector_column
+        return VECTOR if is_vector_column(dataset, column) else DOUBLE
     import pandas as pd
     if column in dataset.columns and not pd.api.types.is_numeric_dtype(dataset[column]):
         return VECTOR

@@ -105,7 +105,9 @@ def _batch(part, seed, iteration, rate, first_row):
 def _estep_round(part, exp_beta, alpha, seed, iteration, rate, offsets, backend_name):
     first_row = offsets[part.index]
     rows = _batch(part, seed, iteration, rate, first_row)
-    X = _counts(part)[rows]
+    X = _counts(part)
+    if rows.size < X.shape[0]:  # a mini-batch, or empty documents to leave out
+        X = X[rows]
     backend = rank_backend(backend_name)
     placed = None if backend.name == "numpy" else _placed(part, X, rows, backend)
     # Starting points spread as MLlib's Gamma(100, 1/100) draws: mean 1, deviation 0.1.

@@ -72,7 +72,8 @@ class OneHotEncoder(SparkEstimator, _Persistable, _OneHotEncoderParams):
     def _fit(self, dataset: Any) -> "OneHotEncoderModel":
         inputs, _ = self._columns()
         self._checked_invalid()
-        sizes = [_attribute_size(dataset, name) for name in inputs]
+        from distml.engine.spark_input import category_count
+        sizes = [category_count(dataset, name) for name in inputs]
         missing = [i for i, size in enumerate(sizes) if size is None]
         if missing:
             columns = {f"c{i}": (inputs[i], DOUBLE) for i in missing}
@@ -80,21 +81,6 @@ class OneHotEncoder(SparkEstimator, _Persistable, _OneHotEncoderParams):
             for i in missing:
                 sizes[i] = int(max(p[f"c{i}"] for p in parts)) + 1
         return self._copyValues(OneHotEncoderModel(sizes))
-
-
-def _attribute_size(dataset: Any, name: str) -> int | None:
-    """The category count a column's ML attributes state (a nominal attribute's values)."""
-    if not hasattr(dataset, "schema") or name not in dataset.schema.fieldNames():
-        return None
-    attr = dataset.schema[name].metadata.get("ml_attr", {})
-    if attr.get("type") == "nominal":
-        if "vals" in attr:
-            return len(attr["vals"])
-        if "num_vals" in attr:
-            return int(attr["num_vals"])
-    if attr.get("type") == "binary":
-        return 2
-    return None
 
 
 def _largest_indices(arrays: dict, columns: dict) -> dict:

@@ -75,14 +75,12 @@ class VectorAssembler(Transformer, HasInputCols, HasOutputCol, HasHandleInvalid)
 def _check_sizes_known(df, columns: list[str]) -> None:
     """MLlib's "keep" needs each vector column's size in its metadata (it cannot look at the
     rows): say so here rather than through a JVM stack trace."""
-    from pyspark.ml.linalg import VectorUDT
+    from distml.engine.spark_columns import vector_size_unknown
     for name in columns:
-        if name in df.columns and isinstance(df.schema[name].dataType, VectorUDT):
-            attr = df.schema[name].metadata.get("ml_attr", {})
-            if "num_attrs" not in attr and "attrs" not in attr:
-                raise DataError(f"column '{name}' has no vector size in its metadata, which "
-                                "handleInvalid='keep' needs on Spark (MLlib's rule): add it "
-                                "with pyspark.ml.feature.VectorSizeHint, or use 'skip'/'error'")
+        if vector_size_unknown(df, name):
+            raise DataError(f"column '{name}' has no vector size in its metadata, which "
+                            "handleInvalid='keep' needs on Spark (MLlib's rule): add it "
+                            "with pyspark.ml.feature.VectorSizeHint, or use 'skip'/'error'")
 
 
 def _column_block(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
