@@ -1,4 +1,5 @@
-"""Shared fixtures. One SparkSession for the whole run (local[2]: the machine has 2 cores)."""
+"""Shared fixtures. One SparkSession for the whole run: local[2,4], the machine's 2 cores, and
+a failed task is tried up to 4 times (spark.task.maxFailures), as on a cluster."""
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,7 @@ def spark():
     from distml.engine.session import local_session
 
     cloudpickle.register_pickle_by_value(programs)
-    session = local_session("local[2]", app_name="distml-tests")
+    session = local_session("local[2,4]", app_name="distml-tests")
     session.sparkContext.setLogLevel("ERROR")
     logging.getLogger("py4j").setLevel(logging.WARNING)
     yield session

@@ -197,7 +197,7 @@ def _format_of(path: str) -> str:
 
 
 def _exists(path: str) -> bool:
-    from distml.pipeline.persistence import filesystem
+    from distml.engine.hadoop_fs import filesystem
     fs, target = filesystem(path)
     return fs.exists(target)
 
@@ -295,7 +295,7 @@ def _write_json(path: str, payload: dict) -> None:
 
 
 def _write_parquet(df, path: str, overwrite: bool) -> None:
-    from distml.pipeline.persistence import filesystem
+    from distml.engine.hadoop_fs import filesystem
     fs, target = filesystem(path)
     tmp = f"{path.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
     try:

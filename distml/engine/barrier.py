@@ -6,24 +6,28 @@ allreduce. This is what makes an iteration cost milliseconds instead of a Spark 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
 import uuid
 
+import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
 from distml.engine import results
 from distml.engine.arrow_input import InputLayout, batches_to_partition
 from distml.engine.combine import check_op
 from distml.engine.comm import Communicator, PeerAborted, connect_mesh, open_listener
-from distml.engine.context import (Context, FitResult, Program, merge_pieces, run_program,
-                                   split_by_destination)
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
+                                   run_program, split_by_destination)
+from distml.engine.faults import FaultSpec
 from distml.engine.partition import Partition
+from distml.engine.recovery import is_transient
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.engine.spark_errors import original_exception, python_error_summary
 from distml.engine.spark_input import (conf_get, dynamic_allocation_on, prepare,
-                                       resolve_ranks, with_partitions)
+                                       resolve_ranks, task_slots, with_partitions)
 from distml.errors import DataError, FitError, ParamError
 
 log = logging.getLogger("distml")
@@ -33,37 +37,55 @@ DEFAULT_TIMEOUT = 1800.0  # seconds a rank waits on a peer; failures propagate l
 
 class BarrierContext(Context):
     def __init__(self, comm: Communicator, partition: Partition,
-                 client: RendezvousClient | None = None):
-        super().__init__()
+                 client: RendezvousClient | None = None, recovery: Recovery | None = None,
+                 fault: FaultSpec | None = None):
+        super().__init__(recovery)
         self.comm, self.partition, self.client = comm, partition, client
         self.num_partitions = comm.size
+        self.fault = fault
 
     def _emit(self, entry: dict) -> None:
         # Every rank runs the same loop; rank 0 alone tells the driver, as the round ends.
         if self.comm.rank == 0 and self.client is not None:
             self.client.progress(entry)
 
+    def _writes(self) -> bool:
+        return self.comm.rank == 0  # it sends the checkpoint to the driver, which writes it
+
+    def _checkpointed(self) -> None:
+        # Rank 0 returns once the driver has written the checkpoint; the others wait for it
+        # here, so no rank starts the next iteration (and fails in it) before the checkpoint
+        # of this one is complete.
+        self.comm.allreduce(np.zeros(1), "sum")
+
+    def _local(self, fn, args):
+        if self.fault is not None:  # the test hook (engine.faults): fail as a lost rank would
+            self.fault.check(self.comm.rank, self.iteration + 1, self.recovery.attempt)
+        return fn(self.partition, *args)
+
     def map_reduce(self, fn, *args, op="sum"):
         check_op(op)
-        return self.comm.allreduce(fn(self.partition, *args), op)
+        return self.comm.allreduce(self._local(fn, args), op)
 
     def map_collect(self, fn, *args):
-        return self.comm.allgather(fn(self.partition, *args))
+        return self.comm.allgather(self._local(fn, args))
 
     def map_update(self, fn, *args, op="sum"):
         return self.map_reduce(fn, *args, op=op)
 
     def repartition(self, fn, into):
-        pieces = split_by_destination(self.partition, fn, self.num_partitions)
+        pieces = self._local(split_by_destination, (fn, self.num_partitions))
         self.partition.state[into] = merge_pieces(self.comm.alltoall(pieces))
 
 
 def _barrier_task(program: Program, params: dict, layout: InputLayout,
-                  driver: tuple[str, int], secret: bytes, timeout: float):
+                  driver: tuple[str, int], secret: bytes, timeout: float, recovery: Recovery):
     """The function every barrier task runs; it closes over plain values only."""
 
     def task(batches):
         from pyspark import BarrierTaskContext
+
+        from distml.engine.faults import task_fault
 
         tctx = BarrierTaskContext.get()
         rank, size = tctx.partitionId(), len(tctx.getTaskInfos())
@@ -74,8 +96,9 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
             listener = open_listener(client.local_host)
             peers = client.register(listener.getsockname()[1], size)
             comm = connect_mesh(rank, peers, listener, secret, timeout)
-            result = run_program(program, BarrierContext(comm, part, client), params,
-                                 layout.features_name)
+            recovery.save = client.checkpoint
+            ctx = BarrierContext(comm, part, client, recovery, task_fault())
+            result = run_program(program, ctx, params, layout.features_name)
             client.done()
         except BaseException as e:
             client.report_failure(e, origin=not isinstance(e, PeerAborted))
@@ -101,14 +124,21 @@ class BarrierEngine:
         self.timeout = float(timeout or conf_get(spark, "spark.distml.timeout",
                                                  str(DEFAULT_TIMEOUT)))
 
-    def fit(self, program: Program, params: dict, df: DataFrame, spec) -> FitResult:
+    def fit(self, program: Program, params: dict, df: DataFrame, spec,
+            recovery: Recovery | None = None) -> FitResult:
+        recovery = recovery or Recovery()
         if dynamic_allocation_on(self.spark):
             raise ParamError(
                 "engine='barrier' cannot run while dynamic allocation is on (Spark refuses "
                 "barrier stages there): use engine='jobs' or 'auto', or set "
                 "spark.dynamicAllocation.enabled=false for this application")
         prepared, layout = prepare(df, spec)
-        ranks = resolve_ranks(self.spark, prepared, self.num_workers, barrier=True)
+        num_workers = self.num_workers
+        if recovery.attempt > 0 and num_workers > task_slots(self.spark):
+            num_workers = task_slots(self.spark)
+            log.warning("distml: the cluster runs %d tasks at once now (numWorkers=%d): this "
+                        "attempt runs on %d ranks", num_workers, self.num_workers, num_workers)
+        ranks = resolve_ranks(self.spark, prepared, num_workers, barrier=True)
         prepared = with_partitions(prepared, ranks, source=df)
         sc = self.spark.sparkContext
         advertise = conf_get(self.spark, "spark.driver.host")
@@ -116,15 +146,22 @@ class BarrierEngine:
         secret = secrets.token_bytes(32)
         tag = f"distml-fit-{uuid.uuid4().hex}"
         server = RendezvousServer(secret, self.timeout, bind,
-                                  on_failure=lambda f: sc.cancelJobsWithTag(tag))
+                                  on_failure=lambda f: sc.cancelJobsWithTag(tag),
+                                  on_checkpoint=recovery.save)
+        # The tasks get the attempt's settings without the driver's writer: rank 0 sends its
+        # checkpoints to the server above, which writes them.
+        shipped = dataclasses.replace(
+            recovery, save=None, interval=recovery.interval if recovery.checkpoints else 0)
         task = _barrier_task(program, params, layout, (advertise, server.address[1]), secret,
-                             self.timeout)
+                             self.timeout, shipped)
         sc.addJobTag(tag)
         try:
             rows = prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect()
             server.wait_done(timeout=5.0)
         except Exception as e:
-            raise _fit_error(server, e) from None
+            error = _fit_error(server, e)
+            server.drain(timeout=10.0)  # the checkpoints rank 0 sent before the failure
+            raise error from None
         finally:
             sc.removeJobTag(tag)
             server.close()
@@ -144,8 +181,8 @@ def _fit_error(server: RendezvousServer, err: Exception) -> BaseException:
     if failure is not None:
         exc = failure.to_exception()
         log.debug("distml: rank %d failed:\n%s", failure.rank, failure.traceback)
-        if isinstance(exc, (ValueError, TypeError, FitError)):
-            return exc
+        if isinstance(exc, FitError) or not is_transient(exc):
+            return exc  # its own type: a DataError stays a DataError, and is not retried
         return FitError(f"rank {failure.rank} failed: {failure.message}")
     original = original_exception(err)
     if original is not None:

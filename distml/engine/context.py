@@ -16,8 +16,9 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
+from distml.engine.checkpoint import Checkpoint, fingerprint_matches
 from distml.engine.partition import Partition
-from distml.errors import DataError
+from distml.errors import DataError, ParamError
 
 log = logging.getLogger("distml")
 
@@ -32,6 +33,32 @@ class InputSummary:
     num_features: int
     is_sparse: bool
     rows_per_partition: list[int]
+    # (rows, features, sparse, sum of X, of y, of w): whether a checkpoint is of this input.
+    # The sums cost a pass over the rows, so they are taken only when the fit checkpoints.
+    fingerprint: tuple = ()
+
+
+@dataclass
+class Recovery:
+    """One attempt of a fit, as its context sees it: checkpoint every ``interval`` iterations
+    (<= 0: never) through ``save(iteration, bytes)``, resume from ``resume``, and the test
+    hook's failure (``engine.faults``)."""
+
+    interval: int = 0
+    save: Callable[[int, bytes], None] | None = None
+    resume: Checkpoint | None = None
+    explicit: bool = False   # the user asked for this checkpoint (resumeFrom): mismatch is an error
+    attempt: int = 0
+    location: str = ""       # where the checkpoints are, for messages
+
+    @property
+    def checkpoints(self) -> bool:
+        return self.interval > 0 and self.save is not None
+
+    @property
+    def fingerprints(self) -> bool:
+        """Whether the input's value sums are needed (to write or to check a checkpoint)."""
+        return self.checkpoints or self.resume is not None
 
 
 @dataclass
@@ -39,6 +66,8 @@ class FitResult:
     values: dict
     history: list = field(default_factory=list)
     summary: InputSummary | None = None
+    resumed_from: int | None = None  # the checkpoint's iteration, when the program resumed
+    notes: list = field(default_factory=list)  # why a checkpoint was not used, etc.
 
 
 class Context(ABC):
@@ -46,9 +75,13 @@ class Context(ABC):
 
     num_partitions: int
 
-    def __init__(self) -> None:
+    def __init__(self, recovery: Recovery | None = None) -> None:
         self.history: list[dict] = []
         self.input: InputSummary | None = None
+        self.recovery = recovery or Recovery()
+        self.iteration = 0  # the last iteration the program reported
+        self.resumed_from: int | None = None
+        self.notes: list[str] = []
 
     @abstractmethod
     def map_reduce(self, fn: Callable, *args: Any, op: Any = "sum") -> Any:
@@ -79,6 +112,8 @@ class Context(ABC):
         """Record one round's progress (iteration, loss, ...) in the fit's history, and pass
         it to the driver's progress listeners while the fit runs (``engine.progress``)."""
         entry = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()}
+        if "iteration" in entry:
+            self.iteration = int(entry["iteration"])
         self.history.append(entry)
         log.debug("distml progress: %s", entry)
         self._emit(entry)
@@ -88,6 +123,56 @@ class Context(ABC):
         from distml.engine.progress import deliver
         deliver(entry)
 
+    # checkpoints ------------------------------------------------------------------------------
+    def resume(self, rank_independent: bool = True) -> dict | None:
+        """The state dict of the checkpoint this fit resumes from, or None to start afresh.
+
+        A program calls this once, after its setup rounds (which rebuild the partition state
+        from the data) and before its loop, and continues from the returned state's iteration.
+        A checkpoint of other input is refused; so is one written by another number of ranks
+        when ``rank_independent`` is False (the program's state depends on the rank count).
+        """
+        checkpoint = self.recovery.resume
+        if checkpoint is None:
+            return None
+        where = self.recovery.location
+        if not fingerprint_matches(checkpoint.fingerprint, self.input.fingerprint):
+            if self.recovery.explicit:
+                raise ParamError(f"the checkpoint at '{where}' was written for other input "
+                                 f"(rows, features, layout, value sums: "
+                                 f"{checkpoint.fingerprint}, now {self.input.fingerprint})")
+            return self._restart(f"the checkpoint at '{where}' is of other input")
+        if not rank_independent and checkpoint.ranks != self.num_partitions:
+            return self._restart(
+                f"the checkpoint at '{where}' was written by {checkpoint.ranks} ranks, this "
+                f"attempt has {self.num_partitions}, and this program's state depends on the "
+                "rank count")
+        self.iteration = self.resumed_from = checkpoint.iteration
+        return checkpoint.state
+
+    def _restart(self, why: str) -> None:
+        self.notes.append(f"started from iteration 0: {why}")
+        log.warning("distml: %s", self.notes[-1])
+        return None
+
+    def checkpoint(self, iteration: int, state: Callable[[], dict]) -> None:
+        """Save ``state()`` as the state after ``iteration``, if that is a checkpoint iteration
+        (a multiple of checkpointInterval). ``state`` is called only then, on one rank."""
+        recovery = self.recovery
+        if not recovery.checkpoints or iteration % recovery.interval:
+            return
+        if self._writes():
+            recovery.save(iteration, Checkpoint(iteration, self.num_partitions,
+                                                self.input.fingerprint, state()).to_bytes())
+        self._checkpointed()
+
+    def _writes(self) -> bool:
+        """Whether this copy of the loop writes checkpoints (one copy does, on any engine)."""
+        return True
+
+    def _checkpointed(self) -> None:
+        """After a checkpoint: where copies of the loop run apart, they wait for it here."""
+
 
 def run_program(program: Program, ctx: Context, params: dict, features_name: str) -> FitResult:
     """Check the input across partitions, then run the program; the same on every engine."""
@@ -95,12 +180,18 @@ def run_program(program: Program, ctx: Context, params: dict, features_name: str
     values = program(ctx, params)
     if not isinstance(values, dict):
         raise TypeError(f"a training program must return a dict of arrays, got {type(values)}")
-    return FitResult(values=values, history=list(ctx.history), summary=ctx.input)
+    return FitResult(values=values, history=list(ctx.history), summary=ctx.input,
+                     resumed_from=ctx.resumed_from, notes=list(ctx.notes))
 
 
-def _partition_shape(part: Partition) -> tuple:
+def _partition_shape(part: Partition, with_sums: bool) -> tuple:
     known = part.num_rows > 0 or part.X.shape[1] > 0
-    return (part.num_rows, part.num_features if known else -1, part.is_sparse)
+    shape = (part.num_rows, part.num_features if known else -1, part.is_sparse)
+    if not with_sums:
+        return shape, ()
+    values = part.X.data if sp.issparse(part.X) else part.X
+    return shape, tuple(float(np.sum(a)) if a is not None else 0.0
+                        for a in (values, part.y, part.w))
 
 
 def _fix_empty(part: Partition, num_features: int, is_sparse: bool) -> None:
@@ -110,7 +201,8 @@ def _fix_empty(part: Partition, num_features: int, is_sparse: bool) -> None:
 
 
 def describe_input(ctx: Context, features_name: str) -> InputSummary:
-    shapes = ctx.map_collect(_partition_shape)
+    described = ctx.map_collect(_partition_shape, ctx.recovery.fingerprints)
+    shapes = [shape for shape, _ in described]
     rows = [s[0] for s in shapes]
     total = sum(rows)
     if total == 0:
@@ -121,7 +213,8 @@ def describe_input(ctx: Context, features_name: str) -> InputSummary:
             f"column '{features_name}' holds vectors of different lengths "
             f"({', '.join(map(str, widths))}) in different partitions")
     sparse = any(s[2] for s in shapes if s[0] > 0)
-    summary = InputSummary(total, widths[0], sparse, rows)
+    sums = tuple(float(np.sum(column)) for column in zip(*(s for _, s in described)))
+    summary = InputSummary(total, widths[0], sparse, rows, (total, widths[0], sparse) + sums)
     if any(s[0] == 0 for s in shapes) or len({s[2] for s in shapes}) > 1:
         ctx.map_update(_fix_empty, summary.num_features, sparse)
     return summary

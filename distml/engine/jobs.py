@@ -23,14 +23,15 @@ import uuid
 from typing import Any, Callable
 
 import pyarrow as pa
-from pyspark import StorageLevel
+from pyspark import AccumulatorParam, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from distml.engine import partition_store, results
 from distml.engine.arrow_input import InputLayout, batches_to_partition
 from distml.engine.combine import check_op, fold
-from distml.engine.context import (Context, FitResult, Program, merge_pieces, run_program,
-                                   split_by_destination)
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
+                                   run_program, split_by_destination)
+from distml.engine.faults import task_fault
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (original_exception, python_error_summary,
                                         wrap_executor_errors)
@@ -53,17 +54,52 @@ class PartitionState:
         self.index, self.state, self.result = index, state or {}, result
 
 
-def _partitions(fit_id: str, slow: bool):
+class _Appended(AccumulatorParam):
+    """An accumulator of lists: the tasks that ran again, as (partition, iteration, attempt)."""
+
+    def zero(self, value):
+        return []
+
+    def addInPlace(self, a, b):
+        a.extend(b)
+        return a
+
+
+class RoundInfo:
+    """What a round's tasks know of the fit: where the arrays are stored, whether to read them
+    the slow way, the iteration and the fit's attempt (for the test hook, ``engine.faults``),
+    and the accumulator that tells the driver which tasks Spark ran again."""
+
+    __slots__ = ("fit_id", "slow", "iteration", "attempt", "reruns")
+
+    def __init__(self, fit_id, slow, iteration, attempt, reruns):
+        self.fit_id, self.slow, self.iteration = fit_id, slow, iteration
+        self.attempt, self.reruns = attempt, reruns
+
+    def start(self, index: int) -> None:
+        """In the task, before partition ``index`` is touched."""
+        from pyspark import TaskContext
+        task_attempt = TaskContext.get().attemptNumber()
+        fault = task_fault()
+        if fault is not None:
+            fault.check(index, self.iteration, self.attempt + task_attempt)
+        if task_attempt > 0:
+            self.reruns.add([(index, self.iteration, task_attempt)])
+
+
+def _partitions(info: RoundInfo):
     """Iterate a task's partitions: from the host store (fast) or from zipped data (slow)."""
     def iterate(iterator):
         for item in iterator:
-            if slow:
+            if info.slow:
                 data, st = item
-                partition_store.write(fit_id, data)  # refill this host's store
+                info.start(st.index)
+                partition_store.write(info.fit_id, data)  # refill this host's store
                 data.state = st.state
                 yield data, st
             else:
-                yield partition_store.read(fit_id, item.index, item.state), item
+                info.start(item.index)
+                yield partition_store.read(info.fit_id, item.index, item.state), item
     return iterate
 
 
@@ -71,18 +107,20 @@ def _args(ref, from_broadcast: bool) -> tuple:
     return ref.value if from_broadcast else ref
 
 
-def _map(fn, ref, is_bc, fit_id, slow):
+def _map(fn, ref, is_bc, info):
     def run(iterator):
         args = _args(ref, is_bc)
-        return [fn(part, *args) for part, _ in _partitions(fit_id, slow)(iterator)]
+        return [fn(part, *args) for part, _ in _partitions(info)(iterator)]
     return wrap_executor_errors(run)
 
 
-def _update(fn, ref, is_bc, fit_id, slow):
+def _update(fn, ref, is_bc, info):
+    fit_id = info.fit_id
+
     def run(iterator):
         args = _args(ref, is_bc)
         out = []
-        for part, _ in _partitions(fit_id, slow)(iterator):
+        for part, _ in _partitions(info)(iterator):
             arrays = (part.X, part.y, part.w, part.ids)
             result = fn(part, *args)
             if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
@@ -92,10 +130,10 @@ def _update(fn, ref, is_bc, fit_id, slow):
     return wrap_executor_errors(run)
 
 
-def _pieces(fn, num, fit_id, slow):
+def _pieces(fn, num, info):
     def run(iterator):
         out = []
-        for part, _ in _partitions(fit_id, slow)(iterator):
+        for part, _ in _partitions(info)(iterator):
             for dest, piece in enumerate(split_by_destination(part, fn, num)):
                 out.append((dest, (part.index, piece)))
             out.append((part.index, (-1, PartitionState(part.index, part.state))))
@@ -139,9 +177,11 @@ def _job_error(err: Exception) -> BaseException:
 
 class JobsContext(Context):
     def __init__(self, spark: SparkSession, states, data_factory: Callable, fit_id: str,
-                 num_partitions: int):
-        super().__init__()
+                 num_partitions: int, recovery: Recovery | None = None):
+        super().__init__(recovery)
         self.sc = spark.sparkContext
+        self._reruns = self.sc.accumulator([], _Appended())
+        self._reruns_seen = 0
         self.states = states
         self._data_factory = data_factory
         self.fit_id = fit_id
@@ -161,13 +201,19 @@ class JobsContext(Context):
                  "from the DataFrame")
         return self._data_factory().zip(self.states)
 
-    def _run(self, build: Callable[[bool], Any], action: Callable[[Any], Any]):
-        """``action(build(slow))``, fast first; on a store miss once more the slow way."""
+    def _info(self, slow: bool) -> RoundInfo:
+        return RoundInfo(self.fit_id, slow, self.iteration + 1, self.recovery.attempt,
+                         self._reruns)
+
+    def _run(self, build: Callable[[RoundInfo], Any], action: Callable[[Any], Any]):
+        """``action(build(info))``, fast first; on a store miss once more the slow way."""
         for slow in (False, True):
-            rdd = build(slow)
+            info = self._info(slow)
+            rdd = build(info)
             try:
                 out = action(rdd)
                 self._stored = True
+                self._note_reruns()
                 return rdd, out
             except Exception as e:
                 err = _job_error(e)
@@ -177,12 +223,23 @@ class JobsContext(Context):
                 raise err from None
         raise AssertionError("unreachable")
 
+    def _note_reruns(self) -> None:
+        """Log the tasks Spark ran again (lineage and ``spark.task.maxFailures``) in the job
+        that just succeeded: each started over from the partition state cached before it."""
+        reruns = self._reruns.value
+        for index, iteration, attempt in reruns[self._reruns_seen:]:
+            self.notes.append(f"partition {index} failed at iteration {iteration}; Spark ran "
+                              f"its task again (attempt {attempt + 1}) from the partition state "
+                              f"cached at iteration {iteration - 1}")
+            log.warning("distml: %s", self.notes[-1])
+        self._reruns_seen = len(reruns)
+
     def map_collect(self, fn, *args):
         ref, is_bc = self._ship(args)
         try:
             _, out = self._run(
-                lambda slow: self._source(slow).mapPartitions(
-                    _map(fn, ref, is_bc, self.fit_id, slow)),
+                lambda info: self._source(info.slow).mapPartitions(
+                    _map(fn, ref, is_bc, info)),
                 lambda rdd: rdd.collect())
             return out
         finally:
@@ -197,9 +254,9 @@ class JobsContext(Context):
         check_op(op)
         ref, is_bc = self._ship(args)
 
-        def build(slow):
-            rdd = self._source(slow).mapPartitions(_update(fn, ref, is_bc, self.fit_id, slow),
-                                                   preservesPartitioning=True)
+        def build(info):
+            rdd = self._source(info.slow).mapPartitions(_update(fn, ref, is_bc, info),
+                                                        preservesPartitioning=True)
             self._persist(rdd)
             return rdd
 
@@ -214,8 +271,8 @@ class JobsContext(Context):
     def repartition(self, fn, into):
         num = self.num_partitions
 
-        def build(slow):
-            rdd = (self._source(slow).mapPartitions(_pieces(fn, num, self.fit_id, slow))
+        def build(info):
+            rdd = (self._source(info.slow).mapPartitions(_pieces(fn, num, info))
                    .partitionBy(num, lambda k: k)
                    .mapPartitions(_assemble_received(into), preservesPartitioning=True))
             self._persist(rdd)
@@ -225,11 +282,18 @@ class JobsContext(Context):
         self._swap(updated)
 
     def _persist(self, rdd) -> None:
+        """Cache the new states, and every LINEAGE_CUT_EVERY updates cut their lineage (a
+        long fit's would otherwise overflow the stack when Spark serializes it): to Spark's
+        checkpoint directory when one is set (survives a lost executor), else on the executors
+        (``localCheckpoint``: a lost executor then fails the job, and the driver reruns the fit
+        from distml's own checkpoint, ``engine.recovery``)."""
         self._updates += 1
+        rdd.persist(StorageLevel.MEMORY_AND_DISK)
         if self._updates % LINEAGE_CUT_EVERY == 0:
-            rdd.localCheckpoint()  # truncates lineage once materialized; keeps it cached
-        else:
-            rdd.persist(StorageLevel.MEMORY_AND_DISK)
+            if self.sc.getCheckpointDir():
+                rdd.checkpoint()  # written from the cache when the job materializes it
+            else:
+                rdd.localCheckpoint()
 
     def _swap(self, rdd) -> None:
         old, self.states = self.states, rdd
@@ -259,7 +323,8 @@ class JobsEngine:
     def __init__(self, spark: SparkSession, num_workers: int = 0):
         self.spark, self.num_workers = spark, num_workers
 
-    def fit(self, program: Program, params: dict, df: DataFrame, spec) -> FitResult:
+    def fit(self, program: Program, params: dict, df: DataFrame, spec,
+            recovery: Recovery | None = None) -> FitResult:
         prepared, layout = prepare(df, spec)
         num = resolve_ranks(self.spark, prepared, self.num_workers, barrier=False)
         prepared = with_partitions(prepared, num, source=df)
@@ -272,7 +337,7 @@ class JobsEngine:
             return partitions_as_rows(prepared, layout).rdd.mapPartitions(
                 _assemble_data, preservesPartitioning=True)
 
-        ctx = JobsContext(self.spark, states, data, fit_id, num)
+        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery)
         try:
             return run_program(program, ctx, params, layout.features_name)
         finally:

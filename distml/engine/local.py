@@ -12,8 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from distml.engine.combine import check_op, fold
-from distml.engine.context import (Context, FitResult, Program, merge_pieces, run_program,
-                                   split_by_destination)
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
+                                   run_program, split_by_destination)
 from distml.engine.partition import Partition
 
 
@@ -31,8 +31,9 @@ def split_rows(X, y, w, ids, num_partitions: int) -> list[Partition]:
 
 
 class LocalContext(Context):
-    def __init__(self, partitions: list[Partition], num_threads: int):
-        super().__init__()
+    def __init__(self, partitions: list[Partition], num_threads: int,
+                 recovery: Recovery | None = None):
+        super().__init__(recovery)
         self.partitions = partitions
         self.num_partitions = len(partitions)
         self._pool = ThreadPoolExecutor(max_workers=max(1, num_threads))
@@ -78,18 +79,18 @@ class LocalEngine:
         return max(1, min(os.cpu_count() or 1, num_rows))
 
     def fit(self, program: Program, params: dict, partitions: list[Partition],
-            features_name: str) -> FitResult:
-        ctx = LocalContext(partitions, min(len(partitions), os.cpu_count() or 1))
+            features_name: str, recovery: Recovery | None = None) -> FitResult:
+        ctx = LocalContext(partitions, min(len(partitions), os.cpu_count() or 1), recovery)
         try:
             return run_program(program, ctx, params, features_name)
         finally:
             ctx.close()
 
     def fit_arrays(self, program: Program, params: dict, arrays: tuple,
-                   features_name: str) -> FitResult:
+                   features_name: str, recovery: Recovery | None = None) -> FitResult:
         X = arrays[0]
         return self.fit(program, params, split_rows(*arrays, self.partition_count(X.shape[0])),
-                        features_name)
+                        features_name, recovery)
 
     @staticmethod
     def describe() -> dict[str, Any]:

@@ -8,6 +8,7 @@ rather than Spark's wrapped stack trace.
 """
 from __future__ import annotations
 
+import logging
 import pickle
 import socket
 import threading
@@ -19,6 +20,8 @@ from typing import Callable
 from distml.engine.comm import (DATA, PeerAborted, accept_auth, connect_auth, recv_frame,
                                 send_frame)
 from distml.errors import CollectiveError
+
+log = logging.getLogger("distml")
 
 
 @dataclass
@@ -56,10 +59,13 @@ class RendezvousServer:
     """Runs on the driver for one fit."""
 
     def __init__(self, secret: bytes, timeout: float, host: str,
-                 on_failure: Callable[[RankFailure], None] | None = None):
+                 on_failure: Callable[[RankFailure], None] | None = None,
+                 on_checkpoint: Callable[[int, bytes], None] | None = None):
         self.num_ranks: int | None = None  # told by the ranks: the stage's real task count
         self.secret, self.timeout = secret, timeout
-        self.on_failure = on_failure
+        self.on_failure, self.on_checkpoint = on_failure, on_checkpoint
+        self._threads: list[threading.Thread] = []
+        self._send_lock = threading.Lock()  # the serve threads and _failed share connections
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind((host, 0))
         self._listener.listen(1024)
@@ -83,6 +89,13 @@ class RendezvousServer:
         delivered (the fit's result can reach the driver before this thread reads them)."""
         self._all_done.wait(timeout)
 
+    def drain(self, timeout: float) -> None:
+        """Wait until the ranks' connections are read to their end (the ranks are gone), so
+        every checkpoint a rank sent before a failure is written."""
+        deadline = time.monotonic() + timeout
+        for t in list(self._threads):
+            t.join(max(0.0, deadline - time.monotonic()))
+
     def close(self) -> None:
         self._closed = True
         for s in [self._listener, *self._conns.values()]:
@@ -97,7 +110,9 @@ class RendezvousServer:
                 conn, _ = self._listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(30.0)
@@ -115,6 +130,10 @@ class RendezvousServer:
                     self._register(rank, (conn.getpeername()[0], msg[1]), msg[2])
                 elif msg[0] == "failure":
                     self._failed(msg[1])
+                elif msg[0] == "checkpoint":
+                    self._checkpoint(msg[1], msg[2])
+                    with self._send_lock:
+                        send_frame(conn, ("checkpointed", msg[1]), DATA)
                 elif msg[0] == "progress":
                     from distml.engine.progress import deliver
                     deliver(msg[1])
@@ -135,8 +154,18 @@ class RendezvousServer:
                 return
             table = [self._table[r] for r in range(self.num_ranks)]
             conns = list(self._conns.values())
-        for c in conns:
-            send_frame(c, ("peers", table), DATA)
+        with self._send_lock:
+            for c in conns:
+                send_frame(c, ("peers", table), DATA)
+
+    def _checkpoint(self, iteration: int, data: bytes) -> None:
+        if self.on_checkpoint is None:
+            return
+        try:
+            self.on_checkpoint(iteration, data)
+        except Exception as e:  # the fit goes on; only its protection is lost
+            log.warning("distml: could not write the checkpoint of iteration %d: %s: %s",
+                        iteration, type(e).__name__, e)
 
     def _failed(self, failure: RankFailure) -> None:
         with self._lock:
@@ -145,7 +174,8 @@ class RendezvousServer:
         # Ranks still waiting for the address table would otherwise wait out the timeout.
         for c in waiting:
             try:
-                send_frame(c, ("abort", failure.rank, failure.message), DATA)
+                with self._send_lock:
+                    send_frame(c, ("abort", failure.rank, failure.message), DATA)
             except OSError:
                 pass
         if self.on_failure is not None:
@@ -185,6 +215,14 @@ class RendezvousClient:
             send_frame(self.sock, ("failure", describe_failure(self.rank, exc, origin)))
         except OSError:
             pass
+
+    def checkpoint(self, iteration: int, data: bytes) -> None:
+        """Rank 0's checkpoint (a pickled ``engine.checkpoint.Checkpoint``); returns once the
+        driver has written it."""
+        send_frame(self.sock, ("checkpoint", iteration, data))
+        _, msg = recv_frame(self.sock, "the driver")
+        if msg[0] == "abort":
+            raise PeerAborted(f"rank {msg[1]} failed: {msg[2]}")
 
     def progress(self, entry: dict) -> None:
         """One round's report, for the driver's progress display (lost reports are fine)."""

@@ -6,9 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from distml.engine.context import FitResult, Program
+from distml.engine.context import FitResult, Program, Recovery
 from distml.engine.local import LocalEngine
 from distml.engine.pandas_input import InputSpec, pandas_arrays
+from distml.engine.recovery import CheckpointSettings, fit_with_retries
 from distml.errors import DataError, ParamError
 
 log = logging.getLogger("distml")
@@ -45,30 +46,38 @@ def choose_engine(name: str, dataset: Any) -> str:
 
 
 def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
-                engine: str = "auto", num_workers: int = 0, label: str = "fit") -> FitResult:
+                engine: str = "auto", num_workers: int = 0, label: str = "fit",
+                checkpoints: CheckpointSettings | None = None) -> FitResult:
     """Run ``program`` over ``dataset`` on the chosen engine; what every estimator calls.
-    ``label`` names the fit in its progress reports (``engine.progress``)."""
+    ``label`` names the fit in its progress reports (``engine.progress``) and its checkpoint
+    directory; a failed attempt on Spark is run again from the last checkpoint
+    (``engine.recovery``)."""
     from distml.engine.progress import fit_progress
     chosen = choose_engine(engine, dataset)
-    with fit_progress(label, dataset.sparkSession if is_spark_dataframe(dataset) else None):
-        return _fit_on(chosen, program, params, dataset, spec, num_workers)
+    spark = dataset.sparkSession if is_spark_dataframe(dataset) else None
+    with fit_progress(label, spark):
+        return fit_with_retries(
+            lambda recovery: _fit_on(chosen, program, params, dataset, spec, num_workers,
+                                     recovery),
+            spark if chosen != "local" else None, checkpoints or CheckpointSettings(), label,
+            params)
 
 
 def _fit_on(chosen: str, program: Program, params: dict, dataset: Any, spec: InputSpec,
-            num_workers: int) -> FitResult:
+            num_workers: int, recovery: Recovery) -> FitResult:
     if chosen == "local":
         local = LocalEngine(num_workers)
         if is_spark_dataframe(dataset):
             return local.fit(program, params, _spark_to_local(dataset, spec, num_workers),
-                             spec.features_name)
+                             spec.features_name, recovery)
         return local.fit_arrays(program, params, pandas_arrays(dataset, spec),
-                                spec.features_name)
+                                spec.features_name, recovery)
     spark = dataset.sparkSession
     if chosen == "barrier":
         from distml.engine.barrier import BarrierEngine
-        return BarrierEngine(spark, num_workers).fit(program, params, dataset, spec)
+        return BarrierEngine(spark, num_workers).fit(program, params, dataset, spec, recovery)
     from distml.engine.jobs import JobsEngine
-    return JobsEngine(spark, num_workers).fit(program, params, dataset, spec)
+    return JobsEngine(spark, num_workers).fit(program, params, dataset, spec, recovery)
 
 
 def _spark_to_local(df, spec: InputSpec, num_workers: int):

@@ -19,11 +19,12 @@ from pyspark.ml import Estimator as _SparkEstimator
 from pyspark.ml import Model as _SparkModel
 from pyspark.ml import Transformer as _SparkTransformer
 from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import HasWeightCol
+from pyspark.ml.param.shared import HasCheckpointInterval, HasWeightCol
 from pyspark.ml.util import MLReadable, MLWritable
 
 from distml.engine.context import FitResult, Program
 from distml.engine.pandas_input import InputSpec
+from distml.engine.recovery import CheckpointSettings
 from distml.engine.select import fit_program, is_spark_dataframe
 from distml.errors import ParamError
 from distml.pipeline.persistence import DistmlReader, DistmlWriter
@@ -68,6 +69,42 @@ class HasEngine(Params):
 
     def setNumWorkers(self, value: int):
         return self._set(numWorkers=value)
+
+
+class HasCheckpoints(HasCheckpointInterval):
+    """Checkpoints of an iterative fit, from which a failed fit resumes (``engine.recovery``).
+
+    ``checkpointInterval`` is MLlib's param (every this many iterations; -1 never).
+    Checkpoints go to Spark's checkpoint directory when one is set
+    (``SparkContext.setCheckpointDir``), else to ``checkpointDir``, else to a local temporary
+    directory. A fit that fails on every attempt leaves them there: fitting again with the
+    same directory and params resumes, as does ``fit(df, resumeFrom=path)``.
+    """
+
+    checkpointDir: Param[str] = Param(
+        Params._dummy(), "checkpointDir",
+        "directory of the fit's checkpoints when Spark has no checkpoint directory set "
+        "(SparkContext.setCheckpointDir); '' means a local temporary directory",
+        typeConverter=TypeConverters.toString)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(checkpointInterval=10, checkpointDir="")
+
+    def setCheckpointInterval(self, value: int):
+        return self._set(checkpointInterval=value)
+
+    def getCheckpointDir(self) -> str:
+        return self.getOrDefault(self.checkpointDir)
+
+    def setCheckpointDir(self, value: str):
+        return self._set(checkpointDir=value)
+
+    def _checkpoint_settings(self, resume_from: str | None) -> CheckpointSettings:
+        interval = self.getCheckpointInterval()
+        if interval != -1 and interval < 1:
+            raise ParamError(f"checkpointInterval must be -1 (never) or >= 1, got {interval}")
+        return CheckpointSettings(interval, self.getCheckpointDir() or None, resume_from)
 
 
 class HasWeights(HasWeightCol):
@@ -139,11 +176,29 @@ class _Persistable(MLReadable, MLWritable):
 class Estimator(_SparkEstimator, HasEngine, _Persistable):
     """Base of distml estimators. Subclasses implement the four hooks below."""
 
+    _resume_from: str | None = None
+
+    def fit(self, dataset: Any, params: Any = None, resumeFrom: str | None = None):
+        """pyspark.ml's ``fit``; ``resumeFrom`` names a checkpoint directory (the one a failed
+        fit's error gives) to continue from instead of iteration 0."""
+        if resumeFrom is None:
+            return super().fit(dataset, params)
+        if not isinstance(self, HasCheckpoints):
+            raise ParamError(f"{type(self).__name__} does not checkpoint: resumeFrom does not "
+                             "apply to it")
+        if isinstance(params, (list, tuple)):
+            raise ParamError("resumeFrom resumes one fit; it cannot go with a list of param maps")
+        estimator = self.copy(params) if params else self.copy()
+        estimator._resume_from = resumeFrom
+        return estimator._fit(dataset)
+
     def _fit(self, dataset: Any):
         params = {**self._program_params(), **self._dataset_params(dataset)}
+        settings = (self._checkpoint_settings(self._resume_from)
+                    if isinstance(self, HasCheckpoints) else None)
         result = fit_program(self._training_program(), params, dataset,
                              self._input_spec(), self.getEngine(), self.getNumWorkers(),
-                             label=type(self).__name__)
+                             label=type(self).__name__, checkpoints=settings)
         model = self._create_model(result)
         model._fitted_on_spark = is_spark_dataframe(dataset)
         if "devices" in result.values:  # programs with an array backend say where they ran

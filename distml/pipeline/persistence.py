@@ -12,7 +12,6 @@ import importlib
 import io
 import json
 import os
-import shutil
 import time
 import uuid
 from typing import Any
@@ -20,46 +19,10 @@ from typing import Any
 import numpy as np
 from pyspark.ml.util import MLReader, MLWriter
 
+from distml.engine.hadoop_fs import filesystem
 from distml.errors import PersistenceError
 
 FORMAT_VERSION = 1
-
-
-class LocalFileSystem:
-    def exists(self, p: str) -> bool:
-        return os.path.exists(p)
-
-    def write_bytes(self, p: str, data: bytes) -> None:
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
-
-    def read_bytes(self, p: str) -> bytes:
-        with open(p, "rb") as f:
-            return f.read()
-
-    def listdir(self, p: str) -> list[str]:
-        return sorted(os.listdir(p))
-
-    def rename(self, src: str, dst: str) -> None:
-        os.rename(src, dst)
-
-    def delete(self, p: str) -> None:
-        if os.path.isdir(p):
-            shutil.rmtree(p)
-        elif os.path.exists(p):
-            os.remove(p)
-
-
-def filesystem(path: str):
-    """(filesystem, path as that filesystem names it)."""
-    for prefix in ("file://", "file:"):
-        if path.startswith(prefix):
-            return LocalFileSystem(), path[len(prefix):]
-    if "://" in path:
-        from distml.engine.hadoop_fs import HadoopFileSystem
-        return HadoopFileSystem(path), path
-    return LocalFileSystem(), os.path.abspath(path)
 
 
 def _join(*parts: str) -> str:

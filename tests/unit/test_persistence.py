@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from distml import PersistenceError, StandardScaler, StandardScalerModel
+from distml.engine import hadoop_fs
 from distml.pipeline import persistence
 
 
@@ -64,7 +65,7 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, fitted, monkeypatch):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         open(p, "wb").write(data)
 
-    monkeypatch.setattr(persistence.LocalFileSystem, "write_bytes", broken)
+    monkeypatch.setattr(hadoop_fs.LocalFileSystem, "write_bytes", broken)
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
     assert os.listdir(tmp_path) == []

@@ -214,15 +214,22 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
         loss = ctx.map_reduce(_binary_loss, C[0] * inv_std, float(b[0]), backend)
         return binomial_value(loss, C)
 
-    def on_iteration(state):
-        ctx.report(iteration=state["iteration"], loss=state["history"][-1])
-
     smooth = reg * alpha == 0.0
     optimizer = params.get("optimizer", "auto")
     use_newton = optimizer == "newton" or (
         optimizer == "auto" and smooth and not multinomial and d + 1 <= NEWTON_MAX_COEFFICIENTS)
+    method = "newton" if use_newton else "lbfgs"
+    # The optimizer's whole state is its checkpoint; a resumed fit skips the warm start.
+    saved = ctx.resume()
+    if saved is not None and saved.pop("optimizer") != method:
+        saved = None
+
+    def on_iteration(state):
+        ctx.report(iteration=state["iteration"], loss=state["history"][-1])
+        ctx.checkpoint(state["iteration"], lambda: {"optimizer": method, **state})
+
     if use_newton:
-        stride = _warm_start_stride(ctx.input.num_rows, d)
+        stride = _warm_start_stride(ctx.input.num_rows, d) if saved is None else 0
         if stride:
             sample = place_rows(*[concat_rows(a) for a in
                                   zip(*ctx.map_collect(_row_sample, stride))], backend)
@@ -241,11 +248,11 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
             return ctx.map_reduce(_binary_loss_grad_hess, beta, intercept, backend)
 
         state = minimize_newton(newton_objective(full_data_sums), x0,
-                                max_iter=params["maxIter"], tol=params["tol"],
+                                max_iter=params["maxIter"], tol=params["tol"], state=saved,
                                 on_iteration=on_iteration, final_loss=full_data_value)
     else:
         state = minimize_lbfgs(objective, x0, l1=l1, max_iter=params["maxIter"],
-                               tol=params["tol"], on_iteration=on_iteration)
+                               tol=params["tol"], state=saved, on_iteration=on_iteration)
     C, b = unpack(state["x"])
     coefficients = C * inv_std
     if multinomial and reg == 0.0:

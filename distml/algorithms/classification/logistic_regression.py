@@ -20,12 +20,13 @@ from distml.algorithms.classification.summary import (BinaryLogisticRegressionTr
 from distml.engine.context import FitResult
 from distml.errors import ParamError
 from distml.kernels.logistic import multinomial_margins, softmax
-from distml.pipeline.base import HasBackend
+from distml.pipeline.base import HasBackend, HasCheckpoints
 
 
 class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetParam, HasMaxIter,
                                 HasTol, HasFitIntercept, HasStandardization, HasThreshold,
-                                HasAggregationDepth, HasMaxBlockSizeInMB, HasBackend):
+                                HasAggregationDepth, HasMaxBlockSizeInMB, HasBackend,
+                                HasCheckpoints):
     """pyspark.ml.classification.LogisticRegression's params, names and defaults, and
     distml's ``backend``."""
 
@@ -129,7 +130,8 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
                  rawPredictionCol: str = "rawPrediction", standardization: bool = True,
                  weightCol: str | None = None, aggregationDepth: int = 2,
                  family: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
-                 numWorkers: int = 0, backend: str = "auto"):
+                 numWorkers: int = 0, backend: str = "auto",
+                 checkpointInterval: int = 10, checkpointDir: str = ""):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -142,7 +144,8 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
                   rawPredictionCol: str = "rawPrediction", standardization: bool = True,
                   weightCol: str | None = None, aggregationDepth: int = 2,
                   family: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
-                  numWorkers: int = 0, backend: str = "auto"):
+                  numWorkers: int = 0, backend: str = "auto",
+                  checkpointInterval: int = 10, checkpointDir: str = ""):
         kwargs = self._input_kwargs
         self._set(**kwargs)
         self._check_threshold_consistency()

@@ -19,13 +19,13 @@ from distml.engine.context import FitResult
 from distml.errors import ParamError
 from distml.kernels.logistic import softmax
 from distml.kernels.perceptron import perceptron_raw, weight_count
-from distml.pipeline.base import HasBackend, java_string_hash
+from distml.pipeline.base import HasBackend, HasCheckpoints, java_string_hash
 
 SOLVERS = ("l-bfgs", "gd", "adam")
 
 
 class _MultilayerPerceptronParams(ClassifierParams, HasSeed, HasMaxIter, HasTol, HasStepSize,
-                                  HasBlockSize, HasBackend):
+                                  HasBlockSize, HasBackend, HasCheckpoints):
     """pyspark.ml.classification.MultilayerPerceptronClassifier's params and defaults, the
     "adam" solver, and distml's ``backend``."""
 
@@ -104,7 +104,8 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
                  initialWeights: Vector | None = None, probabilityCol: str = "probability",
                  rawPredictionCol: str = "rawPrediction", thresholds: list[float] | None = None,
                  weightCol: str | None = None, engine: str = "auto", numWorkers: int = 0,
-                 backend: str = "auto"):
+                 backend: str = "auto",
+                 checkpointInterval: int = 10, checkpointDir: str = ""):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -116,7 +117,8 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
                   initialWeights: Vector | None = None, probabilityCol: str = "probability",
                   rawPredictionCol: str = "rawPrediction",
                   thresholds: list[float] | None = None, weightCol: str | None = None,
-                  engine: str = "auto", numWorkers: int = 0, backend: str = "auto"):
+                  engine: str = "auto", numWorkers: int = 0, backend: str = "auto",
+                  checkpointInterval: int = 10, checkpointDir: str = ""):
         kwargs = {k: v for k, v in self._input_kwargs.items() if v is not None}
         return self._set(**kwargs)
 

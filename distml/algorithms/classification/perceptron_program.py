@@ -102,8 +102,11 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
         raise ParamError(f"initialWeights has {x0.size} values; layers {layers} need "
                          f"{weight_count(layers)}")
 
+    saved = ctx.resume()  # the optimizer's state dict (with Adam's moments), as checkpointed
+
     def on_iteration(state):
         ctx.report(iteration=state["iteration"], loss=state["history"][-1])
+        ctx.checkpoint(state["iteration"], lambda: state)
 
     if params["solver"] == "l-bfgs":
         def objective(x):
@@ -111,16 +114,18 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
             return loss / weight_sum, grad / weight_sum
 
         state = minimize_lbfgs(objective, x0, max_iter=params["maxIter"], tol=params["tol"],
-                               on_iteration=on_iteration)
+                               state=saved, on_iteration=on_iteration)
     else:
-        state = _minibatch_descent(ctx, params, layers, seed, x0, weight_sum, on_iteration)
+        state = _minibatch_descent(ctx, params, layers, seed, x0, weight_sum, on_iteration,
+                                   saved)
     return {"weights": state["x"], "layers": np.asarray(layers, dtype=np.int64),
             "objectiveHistory": np.asarray(state["history"]),
             "totalIterations": np.int64(state["iteration"]),
             "devices": np.array([c["device"] for c in checks])}
 
 
-def _minibatch_descent(ctx, params, layers, seed, x, weight_sum, on_iteration) -> dict:
+def _minibatch_descent(ctx, params, layers, seed, x, weight_sum, on_iteration,
+                       saved=None) -> dict:
     """Synchronous mini-batch SGD ("gd") or Adam ("adam"); an iteration is one epoch.
 
     An epoch is ``ceil(largest partition / blockSize)`` steps; at each step every partition
@@ -131,8 +136,11 @@ def _minibatch_descent(ctx, params, layers, seed, x, weight_sum, on_iteration) -
     backend = params["backend"]
     steps = max(1, math.ceil(max(ctx.input.rows_per_partition) / params["blockSize"]))
     adam = adam_init(x) if params["solver"] == "adam" else None
-    state = {"x": x, "history": [], "iteration": 0}
-    for epoch in range(params["maxIter"]):
+    state = {"x": x, "history": [], "iteration": 0, "adam": adam}
+    if saved is not None:
+        state = saved
+        x, adam = saved["x"], saved["adam"]
+    for epoch in range(state["iteration"], params["maxIter"]):
         start, epoch_loss = x, 0.0
         for step in range(steps):
             loss, grad, batch_weight = ctx.map_reduce(_batch_loss_grad, x, layers, backend,

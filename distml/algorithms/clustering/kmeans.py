@@ -17,14 +17,14 @@ from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import INTEGER, Output, transform_dataset
 from distml.errors import ParamError
 from distml.kernels.kmeans import COSINE, EUCLIDEAN, assign, squared_row_norms, unit_rows
-from distml.pipeline.base import Estimator, HasBackend, HasWeights, Model
+from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, HasWeights, Model
 
 INIT_MODES = ("k-means||", "random")
 
 
 class _KMeansParams(HasFeaturesCol, HasPredictionCol, HasMaxIter, HasTol, HasSeed,
                     HasDistanceMeasure, HasWeights, HasSolver, HasMaxBlockSizeInMB,
-                    HasBackend):
+                    HasBackend, HasCheckpoints):
     """pyspark.ml.clustering.KMeans's params and defaults, and distml's ``backend``."""
 
     k: Param[int] = Param(Params._dummy(), "k", "The number of clusters to create. Must be > 1.",
@@ -89,7 +89,8 @@ class KMeans(Estimator, _KMeansParams):
                  tol: float = 1e-4, maxIter: int = 20, seed: int | None = None,
                  distanceMeasure: str = "euclidean", weightCol: str | None = None,
                  solver: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
-                 numWorkers: int = 0, backend: str = "auto"):
+                 numWorkers: int = 0, backend: str = "auto",
+                 checkpointInterval: int = 10, checkpointDir: str = ""):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -99,7 +100,8 @@ class KMeans(Estimator, _KMeansParams):
                   tol: float = 1e-4, maxIter: int = 20, seed: int | None = None,
                   distanceMeasure: str = "euclidean", weightCol: str | None = None,
                   solver: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
-                  numWorkers: int = 0, backend: str = "auto"):
+                  numWorkers: int = 0, backend: str = "auto",
+                  checkpointInterval: int = 10, checkpointDir: str = ""):
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
     def setK(self, value: int):

@@ -135,6 +135,19 @@ def _converged(old: np.ndarray, new: np.ndarray, tol: float, measure: str) -> bo
     return bool(np.all(np.sum((old - new) ** 2, axis=1) <= tol * tol))
 
 
+def _initial_centers(ctx, params: dict) -> np.ndarray:
+    k, measure, n = params["k"], params["distanceMeasure"], ctx.input.num_rows
+    seed = params["seed"] % (1 << 63)
+    rng = np.random.default_rng(seed)
+    if params["initMode"] == "random":
+        centers = _pick_rows(ctx, np.sort(rng.choice(n, size=k, replace=False)), measure)
+    else:
+        centers = _kmeans_parallel_init(ctx, params, rng, seed)
+    if centers.shape[0] < k:  # fewer distinct rows than k: repeat the last
+        centers = np.vstack([centers, np.repeat(centers[-1:], k - centers.shape[0], axis=0)])
+    return centers
+
+
 def kmeans(ctx, params: dict) -> dict:
     k, measure, backend = params["k"], params["distanceMeasure"], params["backend"]
     features = params["featuresCol"]
@@ -147,15 +160,11 @@ def kmeans(ctx, params: dict) -> dict:
     n = ctx.input.num_rows
     if n < k:
         raise DataError(f"column '{features}' has {n} rows, fewer than k = {k} clusters")
-    seed = params["seed"] % (1 << 63)
-    rng = np.random.default_rng(seed)
-    if params["initMode"] == "random":
-        centers = _pick_rows(ctx, np.sort(rng.choice(n, size=k, replace=False)), measure)
+    saved = ctx.resume()  # the centres after a Lloyd iteration, and its number
+    if saved is not None:
+        centers, iteration = saved["centers"], saved["iteration"]
     else:
-        centers = _kmeans_parallel_init(ctx, params, rng, seed)
-    if centers.shape[0] < k:  # fewer distinct rows than k: repeat the last
-        centers = np.vstack([centers, np.repeat(centers[-1:], k - centers.shape[0], axis=0)])
-    iteration = 0
+        centers, iteration = _initial_centers(ctx, params), 0
     while iteration < params["maxIter"]:
         weights, sums, cost = ctx.map_reduce(_lloyd_step, centers, measure, backend)
         updated = new_centers(weights, sums, centers, measure)
@@ -165,6 +174,7 @@ def kmeans(ctx, params: dict) -> dict:
         centers = updated
         if done:
             break
+        ctx.checkpoint(iteration, lambda: {"centers": centers, "iteration": iteration})
     sizes, cost = ctx.map_reduce(_cluster_sizes, centers, measure, backend)
     return {"clusterCenters": centers, "clusterSizes": sizes.astype(np.int64),
             "trainingCost": np.float64(cost), "numIter": np.int64(iteration),

@@ -8,7 +8,7 @@ import pandas as pd
 from pyspark import keyword_only
 from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import HasCheckpointInterval, HasFeaturesCol, HasMaxIter, HasSeed
+from pyspark.ml.param.shared import HasFeaturesCol, HasMaxIter, HasSeed
 
 from distml.algorithms.clustering.lda_program import EM, ONLINE, lda
 from distml.engine.context import FitResult
@@ -17,10 +17,10 @@ from distml.engine.transform import DOUBLE, VECTOR, Output, column_sums, transfo
 from distml.errors import DataError, ParamError
 from distml.kernels.lda import (as_csr, dirichlet_expectation, document_bounds, estep,
                                 topics_bound)
-from distml.pipeline.base import Estimator, HasBackend, Model, java_string_hash
+from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, Model, java_string_hash
 
 
-class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpointInterval, HasBackend):
+class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend):
     """pyspark.ml.clustering.LDA's params and defaults, and distml's ``backend``."""
 
     k: Param[int] = Param(Params._dummy(), "k",
@@ -141,7 +141,9 @@ class LDA(Estimator, _LDAParams):
     Counts may be fractional (weights), as in MLlib; negative counts are an error. Empty
     documents are allowed: training skips them (they still count in the corpus size, as in
     MLlib) and their topic distribution is the prior mean alpha / sum(alpha) (MLlib returns
-    zeros). ``checkpointInterval`` and ``keepLastCheckpoint`` are accepted for compatibility.
+    zeros). Every ``checkpointInterval`` iterations the topics are checkpointed, and a fit that
+    loses an executor resumes from them (``HasCheckpoints``); ``keepLastCheckpoint`` is
+    accepted for compatibility.
 
     Examples
     --------
@@ -178,7 +180,8 @@ class LDA(Estimator, _LDAParams):
                  topicConcentration: float | None = None,
                  topicDistributionCol: str = "topicDistribution",
                  keepLastCheckpoint: bool = True, engine: str = "auto", numWorkers: int = 0,
-                 backend: str = "auto"):
+                 backend: str = "auto",
+                 checkpointDir: str = ""):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -192,7 +195,8 @@ class LDA(Estimator, _LDAParams):
                   topicConcentration: float | None = None,
                   topicDistributionCol: str = "topicDistribution",
                   keepLastCheckpoint: bool = True, engine: str = "auto", numWorkers: int = 0,
-                  backend: str = "auto"):
+                  backend: str = "auto",
+                  checkpointDir: str = ""):
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
     def setK(self, value: int):
@@ -221,9 +225,6 @@ class LDA(Estimator, _LDAParams):
 
     def setMaxIter(self, value: int):
         return self._set(maxIter=value)
-
-    def setCheckpointInterval(self, value: int):
-        return self._set(checkpointInterval=value)
 
     def setKeepLastCheckpoint(self, value: bool):
         return self._set(keepLastCheckpoint=value)

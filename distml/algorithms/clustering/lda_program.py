@@ -41,7 +41,11 @@ def lda(ctx, params: dict) -> dict:
     rate = params["subsamplingRate"] if online else 1.0
     devices = ctx.map_collect(_device, params["backend"])
     offsets = np.cumsum([0] + ctx.input.rows_per_partition)[:-1].tolist()
-    for iteration in range(1, params["maxIter"] + 1):
+    first = 1
+    saved = ctx.resume()  # the draws hash the corpus position: any rank count resumes alike
+    if saved is not None:
+        topics, alpha, first = saved["topics"], saved["alpha"], saved["iteration"] + 1
+    for iteration in range(first, params["maxIter"] + 1):
         exp_beta = np.exp(dirichlet_expectation(topics))
         stats, used, log_theta = ctx.map_reduce(_estep_round, exp_beta, alpha, params["seed"],
                                                 iteration, rate, offsets, params["backend"])
@@ -57,6 +61,8 @@ def lda(ctx, params: dict) -> dict:
         else:
             topics = eta + stats
         ctx.report(iteration=iteration, documents=int(used))
+        ctx.checkpoint(iteration, lambda: {"topics": topics, "alpha": alpha,
+                                           "iteration": iteration})
     return {"topics": topics, "docConcentration": alpha, "topicConcentration": np.float64(eta),
             "devices": np.array(devices)}
 

@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import (HasBlockSize, HasCheckpointInterval,
-                                     HasIntermediateStorageLevel, HasMaxIter, HasPredictionCol,
-                                     HasRegParam, HasSeed)
+from pyspark.ml.param.shared import (HasBlockSize, HasIntermediateStorageLevel, HasMaxIter,
+                                     HasPredictionCol, HasRegParam, HasSeed)
 
 from distml.algorithms.recommendation.als_program import INT_MAX, INT_MIN, als
 from distml.engine.context import FitResult
@@ -18,7 +17,7 @@ from distml.engine.select import is_spark_dataframe
 from distml.engine.tables import factors_table, ids_of, recommendations_table
 from distml.engine.transform import FLOAT, Output, transform_dataset
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Estimator, HasBackend, Model, java_string_hash
+from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, Model, java_string_hash
 
 COLD_START_STRATEGIES = ("nan", "drop")
 
@@ -70,7 +69,7 @@ class _ALSModelParams(HasPredictionCol, HasBlockSize):
         return self._set(blockSize=value)
 
 
-class _ALSParams(_ALSModelParams, HasMaxIter, HasRegParam, HasCheckpointInterval, HasSeed,
+class _ALSParams(_ALSModelParams, HasMaxIter, HasRegParam, HasCheckpoints, HasSeed,
                  HasIntermediateStorageLevel, HasBackend):
     """pyspark.ml.recommendation.ALS's params and defaults, and distml's ``backend``."""
 
@@ -149,8 +148,9 @@ class ALS(Estimator, _ALSParams):
     set of items with theirs; each half-iteration solves a rank's own rows and exchanges only
     the new factors (``als_program`` states the memory each rank needs). ``numUserBlocks`` and
     ``numItemBlocks`` are accepted and ignored: the blocks are the ranks (``numWorkers``).
-    ``checkpointInterval``, ``intermediateStorageLevel`` and ``finalStorageLevel`` are
-    accepted for compatibility. Ids may be any integers in Java's int range (other values and
+    ``intermediateStorageLevel`` and ``finalStorageLevel`` are accepted for compatibility;
+    every ``checkpointInterval`` iterations the factors are checkpointed, and a fit that loses
+    an executor resumes from them (``HasCheckpoints``). Ids may be any integers in Java's int range (other values and
     strings are an error); factors are float64 inside and float32 in the tables and
     predictions, as pyspark.ml's.
 
@@ -184,7 +184,8 @@ class ALS(Estimator, _ALSParams):
                  intermediateStorageLevel: str = "MEMORY_AND_DISK",
                  finalStorageLevel: str = "MEMORY_AND_DISK", coldStartStrategy: str = "nan",
                  blockSize: int = 4096, predictionCol: str = "prediction",
-                 engine: str = "auto", numWorkers: int = 0, backend: str = "auto"):
+                 engine: str = "auto", numWorkers: int = 0, backend: str = "auto",
+                 checkpointDir: str = ""):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -197,7 +198,8 @@ class ALS(Estimator, _ALSParams):
                   intermediateStorageLevel: str = "MEMORY_AND_DISK",
                   finalStorageLevel: str = "MEMORY_AND_DISK", coldStartStrategy: str = "nan",
                   blockSize: int = 4096, predictionCol: str = "prediction",
-                  engine: str = "auto", numWorkers: int = 0, backend: str = "auto"):
+                  engine: str = "auto", numWorkers: int = 0, backend: str = "auto",
+                  checkpointDir: str = ""):
         return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
 
     def setRank(self, value: int):
@@ -233,9 +235,6 @@ class ALS(Estimator, _ALSParams):
     def setSeed(self, value: int):
         return self._set(seed=value)
 
-    def setCheckpointInterval(self, value: int):
-        return self._set(checkpointInterval=value)
-
     def setIntermediateStorageLevel(self, value: str):
         return self._set(intermediateStorageLevel=value)
 
@@ -253,8 +252,6 @@ class ALS(Estimator, _ALSParams):
                   ("alpha", self.getAlpha() >= 0, ">= 0"),
                   ("numUserBlocks", self.getNumUserBlocks() >= 1, ">= 1"),
                   ("numItemBlocks", self.getNumItemBlocks() >= 1, ">= 1"),
-                  ("checkpointInterval", self.getCheckpointInterval() == -1
-                   or self.getCheckpointInterval() >= 1, "-1 or >= 1"),
                   ("coldStartStrategy",
                    self.getColdStartStrategy() in COLD_START_STRATEGIES, "'nan' or 'drop'")]
         for name, ok, rule in checks:

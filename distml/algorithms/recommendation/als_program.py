@@ -49,11 +49,18 @@ def als(ctx, params: dict) -> dict:
     rank = params["rank"]
     solve = {k: params[k] for k in ("regParam", "implicitPrefs", "alpha", "nonnegative",
                                     "backend")}
-    users, items = initial_factors(user_ids.size, item_ids.size, rank, params["seed"])
-    for iteration in range(params["maxIter"]):
+    saved = ctx.resume()  # both factor matrices after an iteration (sorted-id order)
+    if saved is not None:
+        users, items, done = saved["users"], saved["items"], saved["iteration"]
+    else:
+        users, items = initial_factors(user_ids.size, item_ids.size, rank, params["seed"])
+        done = 0
+    for iteration in range(done + 1, params["maxIter"] + 1):
         items = _gathered(ctx.map_collect(_solve, BY_ITEM, users, solve), item_ids.size, rank)
         users = _gathered(ctx.map_collect(_solve, BY_USER, items, solve), user_ids.size, rank)
-        ctx.report(iteration=iteration + 1)
+        ctx.report(iteration=iteration)
+        ctx.checkpoint(iteration, lambda: {"users": users, "items": items,
+                                           "iteration": iteration})
     return {"userIds": user_ids, "userFactors": users, "itemIds": item_ids,
             "itemFactors": items, "devices": np.array([device for _, _, device in owned])}
 

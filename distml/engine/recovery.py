@@ -1,0 +1,131 @@
+"""Surviving lost executors: the driver reruns a failed fit, resuming from its last checkpoint.
+
+Spark does not retry a barrier stage that ends its job ("Could not recover from a failed
+barrier ResultStage"), and on the jobs engine a task that fails more often than
+``spark.task.maxFailures`` fails its job. Either way the fit's attempt raises on the driver;
+when the cause can pass (a lost executor, a killed task, a broken connection: not bad data or
+a bad param, which would fail again alike), the driver starts the fit again — on as many ranks
+as the cluster has now — and the program resumes from the last complete checkpoint
+(``engine.checkpoint``). Attempts are bounded by the conf ``spark.distml.maxRetries``
+(default: Spark's stage attempt limit, ``spark.stage.maxConsecutiveAttempts`` - 1 = 3); when
+they run out, one error names the first failure's cause and where the checkpoint was left.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from distml.engine.checkpoint import CheckpointStore, checkpoint_base, fit_directory
+from distml.engine.context import FitResult, Recovery
+from distml.errors import CollectiveError, FitError, ParamError
+
+log = logging.getLogger("distml")
+
+RETRIES_CONF = "spark.distml.maxRetries"
+
+# Errors of the program or its input: another attempt would fail the same way.
+_PERMANENT = (ValueError, TypeError, LookupError, AttributeError, NotImplementedError,
+              AssertionError, ArithmeticError, ImportError)
+
+
+@dataclass
+class CheckpointSettings:
+    """What the estimator asks for: its checkpointInterval, checkpointDir and resumeFrom."""
+
+    interval: int = 0
+    directory: str | None = None
+    resume_from: str | None = None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed attempt may succeed when run again."""
+    if isinstance(exc, CollectiveError):
+        return True
+    if isinstance(exc, _PERMANENT):
+        return False
+    return isinstance(exc, (FitError, OSError, MemoryError, EOFError))
+
+
+def max_retries(spark) -> int:
+    stage_attempts = int(spark.conf.get("spark.stage.maxConsecutiveAttempts", "4"))
+    value = spark.conf.get(RETRIES_CONF, str(max(stage_attempts - 1, 0)))
+    try:
+        retries = int(value)
+    except ValueError:
+        retries = -1
+    if retries < 0:
+        raise ParamError(f"{RETRIES_CONF} must be an integer >= 0, got {value!r}")
+    return retries
+
+
+def checkpoint_store(spark, settings: CheckpointSettings, label: str,
+                     params: dict) -> CheckpointStore | None:
+    """This fit's checkpoint directory, or None when it neither writes nor reads one."""
+    if settings.resume_from:
+        return CheckpointStore(settings.resume_from)
+    if settings.interval <= 0 or (spark is None and not settings.directory):
+        # In-process fits of pandas data checkpoint only into a directory the user names:
+        # there is no executor to lose, only the process itself.
+        return None
+    return CheckpointStore(fit_directory(checkpoint_base(spark, settings.directory), label,
+                                         params))
+
+
+def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: CheckpointSettings,
+                     label: str, params: dict) -> FitResult:
+    """``run(recovery)`` until an attempt succeeds, a failure is permanent or the attempts run
+    out. Removes the fit's checkpoints once it succeeds."""
+    store = checkpoint_store(spark, settings, label, params)
+    retries = max_retries(spark) if spark is not None else 0
+    if settings.resume_from and store.latest() is None:
+        raise ParamError(f"resumeFrom='{settings.resume_from}' holds no distml checkpoint")
+    first: BaseException | None = None
+    for attempt in range(retries + 1):
+        resume = store.latest() if store is not None else None
+        recovery = Recovery(interval=settings.interval,
+                            save=store.write if store is not None else None, resume=resume,
+                            explicit=bool(settings.resume_from), attempt=attempt,
+                            location=store.directory if store is not None else "")
+        if resume is not None:
+            log.warning("distml: %s (attempt %d of %d) resumes from the checkpoint of "
+                        "iteration %d at '%s'", label, attempt + 1, retries + 1,
+                        resume.iteration, store.directory)
+        try:
+            result = run(recovery)
+        except Exception as e:
+            if not is_transient(e):
+                raise
+            first = first or e
+            if attempt == retries:
+                raise FitError(_exhausted(label, attempt + 1, first, store)) from None
+            log.warning("distml: %s attempt %d of %d failed (%s: %s); running it again",
+                        label, attempt + 1, retries + 1, type(e).__name__, e)
+            continue
+        if result.resumed_from is not None:
+            log.warning("distml: %s resumed from iteration %d and completed", label,
+                        result.resumed_from)
+        if store is not None:
+            _remove(store)
+        return result
+    raise AssertionError("unreachable")
+
+
+def _exhausted(label: str, attempts: int, first: BaseException,
+               store: CheckpointStore | None) -> str:
+    message = (f"{label} failed on all {attempts} attempts; the first failure: "
+               f"{type(first).__name__}: {first}")
+    latest = store.latest() if store is not None else None
+    if latest is not None:
+        message += (f". Its checkpoint of iteration {latest.iteration} is left at "
+                    f"'{store.directory}': to resume, fit again with the same checkpointDir "
+                    f"(or Spark checkpoint directory), or fit(df, resumeFrom="
+                    f"'{store.directory}')")
+    return message + f" (retries: {RETRIES_CONF})"
+
+
+def _remove(store: CheckpointStore) -> None:
+    try:
+        store.remove()
+    except Exception as e:  # the model is fine; only the leftovers stay
+        log.warning("distml: could not remove the checkpoints at '%s': %s", store.directory, e)
