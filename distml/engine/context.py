@@ -67,7 +67,7 @@ class FitResult:
     history: list = field(default_factory=list)
     summary: InputSummary | None = None
     resumed_from: int | None = None  # the checkpoint's iteration, when the program resumed
-    notes: list = field(default_factory=list)  # why a checkpoint was not used, etc.
+    notes: list = field(default_factory=list)  # how the fit recovered, for the driver's log
 
 
 class Context(ABC):
@@ -151,8 +151,7 @@ class Context(ABC):
         return checkpoint.state
 
     def _restart(self, why: str) -> None:
-        self.notes.append(f"started from iteration 0: {why}")
-        log.warning("distml: %s", self.notes[-1])
+        self.notes.append(f"started from iteration 0: {why}")  # logged by the driver
         return None
 
     def checkpoint(self, iteration: int, state: Callable[[], dict]) -> None:

@@ -115,8 +115,6 @@ def _map(fn, ref, is_bc, info):
 
 
 def _update(fn, ref, is_bc, info):
-    fit_id = info.fit_id
-
     def run(iterator):
         args = _args(ref, is_bc)
         out = []
@@ -124,7 +122,7 @@ def _update(fn, ref, is_bc, info):
             arrays = (part.X, part.y, part.w, part.ids)
             result = fn(part, *args)
             if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
-                partition_store.write(fit_id, part, replace=True)  # fn replaced its arrays
+                partition_store.write(info.fit_id, part, replace=True)  # fn replaced them
             out.append(PartitionState(part.index, part.state, result))
         return out
     return wrap_executor_errors(run)
@@ -224,14 +222,13 @@ class JobsContext(Context):
         raise AssertionError("unreachable")
 
     def _note_reruns(self) -> None:
-        """Log the tasks Spark ran again (lineage and ``spark.task.maxFailures``) in the job
+        """Note the tasks Spark ran again (lineage and ``spark.task.maxFailures``) in the job
         that just succeeded: each started over from the partition state cached before it."""
         reruns = self._reruns.value
         for index, iteration, attempt in reruns[self._reruns_seen:]:
             self.notes.append(f"partition {index} failed at iteration {iteration}; Spark ran "
                               f"its task again (attempt {attempt + 1}) from the partition state "
                               f"cached at iteration {iteration - 1}")
-            log.warning("distml: %s", self.notes[-1])
         self._reruns_seen = len(reruns)
 
     def map_collect(self, fn, *args):

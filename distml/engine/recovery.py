@@ -102,6 +102,8 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
             log.warning("distml: %s attempt %d of %d failed (%s: %s); running it again",
                         label, attempt + 1, retries + 1, type(e).__name__, e)
             continue
+        for note in result.notes:
+            log.warning("distml: %s: %s", label, note)
         if result.resumed_from is not None:
             log.warning("distml: %s resumed from iteration %d and completed", label,
                         result.resumed_from)

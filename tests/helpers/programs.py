@@ -103,3 +103,35 @@ def survives_a_lost_store(ctx, params):
     steps = ctx.map_update(_count_step, 2.0)
     return {"before": before, "after": after, "again": again,
             "update": np.array([updated, steps])}
+
+
+def _partition_total(part, step):
+    return np.array([part.num_rows * step], dtype=np.float64)
+
+
+def counts_with_per_rank_state(ctx, params):
+    """An iterative program whose state holds one entry per rank (so it depends on the rank
+    count): it resumes only on as many ranks as wrote the checkpoint."""
+    saved = ctx.resume(rank_independent=False)
+    per_rank = saved["per_rank"] if saved is not None else np.zeros(ctx.num_partitions)
+    first = saved["iteration"] + 1 if saved is not None else 1
+    for iteration in range(first, params["iterations"] + 1):
+        per_rank = per_rank + np.asarray(ctx.map_collect(_partition_total, iteration)).ravel()
+        ctx.report(iteration=iteration)
+        ctx.checkpoint(iteration, lambda: {"per_rank": per_rank, "iteration": iteration})
+    return {"per_rank": per_rank, "started_at": np.int64(first)}
+
+
+def _bump(part):
+    part.state["bumps"] = part.state.get("bumps", 0) + 1
+
+
+def lineage_depths(ctx, params):
+    """Many map_updates on the jobs engine (the loop runs on the driver): the depth of the
+    cached states' lineage after each, and the partitions' count of updates at the end."""
+    depths = []
+    for _ in range(params["updates"]):
+        ctx.map_update(_bump)
+        depths.append(len(ctx.states.toDebugString().decode().splitlines()))
+    bumps = ctx.map_collect(lambda part: part.state["bumps"])
+    return {"depths": np.array(depths), "bumps": np.array(bumps)}

@@ -131,3 +131,26 @@ def test_jobs_engine_survives_losing_its_host_store(labelled):
     for key in ref:
         assert got[key].tobytes() == ref[key].tobytes(), key
     assert got["update"].tolist() == [200.0, 600.0]
+
+
+@pytest.mark.parametrize("reliable", [False, True])
+def test_jobs_engine_cuts_the_lineage_of_long_fits(spark, labelled, tmp_path, reliable):
+    """MLlib's ALS without a checkpoint directory dies of deep lineage; distml's jobs engine
+    cuts it every few updates: on the executors, or to Spark's checkpoint directory."""
+    from distml.engine.jobs import LINEAGE_CUT_EVERY
+    df, _, _ = labelled
+    sc = spark.sparkContext
+    if reliable:
+        sc.setCheckpointDir(str(tmp_path))
+    try:
+        out = fit_program(programs.lineage_depths, {"updates": 3 * LINEAGE_CUT_EVERY + 2}, df,
+                          InputSpec("features"), engine="jobs").values
+    finally:
+        if reliable:
+            sc._jsc.sc().setCheckpointDir(None)  # back to none for the other tests
+    assert (out["bumps"] == 3 * LINEAGE_CUT_EVERY + 2).all()
+    depths = out["depths"]
+    assert depths.max() <= depths[:LINEAGE_CUT_EVERY].max() + 2  # bounded, not growing
+    assert depths[-1] < depths[LINEAGE_CUT_EVERY - 2]
+    if reliable:
+        assert any(p.is_dir() for p in tmp_path.iterdir())  # Spark wrote the states there

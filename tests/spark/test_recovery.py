@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from distml import ALS, KMeans, LogisticRegression
+from distml import ALS, DecisionTreeClassifier, KMeans, LogisticRegression
 from distml.engine.checkpoint import CheckpointStore
 from distml.errors import FitError
 
@@ -45,7 +45,10 @@ def frames(spark):
     ratings = spark.createDataFrame(
         [(int(u), int(i), float(r)) for u, i, r in zip(users, items, rng.uniform(1, 5, 900))],
         ["user", "item", "rating"]).repartition(2).cache()
-    return {"lr": labelled, "kmeans": points, "als": ratings}
+    noisy = spark.createDataFrame([(Vectors.dense(r), float(v)) for r, v in
+                                   zip(X, rng.integers(0, 2, 400))],
+                                  ["features", "label"]).repartition(2).cache()
+    return {"lr": labelled, "kmeans": points, "als": ratings, "tree": noisy}
 
 
 def estimator(name, engine, directory):
@@ -55,6 +58,9 @@ def estimator(name, engine, directory):
         return LogisticRegression(regParam=0.01, elasticNetParam=0.5, tol=0.0, **common)
     if name == "kmeans":
         return KMeans(k=8, initMode="random", tol=0.0, seed=3, **common)
+    if name == "tree":  # an iteration is a level; noisy labels grow it to full depth
+        del common["maxIter"]
+        return DecisionTreeClassifier(maxDepth=10, **common)
     return ALS(rank=3, regParam=0.1, seed=5, **common)
 
 
@@ -63,6 +69,8 @@ def model_arrays(name, model):
         return [model.coefficientMatrix.toArray(), model.interceptVector.toArray()]
     if name == "kmeans":
         return [np.array(model.clusterCenters())]
+    if name == "tree":
+        return [model._nodes[k] for k in ("feature", "threshold", "left", "right", "stats")]
     return [model._users[1], model._items[1]]
 
 
@@ -71,16 +79,19 @@ def iterations_run(name, model):
         return model.summary.totalIterations
     if name == "kmeans":
         return model.summary.numIter
+    if name == "tree":
+        return model.depth
     return ITERATIONS  # ALS runs maxIter iterations
 
 
 @pytest.mark.parametrize("engine", ["barrier", "jobs"])
-@pytest.mark.parametrize("name", ["lr", "kmeans", "als"])
+@pytest.mark.parametrize("name", ["lr", "kmeans", "als", "tree"])
 def test_a_rank_lost_at_iteration_5_resumes_and_gives_the_same_model(
         spark, frames, tmp_path, caplog, name, engine):
     df = frames[name]
     reference = estimator(name, engine, tmp_path / "a").fit(df)
-    assert iterations_run(name, reference) == ITERATIONS  # the failure falls inside the fit
+    # the failure falls inside the fit (a tree's iterations are its 10 levels)
+    assert iterations_run(name, reference) == (10 if name == "tree" else ITERATIONS)
     with caplog.at_level(logging.WARNING, logger="distml"), hook(spark, "rank=1,iteration=5"):
         recovered = estimator(name, engine, tmp_path / "b").fit(df)
     log = caplog.text
@@ -138,3 +149,46 @@ def test_a_failing_command_line_fit_writes_no_model(spark, tmp_path, capsys):
     assert code != 0
     assert "LogisticRegression failed on all 4 attempts" in err and "InjectedFailure" in err
     assert not output.exists() and not list(tmp_path.glob("model*"))
+
+
+def test_a_checkpoint_resumes_on_fewer_ranks(spark, frames, tmp_path):
+    """ALS's factors do not depend on the rank count: two ranks' checkpoint resumes on one."""
+    df = frames["als"]
+    with hook(spark, "rank=1,iteration=5,attempts=99"), pytest.raises(FitError):
+        estimator("als", "barrier", tmp_path).fit(df)
+    [folder] = os.listdir(tmp_path)
+    resumed = estimator("als", "barrier", tmp_path / "x").setNumWorkers(1).fit(
+        df, resumeFrom=str(tmp_path / folder))
+    reference = estimator("als", "barrier", tmp_path / "y").fit(df)
+    for got, want in zip(model_arrays("als", resumed), model_arrays("als", reference)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-8)
+
+
+def test_a_rank_dependent_state_restarts_on_another_rank_count(spark, frames, tmp_path,
+                                                                  caplog):
+    import programs
+    from distml.engine.pandas_input import InputSpec
+    from distml.engine.recovery import CheckpointSettings
+    from distml.engine.select import fit_program
+
+    df, spec = frames["lr"], InputSpec("features")
+    settings = CheckpointSettings(interval=2, directory=str(tmp_path))
+    with hook(spark, "rank=1,iteration=5,attempts=99"), pytest.raises(FitError):
+        fit_program(programs.counts_with_per_rank_state, {"iterations": 6}, df, spec,
+                    engine="barrier", checkpoints=settings, label="counts")
+    [folder] = os.listdir(tmp_path)
+    resume = CheckpointSettings(interval=2, resume_from=str(tmp_path / folder))
+    same = fit_program(programs.counts_with_per_rank_state, {"iterations": 6}, df, spec,
+                       engine="jobs", checkpoints=resume, label="counts")
+    assert same.resumed_from == 4 and same.values["started_at"] == 5
+    rows = sum(same.summary.rows_per_partition)
+    assert same.values["per_rank"].sum() == rows * sum(range(1, 7))
+    with hook(spark, "rank=1,iteration=5,attempts=99"), pytest.raises(FitError):
+        fit_program(programs.counts_with_per_rank_state, {"iterations": 6}, df, spec,
+                    engine="barrier", checkpoints=settings, label="counts")
+    with caplog.at_level(logging.WARNING, logger="distml"):
+        fewer = fit_program(programs.counts_with_per_rank_state, {"iterations": 6}, df, spec,
+                            engine="barrier", num_workers=1, checkpoints=resume, label="counts")
+    assert fewer.resumed_from is None and fewer.values["started_at"] == 1
+    assert "written by 2 ranks, this attempt has 1" in caplog.text
+    assert fewer.values["per_rank"].tolist() == [rows * sum(range(1, 7))]

@@ -7,8 +7,7 @@ import numpy as np
 from pyspark import keyword_only
 from pyspark.ml.linalg import SparseVector
 from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import (HasCheckpointInterval, HasFeaturesCol, HasLabelCol,
-                                     HasPredictionCol, HasSeed)
+from pyspark.ml.param.shared import HasFeaturesCol, HasLabelCol, HasPredictionCol, HasSeed
 
 from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel,
@@ -19,13 +18,13 @@ from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import DOUBLE, Output, transform_dataset
 from distml.errors import ParamError
 from distml.kernels.tree import ENTROPY, GINI, VARIANCE
-from distml.pipeline.base import Estimator, HasWeights, Model
+from distml.pipeline.base import Estimator, HasCheckpoints, HasWeights, Model
 
 # Deeper trees work (node ids are int64); memory grows with the nodes of the deepest level.
 MAX_DEPTH_LIMIT = 64
 
 
-class _TreeParams(HasCheckpointInterval, HasSeed):
+class _TreeParams(HasCheckpoints, HasSeed):
     """The tree params pyspark.ml's DecisionTreeClassifier and Regressor share."""
 
     maxDepth: Param[int] = Param(Params._dummy(), "maxDepth", "Maximum depth of the tree "
@@ -285,7 +284,8 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                  rawPredictionCol: str = "rawPrediction", maxDepth: int = 5, maxBins: int = 32,
                  minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
                  maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
-                 checkpointInterval: int = 10, impurity: str = "gini", seed: int | None = None,
+                 checkpointInterval: int = 10, checkpointDir: str = "",
+                 impurity: str = "gini", seed: int | None = None,
                  weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
                  thresholds: list[float] | None = None, engine: str = "auto",
                  numWorkers: int = 0, categoricalFeatures: dict | None = None):
@@ -298,7 +298,8 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                   rawPredictionCol: str = "rawPrediction", maxDepth: int = 5, maxBins: int = 32,
                   minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
                   maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
-                  checkpointInterval: int = 10, impurity: str = "gini", seed: int | None = None,
+                  checkpointInterval: int = 10, checkpointDir: str = "",
+                  impurity: str = "gini", seed: int | None = None,
                   weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
                   thresholds: list[float] | None = None, engine: str = "auto",
                   numWorkers: int = 0, categoricalFeatures: dict | None = None):
@@ -381,7 +382,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                  predictionCol: str = "prediction", maxDepth: int = 5, maxBins: int = 32,
                  minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
                  maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
-                 checkpointInterval: int = 10, impurity: str = "variance",
+                 checkpointInterval: int = 10, checkpointDir: str = "",
+                 impurity: str = "variance",
                  seed: int | None = None, weightCol: str | None = None,
                  minWeightFractionPerNode: float = 0.0, engine: str = "auto",
                  numWorkers: int = 0, categoricalFeatures: dict | None = None):
@@ -393,7 +395,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                   predictionCol: str = "prediction", maxDepth: int = 5, maxBins: int = 32,
                   minInstancesPerNode: int = 1, minInfoGain: float = 0.0,
                   maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
-                  checkpointInterval: int = 10, impurity: str = "variance",
+                  checkpointInterval: int = 10, checkpointDir: str = "",
+                  impurity: str = "variance",
                   seed: int | None = None, weightCol: str | None = None,
                   minWeightFractionPerNode: float = 0.0, engine: str = "auto",
                   numWorkers: int = 0, categoricalFeatures: dict | None = None):

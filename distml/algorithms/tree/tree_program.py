@@ -61,6 +61,18 @@ def _level(part, routing, slot_of_node, num_slots, num_bins):
                            num_bins)
 
 
+def _route(part, feature, goes_left, left, right):
+    """Each row from the root down through every split made so far (a resumed fit's rows)."""
+    bins, node = part.state["tree_bins"], np.zeros(part.num_rows, dtype=np.int32)
+    moving = np.flatnonzero(feature[node] >= 0)
+    while moving.size:
+        at = node[moving]
+        go_left = goes_left[at, bins[moving, feature[at]]]
+        node[moving] = np.where(go_left, left[at], right[at])
+        moving = moving[feature[node[moving]] >= 0]
+    part.state["tree_node"] = node
+
+
 def _checked_input(ctx, params: dict, classification: bool) -> tuple[dict[int, int], int]:
     """The categorical features' arities and the number of classes, after one round that
     checks labels, weights and categorical values on every rank."""
@@ -120,10 +132,18 @@ def decision_tree(ctx, params: dict) -> dict:
     ctx.map_update(_bin, thresholds, num_classes)
 
     criterion, max_depth = params["impurity"], params["maxDepth"]
-    tree = _Tree()
-    open_nodes, routing, pairs = [0], None, []
-    tree.add(None, 0)
-    for depth in range(max_depth + 1):
+    # The thresholds come from a per-partition row sample, so the grown levels are valid only
+    # on as many ranks as wrote them.
+    saved = ctx.resume(rank_independent=False)
+    if saved is not None:
+        tree, open_nodes, pairs, hist = (saved[k] for k in ("tree", "open", "pairs", "hist"))
+        total_weight, first = saved["total_weight"], saved["iteration"]
+        ctx.map_update(_route, *tree.routing(num_bins))  # rows to the open nodes
+        routing = None
+    else:
+        tree, open_nodes, routing, pairs, first = _Tree(), [0], None, [], 0
+        tree.add(None, 0)
+    for depth in range(first, max_depth + 1):
         if depth == 0:
             hist = _level_histograms(ctx, tree, [0], routing, num_bins)
         elif depth < max_depth:
@@ -165,7 +185,7 @@ def decision_tree(ctx, params: dict) -> dict:
                 split = {"threshold": node_threshold(hist[slot, f], b, thresholds[f],
                                                      bin_values[f])}
             left, right = tree.split(node, f, split, best, left_stats,
-                                     tree.stats[node] - left_stats, depth + 1)
+                                     tree.stats[node] - left_stats, depth + 1, left_bins)
             routing_feature[node] = f
             goes_left[node, left_bins] = True
             children += [left, right]
@@ -176,6 +196,10 @@ def decision_tree(ctx, params: dict) -> dict:
         routing = (routing_feature, goes_left, np.asarray(tree.left, dtype=np.int64),
                    np.asarray(tree.right, dtype=np.int64))
         open_nodes = children
+        ctx.report(iteration=depth + 1, nodes=len(children))
+        ctx.checkpoint(depth + 1, lambda: {"tree": tree, "open": open_nodes, "pairs": pairs,
+                                           "hist": hist, "total_weight": total_weight,
+                                           "iteration": depth + 1})
     nodes = tree.arrays(criterion, num_classes)
     return prune_equal_leaves(nodes, classification) if params.get("prune", True) else nodes
 
@@ -245,8 +269,10 @@ class _Tree:
     def __init__(self):
         self.feature, self.threshold, self.gain, self.categories = [], [], [], []
         self.left, self.right, self.stats, self.depth = [], [], [], []
+        self.left_bins = []  # the bins that go left at each split node
 
     def add(self, stats, depth) -> int:
+        self.left_bins.append(None)
         self.feature.append(-1)
         self.threshold.append(0.0)
         self.categories.append(None)
@@ -257,16 +283,26 @@ class _Tree:
         self.depth.append(depth)
         return len(self.stats) - 1
 
-    def split(self, node, feature, split, gain, left_stats, right_stats, depth):
+    def split(self, node, feature, split, gain, left_stats, right_stats, depth, left_bins):
         """``split``: {"threshold": t} (x <= t goes left) or {"categories": the left set,
-        "arity": the feature's number of categories}."""
+        "arity": the feature's number of categories}; ``left_bins``: the bins going left."""
         left, right = self.add(left_stats, depth), self.add(right_stats, depth)
         self.feature[node], self.gain[node] = feature, gain
+        self.left_bins[node] = left_bins
         self.threshold[node] = split.get("threshold", 0.0)
         if "categories" in split:
             self.categories[node] = (split["categories"], split["arity"])
         self.left[node], self.right[node] = left, right
         return left, right
+
+    def routing(self, num_bins) -> tuple:
+        """(feature, goes_left[node, bin], left, right) of every split so far."""
+        goes_left = np.zeros((len(self.stats), num_bins), dtype=bool)
+        for node, bins in enumerate(self.left_bins):
+            if bins is not None:
+                goes_left[node, bins] = True
+        return (np.array(self.feature, dtype=np.int64), goes_left,
+                np.array(self.left, dtype=np.int64), np.array(self.right, dtype=np.int64))
 
     def arrays(self, criterion, num_classes) -> dict:
         stats = np.array(self.stats)
