@@ -14,33 +14,28 @@ from benchmarks.common import best_of, dense_frame, report
 from distml import ALS, LDA, KMeans, LogisticRegression
 
 
-def _iterations(model) -> int:
-    summary = getattr(model, "summary", None)
-    for name in ("totalIterations", "numIter"):
-        if summary is not None and hasattr(summary, name):
-            return int(getattr(summary, name))
-    return int(model.getMaxIter()) if hasattr(model, "getMaxIter") else -1
-
-
 def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
     df, _, _ = dense_frame(spark, n, d)
     ratings, _ = bench_als.ratings_frame(spark, bench_als.RATINGS)
     documents = bench_lda.frame_of(spark, bench_lda.corpus()[:bench_lda.DOCUMENTS])
-    fits = {
-        "LogisticRegression": (lambda **kw: LogisticRegression(**kw), df),
+    summary_iterations = (lambda m: m.summary.totalIterations)
+    fits = {  # name: (estimator with the given engine and interval, its data, iterations run)
+        "LogisticRegression": (lambda **kw: LogisticRegression(**kw), df, summary_iterations),
         "LogisticRegression (elastic net)": (
-            lambda **kw: LogisticRegression(regParam=0.001, elasticNetParam=0.5, **kw), df),
-        "KMeans": (lambda **kw: KMeans(k=10, seed=1, **kw), df),
-        "ALS": (lambda **kw: ALS(rank=bench_als.RANK, regParam=0.1, seed=1, **kw), ratings),
-        "LDA": (lambda **kw: LDA(k=bench_lda.K, seed=1, **kw), documents),
+            lambda **kw: LogisticRegression(regParam=0.001, elasticNetParam=0.5, **kw), df,
+            summary_iterations),
+        "KMeans": (lambda **kw: KMeans(k=10, seed=1, **kw), df, lambda m: m.summary.numIter),
+        "ALS": (lambda **kw: ALS(rank=bench_als.RANK, regParam=0.1, seed=1, **kw), ratings,
+                lambda m: 10),  # maxIter's default; ALS runs every iteration
+        "LDA": (lambda **kw: LDA(k=bench_lda.K, seed=1, **kw), documents, lambda m: 20),
     }
     results = {}
-    for name, (make, data) in fits.items():
+    for name, (make, data, iterations) in fits.items():
         for engine in ("barrier", "jobs"):
-            def contender(interval, make=make, data=data, engine=engine):
+            def contender(interval, make=make, data=data, engine=engine, iterations=iterations):
                 def fit():
                     model = make(engine=engine, checkpointInterval=interval).fit(data)
-                    return lambda: {"iterations": _iterations(model)}
+                    return lambda: {"iterations": iterations(model)}
                 return fit
             timed = best_of({"every 10": contender(10), "off": contender(-1)}, rounds)
             on, off = timed["every 10"], timed["off"]

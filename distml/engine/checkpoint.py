@@ -123,7 +123,7 @@ def fit_directory(base: str, label: str, params: dict) -> str:
 
 def checkpoint_base(spark, param_dir: str | None) -> str:
     """Where checkpoints go: Spark's checkpoint directory when set, else the param, else a
-    local temporary directory (with a warning: it protects a single-machine run only)."""
+    temporary directory on the driver's machine (with a warning saying what it protects)."""
     if spark is not None:
         spark_dir = spark.sparkContext.getCheckpointDir()
         if spark_dir:  # Spark adds a directory per application; a resume may be another one
@@ -133,10 +133,13 @@ def checkpoint_base(spark, param_dir: str | None) -> str:
     global _warned_local
     if not _warned_local:
         _warned_local = True
+        # The driver does all checkpoint I/O, so this protects a cluster fit against lost
+        # executors too; what it cannot survive is losing the driver's machine.
         log.warning(
             "distml: neither SparkContext.setCheckpointDir nor the checkpointDir param is set, "
-            "so fits checkpoint to a local temporary directory: that protects a single-machine "
-            "run only. On a cluster, set a directory every node's driver can reach (HDFS, S3).")
+            "so fits checkpoint to a temporary directory on the driver's machine: a fit "
+            "survives lost executors, but a resume after losing the driver needs a directory "
+            "on shared storage (HDFS, S3)")
     return os.path.join(tempfile.gettempdir(), "distml-checkpoints")
 
 

@@ -47,7 +47,7 @@ class Recovery:
     interval: int = 0
     save: Callable[[int, bytes], None] | None = None
     resume: Checkpoint | None = None
-    explicit: bool = False   # the user asked for this checkpoint (resumeFrom): mismatch is an error
+    explicit: bool = False   # the user named it (resumeFrom): other input is an error
     attempt: int = 0
     location: str = ""       # where the checkpoints are, for messages
 

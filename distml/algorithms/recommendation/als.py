@@ -150,9 +150,9 @@ class ALS(Estimator, _ALSParams):
     ``numItemBlocks`` are accepted and ignored: the blocks are the ranks (``numWorkers``).
     ``intermediateStorageLevel`` and ``finalStorageLevel`` are accepted for compatibility;
     every ``checkpointInterval`` iterations the factors are checkpointed, and a fit that loses
-    an executor resumes from them (``HasCheckpoints``). Ids may be any integers in Java's int range (other values and
-    strings are an error); factors are float64 inside and float32 in the tables and
-    predictions, as pyspark.ml's.
+    an executor resumes from them (``HasCheckpoints``). Ids may be any integers in Java's int
+    range (other values and strings are an error); factors are float64 inside and float32 in
+    the tables and predictions, as pyspark.ml's.
 
     Examples
     --------
