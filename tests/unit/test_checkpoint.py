@@ -1,6 +1,7 @@
 """Checkpoint files, the failure hook's syntax, and which failures a fit retries."""
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 
@@ -76,31 +77,62 @@ def test_only_failures_that_can_pass_are_retried():
         assert not is_transient(permanent)
 
 
-def test_a_left_checkpoint_is_continued_by_a_longer_fit(tmp_path, monkeypatch):
-    """In process (pandas) a fit checkpoints into the directory the user names. A fit whose
-    checkpoints were left behind (here: not removed) is continued by the same fit asking for
-    more iterations, and equals the longer fit run straight through."""
+def _fits():
+    """Each iterative estimator on small pandas data, set to run every iteration it is given:
+    (estimator for maxIter and checkpointDir, data, the fitted arrays to compare)."""
+    from distml import ALS, LDA, KMeans, MultilayerPerceptronClassifier
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 4))
     y = (X @ rng.normal(size=4) + rng.normal(size=300) > 0).astype(float)
-    df = pd.DataFrame({"features": [Vectors.dense(r) for r in X], "label": y})
+    labelled = pd.DataFrame({"features": [Vectors.dense(r) for r in X], "label": y})
+    counts = rng.poisson(1.0, size=(60, 12)).astype(float)
+    documents = pd.DataFrame({"features": [Vectors.dense(r) for r in counts]})
+    ratings = pd.DataFrame({"user": rng.integers(0, 30, 400), "item": rng.integers(0, 20, 400),
+                            "rating": rng.uniform(1, 5, 400)})
+    common = dict(checkpointInterval=4)
+    return {
+        "LogisticRegression": (
+            lambda n, d: LogisticRegression(maxIter=n, regParam=0.01, elasticNetParam=0.5,
+                                            tol=0.0, checkpointDir=d, **common), labelled,
+            lambda m: [m.coefficientMatrix.toArray(), np.array(m.summary.objectiveHistory)]),
+        "MultilayerPerceptronClassifier": (
+            lambda n, d: MultilayerPerceptronClassifier(layers=[4, 5, 2], solver="adam",
+                                                        maxIter=n, tol=0.0, seed=1,
+                                                        checkpointDir=d, **common), labelled,
+            lambda m: [m.weights.toArray()]),
+        "KMeans": (
+            lambda n, d: KMeans(k=6, maxIter=n, tol=0.0, initMode="random", seed=2,
+                                checkpointDir=d, **common), labelled,
+            lambda m: [np.array(m.clusterCenters())]),
+        "LDA": (
+            lambda n, d: LDA(k=3, maxIter=n, seed=4, subsamplingRate=0.5, checkpointDir=d,
+                             **common), documents,
+            lambda m: [m.topicsMatrix().toArray()]),
+        "ALS": (
+            lambda n, d: ALS(rank=3, maxIter=n, seed=5, checkpointDir=d, **common), ratings,
+            lambda m: [m._users[1], m._items[1]]),
+    }
 
-    def fit(max_iter, directory):
-        return LogisticRegression(maxIter=max_iter, regParam=0.01, elasticNetParam=0.5,
-                                  tol=0.0, checkpointInterval=4,
-                                  checkpointDir=str(directory)).fit(df)
 
+@pytest.mark.parametrize("name", ["LogisticRegression", "MultilayerPerceptronClassifier",
+                                  "KMeans", "LDA", "ALS"])
+def test_a_left_checkpoint_is_continued_by_a_longer_fit(tmp_path, monkeypatch, caplog, name):
+    """In process (pandas) a fit checkpoints into the directory the user names. A fit whose
+    checkpoints were left behind (here: not removed) is continued by the same fit asking for
+    more iterations, and equals the longer fit run straight through: the saved state is the
+    whole state of each program."""
+    make, data, arrays = _fits()[name]
     monkeypatch.setattr(CheckpointStore, "remove", lambda self: None)
-    fit(8, tmp_path / "left")
+    make(8, str(tmp_path / "left")).fit(data)
     [folder] = os.listdir(tmp_path / "left")
     assert CheckpointStore(str(tmp_path / "left" / folder)).latest().iteration == 8
     monkeypatch.undo()
-    continued = fit(20, tmp_path / "left")
-    straight = fit(20, tmp_path / "straight")
-    assert continued.summary.totalIterations == straight.summary.totalIterations == 20
-    np.testing.assert_allclose(continued.coefficientMatrix.toArray(),
-                               straight.coefficientMatrix.toArray(), rtol=0, atol=1e-8)
-    assert continued.summary.objectiveHistory == straight.summary.objectiveHistory
+    with caplog.at_level(logging.WARNING, logger="distml"):
+        continued = make(20, str(tmp_path / "left")).fit(data)
+    assert f"{name} resumed from iteration 8 and completed" in caplog.text
+    straight = make(20, str(tmp_path / "straight")).fit(data)
+    for got, want in zip(arrays(continued), arrays(straight)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-8)
     assert not os.listdir(tmp_path / "left")  # removed once the fit completed
 
 

@@ -221,7 +221,7 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     method = "newton" if use_newton else "lbfgs"
     # The optimizer's whole state is its checkpoint; a resumed fit skips the warm start.
     saved = ctx.resume()
-    if saved is not None and saved.pop("optimizer") != method:
+    if saved is not None and saved.get("optimizer") != method:
         saved = None
 
     def on_iteration(state):
