@@ -6,7 +6,7 @@ params finds its earlier checkpoints there (a manual resume is a fit with the sa
 another fit never does. A file holds the iteration, the number of ranks that wrote it, a
 fingerprint of the input (rows, features, value sums) and the program's state dict, pickled.
 
-Writes are atomic: a temporary name in the same directory, then a rename, then the older files
+Writes are atomic: a temporary name in the same directory, then a rename, then the other files
 are removed; a reader takes the highest complete iteration, so a fit killed mid-write leaves
 the previous checkpoint usable. All file I/O happens on the driver: executors' Python workers
 have no Hadoop client, and the driver has one through its JVM (``hadoop_fs``), so a checkpoint
@@ -83,15 +83,16 @@ class CheckpointStore:
         return sorted(found)
 
     def write(self, iteration: int, data: bytes) -> None:
-        """Atomically add the checkpoint of ``iteration`` (pickled), then drop older ones."""
+        """Atomically add the checkpoint of ``iteration`` (pickled), then drop the others
+        (older ones, and any a fit that started afresh found of other input)."""
         final = self._join(f"iteration-{iteration:08d}.ckpt")
         tmp = self._join(f"_tmp-{iteration:08d}-{uuid.uuid4().hex[:12]}")
         self._fs.write_bytes(tmp, data)
         if self._fs.exists(final):
             self._fs.delete(final)
         self._fs.rename(tmp, final)
-        for older, name in self._complete():
-            if older < iteration:
+        for other, name in self._complete():
+            if other != iteration:
                 self._fs.delete(self._join(name))
 
     def latest(self) -> Checkpoint | None:

@@ -32,6 +32,8 @@ def test_the_newest_complete_checkpoint_is_read_and_older_ones_removed(tmp_path)
     assert got.iteration == 8 and got.state["x"].tolist() == [0.0, 8.0, 16.0]
     assert sorted(os.listdir(tmp_path / "fit")) == ["_tmp-00000012-abc",
                                                      "iteration-00000008.ckpt"]
+    store.write(4, _state(4).to_bytes())  # a fit that started afresh replaces what it found
+    assert store.latest().iteration == 4
     store.remove()
     assert not (tmp_path / "fit").exists()
 
