@@ -17,6 +17,7 @@ their target and renamed into place.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -120,10 +121,13 @@ def _train(args) -> int:
     pipeline = _pipeline(spec)
     model = pipeline.fit(train)
     metrics = _metrics(model, test, spec.metrics, spec.label)
-    model.write().overwrite().save(args.output) if args.overwrite else model.save(args.output)
-    _write_json(_metrics_path(args.output), {"metrics": metrics, "input": args.input,
-                                             "test": args.test or args.input,
-                                             "spec": os.path.abspath(args.spec)})
+    report = {"metrics": metrics, "input": args.input, "test": args.test or args.input,
+              "spec": os.path.abspath(args.spec)}
+    # The metrics go in place first, through the model's filesystem, and are taken back if
+    # the model's save fails: a failure leaves neither (nor a stale pair) behind.
+    with _placed(_metrics_path(args.output), json.dumps(report, indent=2).encode()):
+        model.write().overwrite().save(args.output) if args.overwrite \
+            else model.save(args.output)
     print(json.dumps({"model": args.output, "metrics": metrics}))
     return 0
 
@@ -153,10 +157,10 @@ def _describe(args) -> int:
                  "stages": [{"class": type(s).__name__, "uid": s.uid,
                              "params": {p.name: _plain(v) for p, v in s._paramMap.items()}}
                             for s in stages]}
-    saved = _metrics_path(args.model)
-    if os.path.exists(saved):
-        with open(saved) as f:
-            described["metrics"] = json.load(f)["metrics"]
+    from distml.engine.hadoop_fs import filesystem
+    fs, saved = filesystem(_metrics_path(args.model))
+    if fs.exists(saved):
+        described["metrics"] = json.loads(fs.read_bytes(saved))["metrics"]
     print(json.dumps(described, indent=2))
     return 0
 
@@ -287,24 +291,43 @@ def _metrics_path(model_dir: str) -> str:
     return model_dir.rstrip("/") + ".metrics.json"
 
 
-def _write_json(path: str, payload: dict) -> None:
-    tmp = f"{path}.distml-tmp-{uuid.uuid4().hex[:8]}"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(tmp, path)
+@contextlib.contextmanager
+def _placed(path: str, data: bytes):
+    """``data`` at ``path`` (written beside it, then renamed) for the block's duration: if the
+    block fails, ``path`` holds what it held before."""
+    from distml.engine.hadoop_fs import filesystem
+    fs, target = filesystem(path)
+    tmp = f"{target}.distml-tmp-{uuid.uuid4().hex[:8]}"
+    old = f"{target}.distml-old-{uuid.uuid4().hex[:8]}"
+    fs.write_bytes(tmp, data)
+    had_old = fs.exists(target)
+    if had_old:
+        fs.rename(target, old)
+    fs.rename(tmp, target)
+    try:
+        yield
+    except BaseException:
+        fs.delete(target)
+        if had_old:
+            fs.rename(old, target)
+        raise
+    if had_old:
+        fs.delete(old)
 
 
 def _write_parquet(df, path: str, overwrite: bool) -> None:
-    from distml.engine.hadoop_fs import filesystem
+    from distml.engine.hadoop_fs import filesystem, swap_into_place
     fs, target = filesystem(path)
-    tmp = f"{path.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
+    tmp = f"{target.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
     try:
         df.write.parquet(tmp)
         if fs.exists(target) and overwrite:
-            fs.delete(target)
-        fs.rename(filesystem(tmp)[1], target)
+            swap_into_place(fs, tmp, target)  # the old output goes only once the new is in
+        else:
+            fs.rename(tmp, target)
     except BaseException:
-        fs.delete(filesystem(tmp)[1])
+        if fs.exists(tmp):
+            fs.delete(tmp)
         raise
 
 

@@ -100,14 +100,14 @@ def _stage_class(name: str, index: int, where: str) -> type:
     from pyspark.ml import Estimator, Transformer
 
     import distml
-    if "." in name:
+    if "." in name and name.startswith(("pyspark.ml.", "distml.")):
         module, _, attr = name.rpartition(".")
         try:
             cls = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError):
             cls = None
     else:
-        cls = getattr(distml, name, None)
+        cls = None if "." in name else getattr(distml, name, None)
     if not (isinstance(cls, type) and issubclass(cls, (Estimator, Transformer))):
         raise SpecError(f"{where}: stage {index}: unknown stage '{name}' (a distml class such "
                         "as LogisticRegression, or a dotted path such as "

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from distml.engine.context import concat_rows
-from distml.engine.partition import Partition
+from distml.engine.partition import Partition, PartitionDigest
 from distml.errors import DataError
 
 FEATURES = "__distml_features"
@@ -40,6 +40,7 @@ class InputLayout:
     id_name: str | None = None
     dtype: str = "float64"
     check_finite: bool = True
+    fingerprint: bool = False  # hash the rows as they arrive (the fit checkpoints or resumes)
 
 
 def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
@@ -55,6 +56,7 @@ def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
     """
     received: list[pa.RecordBatch] = []
     pieces: list[tuple] | None = []
+    digest = PartitionDigest() if layout.fingerprint else None
     for batch in batches:
         received.append(batch)
         if pieces is None or batch.num_rows == 0:
@@ -63,20 +65,26 @@ def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
             pieces.append(_table_arrays(pa.Table.from_batches([batch]), layout))
         except DataError:
             pieces = None
+            continue
+        if digest is not None:
+            digest.add(*pieces[-1])
     if pieces is None:
         # Raises with whole-partition counts (a partition whose batches fail only together,
         # e.g. by width, cannot reach here: widths are compared below).
         _table_arrays(pa.Table.from_batches(received).combine_chunks(), layout)
         raise AssertionError("a batch failed a check the whole partition passed")
     if not pieces:
-        return _empty_partition(layout, index)
+        part = _empty_partition(layout, index)
+        part.digest = digest.hexdigest() if digest is not None else None
+        return part
     widths = sorted({p[0].shape[1] for p in pieces})
     if len(widths) > 1:
         raise DataError(f"column '{layout.features_name}' holds vectors of different lengths "
                         f"({widths[0]} and {widths[1]})")
     X, y, w, ids = (None if pieces[0][i] is None else concat_rows([p[i] for p in pieces])
                     for i in range(4))
-    return Partition(index, X, y, w, ids)
+    return Partition(index, X, y, w, ids,
+                     digest=digest.hexdigest() if digest is not None else None)
 
 
 def _empty_partition(layout: InputLayout, index: int) -> Partition:

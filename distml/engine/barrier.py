@@ -18,7 +18,9 @@ from pyspark.sql import DataFrame, SparkSession
 from distml.engine import results
 from distml.engine.arrow_input import InputLayout, batches_to_partition
 from distml.engine.combine import check_op
-from distml.engine.comm import Communicator, PeerAborted, connect_mesh, open_listener
+from distml.engine.checkpoint import Checkpoint
+from distml.engine.comm import (Communicator, PeerAborted, Security, connect_mesh,
+                                open_listener, security_settings)
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
                                    run_program, split_by_destination)
 from distml.engine.faults import FaultSpec
@@ -79,7 +81,8 @@ class BarrierContext(Context):
 
 
 def _barrier_task(program: Program, params: dict, layout: InputLayout,
-                  driver: tuple[str, int], secret: bytes, timeout: float, recovery: Recovery):
+                  driver: tuple[str, int], security: Security, timeout: float,
+                  recovery: Recovery):
     """The function every barrier task runs; it closes over plain values only."""
 
     def task(batches):
@@ -89,13 +92,13 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
 
         tctx = BarrierTaskContext.get()
         rank, size = tctx.partitionId(), len(tctx.getTaskInfos())
-        client = RendezvousClient(driver, secret, rank, timeout)
+        client = RendezvousClient(driver, security, rank, timeout)
         comm = None
         try:
             part = batches_to_partition(batches, layout, rank)
             listener = open_listener(client.local_host)
             peers = client.register(listener.getsockname()[1], size)
-            comm = connect_mesh(rank, peers, listener, secret, timeout)
+            comm = connect_mesh(rank, peers, listener, security, timeout)
             recovery.save = client.checkpoint
             ctx = BarrierContext(comm, part, client, recovery, task_fault())
             result = run_program(program, ctx, params, layout.features_name)
@@ -133,6 +136,7 @@ class BarrierEngine:
                 "barrier stages there): use engine='jobs' or 'auto', or set "
                 "spark.dynamicAllocation.enabled=false for this application")
         prepared, layout = prepare(df, spec)
+        layout = dataclasses.replace(layout, fingerprint=recovery.fingerprints)
         num_workers = self.num_workers
         if recovery.attempt > 0 and num_workers > task_slots(self.spark):
             num_workers = task_slots(self.spark)
@@ -143,17 +147,18 @@ class BarrierEngine:
         sc = self.spark.sparkContext
         advertise = conf_get(self.spark, "spark.driver.host")
         bind = conf_get(self.spark, "spark.driver.bindAddress", advertise)
-        secret = secrets.token_bytes(32)
+        security = security_settings(self.spark, secrets.token_bytes(32))
         tag = f"distml-fit-{uuid.uuid4().hex}"
-        server = RendezvousServer(secret, self.timeout, bind,
-                                  on_failure=lambda f: sc.cancelJobsWithTag(tag),
-                                  on_checkpoint=recovery.save)
+        save = recovery.save
+        server = RendezvousServer(
+            security, self.timeout, bind, on_failure=lambda f: sc.cancelJobsWithTag(tag),
+            on_checkpoint=(lambda _, msg: save(Checkpoint.from_wire(msg))) if save else None)
         # The tasks get the attempt's settings without the driver's writer: rank 0 sends its
         # checkpoints to the server above, which writes them.
         shipped = dataclasses.replace(
             recovery, save=None, interval=recovery.interval if recovery.checkpoints else 0)
-        task = _barrier_task(program, params, layout, (advertise, server.address[1]), secret,
-                             self.timeout, shipped)
+        task = _barrier_task(program, params, layout, (advertise, server.address[1]),
+                             security, self.timeout, shipped)
         sc.addJobTag(tag)
         try:
             rows = prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect()

@@ -8,6 +8,7 @@ are folded in partition order (``combine.fold``), so the bits are the same.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from distml.engine.checkpoint import Checkpoint, fingerprint_matches
+from distml.engine.checkpoint import Checkpoint
 from distml.engine.partition import Partition
 from distml.errors import DataError, ParamError
 
@@ -33,19 +34,19 @@ class InputSummary:
     num_features: int
     is_sparse: bool
     rows_per_partition: list[int]
-    # (rows, features, sparse, sum of X, of y, of w): whether a checkpoint is of this input.
-    # The sums cost a pass over the rows, so they are taken only when the fit checkpoints.
-    fingerprint: tuple = ()
+    # A hash of every partition's bytes in partition order (``input_fingerprint``): whether a
+    # checkpoint is of this input. Taken only when the fit checkpoints or resumes.
+    fingerprint: str = ""
 
 
 @dataclass
 class Recovery:
     """One attempt of a fit, as its context sees it: checkpoint every ``interval`` iterations
-    (<= 0: never) through ``save(iteration, bytes)``, resume from ``resume``, and the test
-    hook's failure (``engine.faults``)."""
+    (<= 0: never) through ``save(checkpoint)``, resume from ``resume``, and the test hook's
+    failure (``engine.faults``)."""
 
     interval: int = 0
-    save: Callable[[int, bytes], None] | None = None
+    save: Callable[[Checkpoint], None] | None = None
     resume: Checkpoint | None = None
     explicit: bool = False   # the user named it (resumeFrom): other input is an error
     attempt: int = 0
@@ -57,7 +58,7 @@ class Recovery:
 
     @property
     def fingerprints(self) -> bool:
-        """Whether the input's value sums are needed (to write or to check a checkpoint)."""
+        """Whether the input's fingerprint is needed (to write or to check a checkpoint)."""
         return self.checkpoints or self.resume is not None
 
 
@@ -68,6 +69,7 @@ class FitResult:
     summary: InputSummary | None = None
     resumed_from: int | None = None  # the checkpoint's iteration, when the program resumed
     notes: list = field(default_factory=list)  # how the fit recovered, for the driver's log
+    restarted: str | None = None  # why a checkpoint found was not resumed, for the log
 
 
 class Context(ABC):
@@ -82,6 +84,7 @@ class Context(ABC):
         self.iteration = 0  # the last iteration the program reported
         self.resumed_from: int | None = None
         self.notes: list[str] = []
+        self.restarted: str | None = None
 
     @abstractmethod
     def map_reduce(self, fn: Callable, *args: Any, op: Any = "sum") -> Any:
@@ -124,34 +127,35 @@ class Context(ABC):
         deliver(entry)
 
     # checkpoints ------------------------------------------------------------------------------
-    def resume(self, rank_independent: bool = True) -> dict | None:
+    def resume(self) -> dict | None:
         """The state dict of the checkpoint this fit resumes from, or None to start afresh.
 
         A program calls this once, after its setup rounds (which rebuild the partition state
         from the data) and before its loop, and continues from the returned state's iteration.
-        A checkpoint of other input is refused; so is one written by another number of ranks
-        when ``rank_independent`` is False (the program's state depends on the rank count).
+        A checkpoint written by another number of ranks, or for other input (a different hash
+        of the partitions' bytes), is not used: the fit starts afresh and the driver logs why,
+        or, when the user named the checkpoint (``resumeFrom``), the fit fails saying why.
         """
         checkpoint = self.recovery.resume
         if checkpoint is None:
             return None
         where = self.recovery.location
-        if not fingerprint_matches(checkpoint.fingerprint, self.input.fingerprint):
+        why = None
+        if checkpoint.ranks != self.num_partitions:
+            why = (f"the checkpoint at '{where}' was written by {checkpoint.ranks} ranks, this "
+                   f"attempt has {self.num_partitions}")
+        elif checkpoint.fingerprint != self.input.fingerprint:
+            why = (f"the checkpoint at '{where}' was written for other input (its bytes "
+                   "differ)")
+        if why is not None:
             if self.recovery.explicit:
-                raise ParamError(f"the checkpoint at '{where}' was written for other input "
-                                 f"(rows, features, layout, value sums: "
-                                 f"{checkpoint.fingerprint}, now {self.input.fingerprint})")
-            return self._restart(f"the checkpoint at '{where}' is of other input")
-        if not rank_independent and checkpoint.ranks != self.num_partitions:
-            return self._restart(
-                f"the checkpoint at '{where}' was written by {checkpoint.ranks} ranks, this "
-                f"attempt has {self.num_partitions}, and this program's state depends on the "
-                "rank count")
+                raise ParamError(f"resumeFrom: {why}")
+            return self._restart(why)
         self.iteration = self.resumed_from = checkpoint.iteration
         return checkpoint.state
 
     def _restart(self, why: str) -> None:
-        self.notes.append(f"started from iteration 0: {why}")  # logged by the driver
+        self.restarted = why  # logged by the driver
         return None
 
     def checkpoint(self, iteration: int, state: Callable[[], dict]) -> None:
@@ -161,8 +165,8 @@ class Context(ABC):
         if not recovery.checkpoints or iteration % recovery.interval:
             return
         if self._writes():
-            recovery.save(iteration, Checkpoint(iteration, self.num_partitions,
-                                                self.input.fingerprint, state()).to_bytes())
+            recovery.save(Checkpoint(iteration, self.num_partitions, self.input.fingerprint,
+                                     state()))
         self._checkpointed()
 
     def _writes(self) -> bool:
@@ -180,17 +184,19 @@ def run_program(program: Program, ctx: Context, params: dict, features_name: str
     if not isinstance(values, dict):
         raise TypeError(f"a training program must return a dict of arrays, got {type(values)}")
     return FitResult(values=values, history=list(ctx.history), summary=ctx.input,
-                     resumed_from=ctx.resumed_from, notes=list(ctx.notes))
+                     resumed_from=ctx.resumed_from, notes=list(ctx.notes),
+                     restarted=ctx.restarted)
 
 
-def _partition_shape(part: Partition, with_sums: bool) -> tuple:
+def _partition_shape(part: Partition, with_fingerprint: bool) -> tuple:
     known = part.num_rows > 0 or part.X.shape[1] > 0
     shape = (part.num_rows, part.num_features if known else -1, part.is_sparse)
-    if not with_sums:
-        return shape, ()
-    values = part.X.data if sp.issparse(part.X) else part.X
-    return shape, tuple(float(np.sum(a)) if a is not None else 0.0
-                        for a in (values, part.y, part.w))
+    return shape, (part.fingerprint() if with_fingerprint else "")
+
+
+def input_fingerprint(digests: list[str]) -> str:
+    """The input's fingerprint: a hash of every partition's digest, in partition order."""
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
 def _fix_empty(part: Partition, num_features: int, is_sparse: bool) -> None:
@@ -212,8 +218,9 @@ def describe_input(ctx: Context, features_name: str) -> InputSummary:
             f"column '{features_name}' holds vectors of different lengths "
             f"({', '.join(map(str, widths))}) in different partitions")
     sparse = any(s[2] for s in shapes if s[0] > 0)
-    sums = tuple(float(np.sum(column)) for column in zip(*(s for _, s in described)))
-    summary = InputSummary(total, widths[0], sparse, rows, (total, widths[0], sparse) + sums)
+    fingerprint = input_fingerprint([d for _, d in described]) if ctx.recovery.fingerprints \
+        else ""
+    summary = InputSummary(total, widths[0], sparse, rows, fingerprint)
     if any(s[0] == 0 for s in shapes) or len({s[2] for s in shapes}) > 1:
         ctx.map_update(_fix_empty, summary.num_features, sparse)
     return summary

@@ -17,6 +17,7 @@ converted again from the DataFrame, zipped with the states — which also refill
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pickle
 import uuid
@@ -55,7 +56,8 @@ class PartitionState:
 
 
 class _Appended(AccumulatorParam):
-    """An accumulator of lists: the tasks that ran again, as (partition, iteration, attempt)."""
+    """An accumulator of lists: the tasks that ran again, as (partition, iteration, attempt);
+    the partitions no host store could take."""
 
     def zero(self, value):
         return []
@@ -152,12 +154,13 @@ def _results(iterator):
     return [st.result for st in iterator]
 
 
-def _ingest(layout: InputLayout, fit_id: str):
+def _ingest(layout: InputLayout, fit_id: str, unstored):
     def convert(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
-        partition_store.write(fit_id, batches_to_partition(batches, layout, index),
-                              replace=True)
+        if not partition_store.write(fit_id, batches_to_partition(batches, layout, index),
+                                     replace=True):
+            unstored.add([index])  # no room on this host: the rounds read it the slow way
         yield pa.RecordBatch.from_arrays([pa.array([index], pa.int32())], ["part"])
     return wrap_executor_errors(convert)
 
@@ -175,10 +178,11 @@ def _job_error(err: Exception) -> BaseException:
 
 class JobsContext(Context):
     def __init__(self, spark: SparkSession, states, data_factory: Callable, fit_id: str,
-                 num_partitions: int, recovery: Recovery | None = None):
+                 num_partitions: int, recovery: Recovery | None = None, unstored=None):
         super().__init__(recovery)
         self.sc = spark.sparkContext
         self._reruns = self.sc.accumulator([], _Appended())
+        self._unstored = unstored  # partitions no host store could take (known after a job)
         self._reruns_seen = 0
         self.states = states
         self._data_factory = data_factory
@@ -204,8 +208,10 @@ class JobsContext(Context):
                          self._reruns)
 
     def _run(self, build: Callable[[RoundInfo], Any], action: Callable[[Any], Any]):
-        """``action(build(info))``, fast first; on a store miss once more the slow way."""
-        for slow in (False, True):
+        """``action(build(info))``, fast first; on a store miss once more the slow way. When
+        the store could not take some partition, every round goes the slow way at once."""
+        without_store = self._unstored is not None and bool(self._unstored.value)
+        for slow in ((True,) if without_store else (False, True)):
             info = self._info(slow)
             rdd = build(info)
             try:
@@ -322,11 +328,14 @@ class JobsEngine:
 
     def fit(self, program: Program, params: dict, df: DataFrame, spec,
             recovery: Recovery | None = None) -> FitResult:
+        recovery = recovery or Recovery()
         prepared, layout = prepare(df, spec)
+        layout = dataclasses.replace(layout, fingerprint=recovery.fingerprints)
         num = resolve_ranks(self.spark, prepared, self.num_workers, barrier=False)
         prepared = with_partitions(prepared, num, source=df)
         fit_id = uuid.uuid4().hex
-        states = (prepared.mapInArrow(_ingest(layout, fit_id), "part int").rdd
+        unstored = self.spark.sparkContext.accumulator([], _Appended())
+        states = (prepared.mapInArrow(_ingest(layout, fit_id, unstored), "part int").rdd
                   .map(lambda row: PartitionState(row[0]))
                   .persist(StorageLevel.MEMORY_AND_DISK))
 
@@ -334,7 +343,7 @@ class JobsEngine:
             return partitions_as_rows(prepared, layout).rdd.mapPartitions(
                 _assemble_data, preservesPartitioning=True)
 
-        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery)
+        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery, unstored)
         try:
             return run_program(program, ctx, params, layout.features_name)
         finally:

@@ -5,9 +5,17 @@ the JVM to a Python worker costs ~0.4 s per job. Written once to files (in /dev/
 memory, where there is one) and read back by memory map, the arrays cost nothing per job. The
 store is only a cache: the engine keeps a lineage that rebuilds any partition it lacks (see
 ``jobs.py``), so a missing entry is slow, never wrong.
+
+The store holds training data on hosts other users share, so its root is a folder of this
+user's own (``distml-<uid>``, mode 0700, owner checked) and its files are 0600. When /dev/shm
+cannot take a partition (containers often give it 64 MB) the temp dir is tried, and when
+neither can, the partition is not stored: ``write`` says so, and the engine reads it the slow
+way. A full disk never fails a fit.
 """
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import shutil
 import tempfile
@@ -17,30 +25,30 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.engine.partition import Partition
+from distml.engine.private_files import private_dir
+from distml.errors import PersistenceError
+
+log = logging.getLogger("distml")
+_told: set = set()
 
 
 class StoreMiss(LookupError):
     """This host's store does not hold the partition (the task runs away from its data)."""
 
 
-def store_root() -> str:
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) \
-        else tempfile.gettempdir()
-    return os.path.join(base, "distml-partitions")
+def candidate_roots() -> list[str]:
+    """Where the store may live on this host, fastest first: /dev/shm (memory), the temp dir."""
+    user = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    bases = [b for b in ("/dev/shm", tempfile.gettempdir())
+             if os.path.isdir(b) and os.access(b, os.W_OK)]
+    return [os.path.join(b, f"distml-{user}", "partitions") for b in dict.fromkeys(bases)]
 
 
-def _dir(fit_id: str, index: int) -> str:
-    return os.path.join(store_root(), fit_id, str(index))
+def _dir(root: str, fit_id: str, index: int) -> str:
+    return os.path.join(root, fit_id, str(index))
 
 
-def write(fit_id: str, part: Partition, replace: bool = False) -> None:
-    """Store a partition's arrays (not its state); atomic, so readers never see half.
-
-    Without ``replace`` an existing entry is kept (a retried task writes the same content).
-    """
-    final = _dir(fit_id, part.index)
-    tmp = f"{final}.tmp-{uuid.uuid4().hex[:8]}"
-    os.makedirs(tmp)
+def _arrays(part: Partition) -> dict:
     arrays = {"y": part.y, "w": part.w, "ids": part.ids}
     if sp.issparse(part.X):
         X = part.X.tocsr()
@@ -48,9 +56,55 @@ def write(fit_id: str, part: Partition, replace: bool = False) -> None:
                       X_shape=np.array(X.shape))
     else:
         arrays["X"] = part.X
-    for name, array in arrays.items():
-        if array is not None:
-            np.save(os.path.join(tmp, f"{name}.npy"), np.ascontiguousarray(array))
+    if part.digest is not None:
+        arrays["digest"] = np.array(part.digest)
+    return {k: np.ascontiguousarray(v) for k, v in arrays.items() if v is not None}
+
+
+def write(fit_id: str, part: Partition, replace: bool = False) -> bool:
+    """Store a partition's arrays (not its state); atomic, so readers never see half.
+    Returns whether it is stored (False when no root on this host has room for it).
+
+    Without ``replace`` an existing entry is kept (a retried task writes the same content).
+    """
+    arrays = _arrays(part)
+    needed = sum(a.nbytes for a in arrays.values())
+    for root in candidate_roots():
+        try:
+            if _write_under(root, fit_id, part.index, arrays, needed, replace):
+                remove(fit_id, part.index, but=root)  # an older copy under another root
+                return True
+        except PersistenceError as e:  # a root another user planted: never use it
+            _tell(f"distml: the partition store skips '{root}': {e}")
+    _tell(f"distml: no folder on this host has room for partition {part.index} "
+          f"({needed / 1e6:.0f} MB); it is read from the DataFrame each round instead")
+    return False
+
+
+def _write_under(root: str, fit_id: str, index: int, arrays: dict, needed: int,
+                 replace: bool) -> bool:
+    final = _dir(root, fit_id, index)
+    if not replace and os.path.isdir(final):
+        return True
+    base = os.path.dirname(root)
+    if shutil.disk_usage(os.path.dirname(base)).free < needed + (16 << 20):
+        _tell(f"distml: '{os.path.dirname(base)}' has too little room for a partition "
+              f"({needed / 1e6:.0f} MB); trying the next folder")
+        return False
+    private_dir(base)
+    os.makedirs(os.path.join(root, fit_id), mode=0o700, exist_ok=True)
+    tmp = f"{final}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        os.mkdir(tmp, 0o700)
+        for name, array in arrays.items():
+            _save(os.path.join(tmp, f"{name}.npy"), array)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES):
+            _tell(f"distml: writing a partition under '{root}' failed ({e.strerror}); trying "
+                  "the next folder")
+            return False
+        raise
     if replace and os.path.isdir(final):
         # Readers holding memory maps of the old files keep them until they let go.
         old = f"{final}.old-{uuid.uuid4().hex[:8]}"
@@ -60,30 +114,57 @@ def write(fit_id: str, part: Partition, replace: bool = False) -> None:
         os.rename(tmp, final)
     except OSError:  # another attempt of the same task got there first: same content
         shutil.rmtree(tmp, ignore_errors=True)
+    return True
+
+
+def _save(path: str, array: np.ndarray) -> None:
+    """``np.save`` into a new 0600 file (no pickles: allow_pickle=False)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        np.save(f, array, allow_pickle=False)
+
+
+def _tell(message: str) -> None:
+    """One log line per message and process: a full store is worth saying once, not per task."""
+    if message not in _told:
+        _told.add(message)
+        log.warning(message)
+
+
+def _find(fit_id: str, index: int) -> str | None:
+    for root in candidate_roots():
+        path = _dir(root, fit_id, index)
+        if os.path.isdir(path):
+            return path
+    return None
 
 
 def read(fit_id: str, index: int, state: dict) -> Partition:
-    path = _dir(fit_id, index)
-    if not os.path.isdir(path):
+    path = _find(fit_id, index)
+    if path is None:
         raise StoreMiss(f"partition {index} of fit {fit_id} is not stored on this host")
 
     def load(name):
         f = os.path.join(path, f"{name}.npy")
-        return np.load(f, mmap_mode="r") if os.path.exists(f) else None
+        return np.load(f, mmap_mode="r", allow_pickle=False) if os.path.exists(f) else None
 
     if os.path.exists(os.path.join(path, "X.npy")):
         X = load("X")
     else:
         shape = tuple(int(v) for v in load("X_shape"))
         X = sp.csr_matrix((load("X_data"), load("X_indices"), load("X_indptr")), shape=shape)
-    return Partition(index, X, load("y"), load("w"), load("ids"), state)
+    digest = load("digest")
+    return Partition(index, X, load("y"), load("w"), load("ids"), state,
+                     digest=None if digest is None else str(digest[()]))
 
 
-def remove(fit_id: str, index: int | None = None) -> None:
-    target = os.path.join(store_root(), fit_id) if index is None else _dir(fit_id, index)
-    shutil.rmtree(target, ignore_errors=True)
+def remove(fit_id: str, index: int | None = None, but: str | None = None) -> None:
+    for root in candidate_roots():
+        if root == but:
+            continue
+        target = os.path.join(root, fit_id) if index is None else _dir(root, fit_id, index)
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def holds(fit_id: str, index: int) -> bool:
-    return os.path.isdir(_dir(fit_id, index))
-
+    return _find(fit_id, index) is not None

@@ -16,7 +16,8 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from distml.engine.checkpoint import CheckpointStore, checkpoint_base, fit_directory
+from distml.engine.checkpoint import (Checkpoint, CheckpointStore, checkpoint_base,
+                                      fit_directory, owner_mismatch, owner_of)
 from distml.engine.context import FitResult, Recovery
 from distml.errors import CollectiveError, FitError, ParamError
 
@@ -24,9 +25,10 @@ log = logging.getLogger("distml")
 
 RETRIES_CONF = "spark.distml.maxRetries"
 
-# Errors of the program or its input: another attempt would fail the same way.
+# Errors of the program or its input: another attempt would fail the same way. A MemoryError
+# too: the same partition on the same executors needs the same memory again.
 _PERMANENT = (ValueError, TypeError, LookupError, AttributeError, NotImplementedError,
-              AssertionError, ArithmeticError, ImportError)
+              AssertionError, ArithmeticError, ImportError, MemoryError)
 
 
 @dataclass
@@ -44,7 +46,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, _PERMANENT):
         return False
-    return isinstance(exc, (FitError, OSError, MemoryError, EOFError))
+    return isinstance(exc, (FitError, OSError, EOFError))
 
 
 def max_retries(spark) -> int:
@@ -62,14 +64,31 @@ def max_retries(spark) -> int:
 def checkpoint_store(spark, settings: CheckpointSettings, label: str,
                      params: dict) -> CheckpointStore | None:
     """This fit's checkpoint directory, or None when it neither writes nor reads one."""
+    owner = owner_of(label, params)
     if settings.resume_from:
-        return CheckpointStore(settings.resume_from)
+        return CheckpointStore(settings.resume_from, owner)
     if settings.interval <= 0 or (spark is None and not settings.directory):
         # In-process fits of pandas data checkpoint only into a directory the user names:
         # there is no executor to lose, only the process itself.
         return None
     return CheckpointStore(fit_directory(checkpoint_base(spark, settings.directory), label,
-                                         params))
+                                         params), owner)
+
+
+def usable_checkpoint(store: CheckpointStore | None, explicit: bool) -> Checkpoint | None:
+    """The store's latest checkpoint if it belongs to this fit (estimator, params, distml
+    version); the rank count and the input are checked by the program's context."""
+    latest = store.latest() if store is not None else None
+    if latest is None:
+        return None
+    why = owner_mismatch(latest.owner, store.owner)
+    if why is None:
+        return latest
+    if explicit:
+        raise ParamError(f"resumeFrom='{store.directory}' cannot be resumed: {why}")
+    log.info("distml: %s: the checkpoint at '%s' is not used, %s; starting afresh",
+             store.owner["estimator"], store.directory, why)
+    return None
 
 
 def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: CheckpointSettings,
@@ -78,14 +97,15 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
     out. Removes the fit's checkpoints once it succeeds."""
     store = checkpoint_store(spark, settings, label, params)
     retries = max_retries(spark) if spark is not None else 0
-    if settings.resume_from and store.latest() is None:
+    explicit = bool(settings.resume_from)
+    if explicit and store.latest() is None:
         raise ParamError(f"resumeFrom='{settings.resume_from}' holds no distml checkpoint")
     first: BaseException | None = None
     for attempt in range(retries + 1):
-        resume = store.latest() if store is not None else None
+        resume = usable_checkpoint(store, explicit)
         recovery = Recovery(interval=settings.interval,
                             save=store.write if store is not None else None, resume=resume,
-                            explicit=bool(settings.resume_from), attempt=attempt,
+                            explicit=explicit, attempt=attempt,
                             location=store.directory if store is not None else "")
         if resume is not None:
             log.warning("distml: %s (attempt %d of %d) resumes from the checkpoint of "
@@ -104,6 +124,8 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
             continue
         for note in result.notes:
             log.warning("distml: %s: %s", label, note)
+        if result.restarted is not None:
+            log.info("distml: %s started from iteration 0: %s", label, result.restarted)
         if result.resumed_from is not None:
             log.warning("distml: %s resumed from iteration %d and completed", label,
                         result.resumed_from)

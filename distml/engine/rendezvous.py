@@ -5,20 +5,23 @@ when all have arrived — one round trip instead of ``BarrierTaskContext.allGath
 about a second per call). The connection stays open for the fit: a rank that fails sends its
 exception here, so the driver raises the original cause (and can cancel the stage at once)
 rather than Spark's wrapped stack trace.
+
+Every connection is authenticated as the mesh's are (``comm``): strangers are handshaken on a
+bounded pool with a short limit and the accept loop keeps going whatever they do; messages are
+``wire`` frames (a failure is its type name, message and traceback text, never a pickle).
 """
 from __future__ import annotations
 
 import logging
-import pickle
 import socket
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from distml.engine.comm import (DATA, PeerAborted, accept_auth, connect_auth, recv_frame,
-                                send_frame)
+from distml.engine.comm import (DATA, Channel, HandshakePool, PeerAborted, Security,
+                                connect_auth)
+from distml.engine.spark_errors import describe_exception, rebuild_exception
 from distml.errors import CollectiveError
 
 log = logging.getLogger("distml")
@@ -30,53 +33,50 @@ class RankFailure:
     origin: bool          # False when the rank only stopped because a peer failed
     message: str
     traceback: str
-    exception: bytes | None   # the pickled exception, when it pickles
+    described: dict       # the exception as ``spark_errors.describe_exception`` gives it
 
     def to_exception(self) -> BaseException:
-        exc = None
-        if self.exception is not None:
-            try:
-                exc = pickle.loads(self.exception)
-            except Exception:
-                exc = None
-        if not isinstance(exc, BaseException):
-            from distml.errors import FitError
-            exc = FitError(self.message)
-        return exc
+        return rebuild_exception(self.described)
+
+    def to_wire(self) -> dict:
+        return {"rank": self.rank, "origin": self.origin, "exception": self.described}
+
+    @classmethod
+    def from_wire(cls, rank: int, msg: dict) -> "RankFailure":
+        described = {k: str(v) for k, v in dict(msg["exception"]).items()}
+        return cls(rank, bool(msg["origin"]),
+                   f"{described['type'].rpartition('.')[2]}: {described['message']}",
+                   described.get("traceback", ""), described)
 
 
 def describe_failure(rank: int, exc: BaseException, origin: bool) -> RankFailure:
-    try:
-        pickled = pickle.dumps(exc)
-        pickle.loads(pickled)
-    except Exception:
-        pickled = None
-    return RankFailure(rank, origin, f"{type(exc).__name__}: {exc}",
-                       "".join(traceback.format_exception(exc)), pickled)
+    described = describe_exception(exc)
+    return RankFailure(rank, origin, f"{type(exc).__name__}: {exc}", described["traceback"],
+                       described)
 
 
 class RendezvousServer:
     """Runs on the driver for one fit."""
 
-    def __init__(self, secret: bytes, timeout: float, host: str,
+    def __init__(self, security: Security, timeout: float, host: str,
                  on_failure: Callable[[RankFailure], None] | None = None,
-                 on_checkpoint: Callable[[int, bytes], None] | None = None):
+                 on_checkpoint: Callable[[int, dict], None] | None = None):
         self.num_ranks: int | None = None  # told by the ranks: the stage's real task count
-        self.secret, self.timeout = secret, timeout
+        self.security, self.timeout = security, timeout
         self.on_failure, self.on_checkpoint = on_failure, on_checkpoint
         self._threads: list[threading.Thread] = []
-        self._send_lock = threading.Lock()  # the serve threads and _failed share connections
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind((host, 0))
         self._listener.listen(1024)
         self.address = (host, self._listener.getsockname()[1])
         self._lock = threading.Lock()
-        self._conns: dict[int, socket.socket] = {}
+        self._conns: dict[int, Channel] = {}
         self._table: dict[int, tuple[str, int]] = {}
         self.failures: list[RankFailure] = []
         self._done: set[int] = set()
         self._all_done = threading.Event()
         self._closed = False
+        self._handshakes = HandshakePool(security, self._authenticated)
         threading.Thread(target=self._accept_loop, daemon=True, name="distml-rdv").start()
 
     def first_failure(self) -> RankFailure | None:
@@ -98,52 +98,61 @@ class RendezvousServer:
 
     def close(self) -> None:
         self._closed = True
-        for s in [self._listener, *self._conns.values()]:
-            try:
-                s.close()
-            except OSError:
-                pass
+        self._handshakes.close()
+        try:
+            self._listener.close()
+        except OSError:
+            pass
+        for c in list(self._conns.values()):
+            c.close()
 
     def _accept_loop(self) -> None:
         while not self._closed:
             try:
                 conn, _ = self._listener.accept()
             except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+                if self._closed:
+                    return
+                time.sleep(0.05)  # e.g. out of file descriptors: keep serving the ranks
+                continue
+            self._handshakes.submit(conn)
 
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(30.0)
-        try:
-            rank = accept_auth(conn, self.secret)
-        except (CollectiveError, OSError):
-            return  # refused: not a rank of this fit
-        conn.settimeout(None)  # a fit may run for hours; this channel only listens
+    def _authenticated(self, rank: int, channel: Channel) -> None:
+        """A rank proved the secret: serve it on a thread of its own (one per rank)."""
         with self._lock:
-            self._conns[rank] = conn
+            if rank in self._conns or self._closed:  # a second copy of a rank is not served
+                channel.close()
+                return
+            self._conns[rank] = channel
+        channel.settimeout(None)  # a fit may run for hours; this channel only listens
+        thread = threading.Thread(target=self._serve, args=(rank, channel), daemon=True,
+                                  name=f"distml-rdv-{rank}")
+        self._threads.append(thread)
+        thread.start()
+
+    def _serve(self, rank: int, channel: Channel) -> None:
         try:
             while True:
-                kind, msg = recv_frame(conn, f"rank {rank}")
-                if msg[0] == "register":
-                    self._register(rank, (conn.getpeername()[0], msg[1]), msg[2])
-                elif msg[0] == "failure":
-                    self._failed(msg[1])
-                elif msg[0] == "checkpoint":
-                    self._checkpoint(msg[1], msg[2])
-                    with self._send_lock:
-                        send_frame(conn, ("checkpointed", msg[1]), DATA)
-                elif msg[0] == "progress":
+                _, msg = channel.recv(f"rank {rank}")
+                what = msg[0]
+                if what == "register":
+                    self._register(rank, (channel.sock.getpeername()[0], int(msg[1])),
+                                   int(msg[2]))
+                elif what == "failure":
+                    self._failed(RankFailure.from_wire(rank, msg[1]))
+                elif what == "checkpoint":
+                    self._checkpoint(int(msg[1]), msg[2])
+                    channel.send(("checkpointed", msg[1]), DATA)
+                elif what == "progress":
                     from distml.engine.progress import deliver
                     deliver(msg[1])
-                elif msg[0] == "done":
+                elif what == "done":
                     with self._lock:
                         self._done.add(rank)
                         if self.num_ranks is not None and len(self._done) >= self.num_ranks:
                             self._all_done.set()
                     return
-        except (CollectiveError, OSError):
+        except (CollectiveError, OSError, LookupError, TypeError, ValueError):
             return
 
     def _register(self, rank: int, address: tuple[str, int], size: int) -> None:
@@ -154,15 +163,14 @@ class RendezvousServer:
                 return
             table = [self._table[r] for r in range(self.num_ranks)]
             conns = list(self._conns.values())
-        with self._send_lock:
-            for c in conns:
-                send_frame(c, ("peers", table), DATA)
+        for c in conns:
+            c.send(("peers", table), DATA)
 
-    def _checkpoint(self, iteration: int, data: bytes) -> None:
+    def _checkpoint(self, iteration: int, checkpoint: dict) -> None:
         if self.on_checkpoint is None:
             return
         try:
-            self.on_checkpoint(iteration, data)
+            self.on_checkpoint(iteration, checkpoint)
         except Exception as e:  # the fit goes on; only its protection is lost
             log.warning("distml: could not write the checkpoint of iteration %d: %s: %s",
                         iteration, type(e).__name__, e)
@@ -170,13 +178,12 @@ class RendezvousServer:
     def _failed(self, failure: RankFailure) -> None:
         with self._lock:
             self.failures.append(failure)
-            waiting = [c for r, c in self._conns.items()]
+            waiting = list(self._conns.values())
         # Ranks still waiting for the address table would otherwise wait out the timeout.
         for c in waiting:
             try:
-                with self._send_lock:
-                    send_frame(c, ("abort", failure.rank, failure.message), DATA)
-            except OSError:
+                c.send(("abort", failure.rank, failure.message), DATA, lock_timeout=2.0)
+            except (OSError, CollectiveError):
                 pass
         if self.on_failure is not None:
             self.on_failure(failure)
@@ -185,10 +192,11 @@ class RendezvousServer:
 class RendezvousClient:
     """A rank's connection to the driver's RendezvousServer."""
 
-    def __init__(self, address: tuple[str, int], secret: bytes, rank: int, timeout: float):
+    def __init__(self, address: tuple[str, int], security: Security, rank: int,
+                 timeout: float):
         self.rank, self.timeout = rank, timeout
         self.sock = socket.create_connection(address, timeout=min(timeout, 60.0))
-        connect_auth(self.sock, secret, rank)
+        self.channel = connect_auth(self.sock, security, rank)
 
     @property
     def local_host(self) -> str:
@@ -197,11 +205,11 @@ class RendezvousClient:
 
     def register(self, port: int, size: int) -> list[tuple[str, int]]:
         """Announce this rank's port and the stage's task count; get every rank's address."""
-        send_frame(self.sock, ("register", port, size))
+        self.channel.send(("register", port, size))
         self.sock.settimeout(self.timeout)
         start = time.monotonic()
         try:
-            _, msg = recv_frame(self.sock, "the driver")
+            _, msg = self.channel.recv("the driver")
         except CollectiveError as e:
             raise CollectiveError(f"rank {self.rank}: no address table from the driver after "
                                   f"{time.monotonic() - start:.0f} s: {e}") from e
@@ -212,29 +220,30 @@ class RendezvousClient:
     def report_failure(self, exc: BaseException, origin: bool) -> None:
         try:
             self.sock.settimeout(5.0)
-            send_frame(self.sock, ("failure", describe_failure(self.rank, exc, origin)))
-        except OSError:
+            self.channel.send(("failure", describe_failure(self.rank, exc, origin).to_wire()),
+                              lock_timeout=5.0)
+        except (OSError, ValueError, CollectiveError):  # best effort: the task fails anyway
             pass
 
-    def checkpoint(self, iteration: int, data: bytes) -> None:
-        """Rank 0's checkpoint (a pickled ``engine.checkpoint.Checkpoint``); returns once the
-        driver has written it."""
-        send_frame(self.sock, ("checkpoint", iteration, data))
-        _, msg = recv_frame(self.sock, "the driver")
+    def checkpoint(self, checkpoint) -> None:
+        """Rank 0's checkpoint (an ``engine.checkpoint.Checkpoint``, sent as ``wire`` data);
+        returns once the driver has written it."""
+        self.channel.send(("checkpoint", checkpoint.iteration, checkpoint.to_wire()))
+        _, msg = self.channel.recv("the driver")
         if msg[0] == "abort":
             raise PeerAborted(f"rank {msg[1]} failed: {msg[2]}")
 
     def progress(self, entry: dict) -> None:
         """One round's report, for the driver's progress display (lost reports are fine)."""
         try:
-            send_frame(self.sock, ("progress", entry))
-        except OSError:
+            self.channel.send(("progress", entry))
+        except (OSError, CollectiveError):
             pass
 
     def done(self) -> None:
         try:
-            send_frame(self.sock, ("done",))
-        except OSError:
+            self.channel.send(("done",))
+        except (OSError, CollectiveError):
             pass
 
     def close(self) -> None:

@@ -1,21 +1,74 @@
-"""Carrying an executor's exception back to the driver intact.
+"""Carrying an executor's exception back to the driver, as data.
 
 Spark reports a failed Python task as a Py4JJavaError whose text holds the Python traceback
-somewhere inside a JVM stack trace. distml's executor code wraps what it raises in a marker
-holding the pickled original, so the driver re-raises the same exception type with the same
-message (a DataError stays a DataError), and the user never reads a JVM stack trace.
+somewhere inside a JVM stack trace, and a barrier rank reports its failure over the
+rendezvous connection. Either way the exception travels as (type name, message, traceback
+text), never pickled: error text can hold data values (Spark echoes them), so whatever reads
+it must not be able to run code. The driver rebuilds the exception from an allow-list of
+types (a DataError stays a DataError, a ZeroDivisionError a ZeroDivisionError); a type not
+on the list becomes the nearest listed base class the sender found in its MRO, with the
+original type's name in the message.
 """
 from __future__ import annotations
 
 import base64
+import builtins
 import inspect
-import pickle
+import json
 import re
+import traceback
 from typing import Callable
 
-from distml.errors import FitError
+from distml import errors
 
-_MARK = re.compile(r"DISTML_EXC\[([A-Za-z0-9+/=]+)\]")
+_MARK = re.compile(r"DISTML_EXC\[([A-Za-z0-9+/=]{1,200000})\]")
+
+_BUILTIN = ("ValueError", "TypeError", "KeyError", "IndexError", "LookupError",
+            "ArithmeticError", "ZeroDivisionError", "OverflowError", "FloatingPointError",
+            "AttributeError", "NotImplementedError", "AssertionError", "ImportError",
+            "ModuleNotFoundError", "MemoryError", "OSError", "EOFError", "TimeoutError",
+            "ConnectionError", "RuntimeError", "RecursionError", "Exception")
+
+
+def _allowed() -> dict[str, type]:
+    from distml.engine.comm import AuthError, FrameTooLarge, PeerAborted
+    from distml.engine.faults import InjectedFailure
+    from distml.engine.partition_store import StoreMiss
+    from distml.engine.wire import WireError
+    types = [getattr(builtins, name) for name in _BUILTIN]
+    types += [errors.DataError, errors.ParamError, errors.FitError, errors.CollectiveError,
+              errors.PersistenceError, errors.MXNetUnavailableError, AuthError, FrameTooLarge,
+              PeerAborted, InjectedFailure, StoreMiss, WireError]
+    return {_name(t): t for t in types}
+
+
+def _name(cls: type) -> str:
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def describe_exception(exc: BaseException) -> dict:
+    """What crosses the wire for ``exc``: plain strings only."""
+    allowed = _allowed()
+    base = next((_name(c) for c in type(exc).__mro__ if _name(c) in allowed), "Exception")
+    return {"type": _name(type(exc)), "base": base, "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc))}
+
+
+def rebuild_exception(described: dict) -> BaseException:
+    """The exception ``describe_exception`` described, built only from allow-listed types."""
+    allowed = _allowed()
+    type_name = str(described.get("type", ""))
+    message = str(described.get("message", ""))
+    cls = allowed.get(type_name)
+    if cls is None:
+        cls = allowed.get(str(described.get("base", "")), errors.FitError)
+        message = f"{type_name.rpartition('.')[2] or 'error'}: {message}"
+    if cls is Exception:
+        cls = errors.FitError
+    try:
+        return cls(message)
+    except Exception:  # a listed type whose constructor wants more than a message
+        return errors.FitError(message)
 
 
 class ExecutorError(RuntimeError):
@@ -36,24 +89,23 @@ def wrap_executor_errors(fn: Callable) -> Callable:
 
 
 def marked(exc: BaseException) -> str:
-    try:
-        blob = pickle.dumps(exc)
-        pickle.loads(blob)
-    except Exception:
-        blob = pickle.dumps(FitError(f"{type(exc).__name__}: {exc}"))
-    return f"{type(exc).__name__}: {exc} DISTML_EXC[{base64.b64encode(blob).decode()}]"
+    described = describe_exception(exc)
+    del described["traceback"]  # Spark's own error text carries it
+    blob = base64.b64encode(json.dumps(described).encode()).decode()
+    return f"{type(exc).__name__}: {exc} DISTML_EXC[{blob}]"
 
 
 def original_exception(err: BaseException) -> BaseException | None:
     """The exception an executor raised, if ``err``'s text carries one."""
-    match = _MARK.search(str(err))
-    if match is None:
+    # The last marker is the one distml appended; any earlier one came inside the message.
+    found = _MARK.findall(str(err))
+    if not found:
         return None
     try:
-        exc = pickle.loads(base64.b64decode(match.group(1)))
-    except Exception:
+        described = json.loads(base64.b64decode(found[-1], validate=True))
+    except ValueError:
         return None
-    return exc if isinstance(exc, BaseException) else None
+    return rebuild_exception(described) if isinstance(described, dict) else None
 
 
 def python_error_summary(err: BaseException) -> str:

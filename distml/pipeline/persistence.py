@@ -5,13 +5,17 @@ The layout is pyspark.ml's (DefaultParamsWriter's metadata, readable by
 stages. A save writes to a temporary sibling and renames it into place, so a failed save
 leaves nothing half-written at the target. Local paths need no Spark session; other schemes
 go through the active session's Hadoop filesystem.
+
+Loading never imports what a saved folder names: the class in the metadata is looked up among
+the classes distml itself defines (``saved_class``), and checked against the type the caller
+expects, so a folder received from elsewhere cannot make ``load`` import a module planted
+beside it. Arrays are read with ``allow_pickle=False``.
 """
 from __future__ import annotations
 
-import importlib
 import io
 import json
-import os
+import sys
 import time
 import uuid
 from typing import Any
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 from pyspark.ml.util import MLReader, MLWriter
 
-from distml.engine.hadoop_fs import filesystem
+from distml.engine.hadoop_fs import filesystem, swap_into_place
 from distml.errors import PersistenceError
 
 FORMAT_VERSION = 1
@@ -76,17 +80,15 @@ def save_instance(instance: Any, path: str, overwrite: bool = False) -> None:
             np.save(buf, np.asarray(array), allow_pickle=False)
             fs.write_bytes(_join(tmp, "data", f"{name}.npy"), buf.getvalue())
         if hasattr(instance, "_save_children"):  # a pipeline's stages, inside the same tmp
-            instance._save_children(tmp if "://" in tmp else os.path.abspath(tmp))
+            instance._save_children(tmp)
         if fs.exists(target):
-            old = f"{target.rstrip('/')}.distml-old-{uuid.uuid4().hex[:12]}"
-            fs.rename(target, old)
-            fs.rename(tmp, target)
-            fs.delete(old)
+            swap_into_place(fs, tmp, target)
         else:
             fs.rename(tmp, target)
     except BaseException:
         try:
-            fs.delete(tmp)
+            if fs.exists(tmp):
+                fs.delete(tmp)
         finally:
             raise
 
@@ -118,16 +120,36 @@ def read_metadata(path: str) -> dict:
     return meta
 
 
+def saved_class(name: str, path: str, expected: type | None = None) -> type:
+    """The distml class a save names, found among the classes distml defines (no import)."""
+    cls = _distml_classes().get(name)
+    if cls is None:
+        raise PersistenceError(f"'{path}' holds a {name}, which is not a distml class this "
+                               "version has; distml loads only its own classes")
+    if expected is not None and not issubclass(cls, expected):
+        raise PersistenceError(f"'{path}' holds a {name}, not a {expected.__name__}")
+    return cls
+
+
+def _distml_classes() -> dict[str, type]:
+    """Every persistable class defined in a loaded distml module, by its saved name."""
+    from pyspark.ml.param import Params
+
+    import distml  # noqa: F401 (imports every public class's module)
+    found = {}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (module_name == "distml" or module_name.startswith("distml.")):
+            continue
+        for value in list(vars(module).values()):
+            if (isinstance(value, type) and issubclass(value, Params)
+                    and value.__module__.startswith("distml.")):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return found
+
+
 def load_instance(path: str, expected: type | None = None) -> Any:
     meta = read_metadata(path)
-    module, _, name = meta["class"].rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as e:
-        raise PersistenceError(f"'{path}' holds a {meta['class']}, which this distml does not "
-                               "have") from e
-    if expected is not None and not issubclass(cls, expected):
-        raise PersistenceError(f"'{path}' holds a {meta['class']}, not a {expected.__name__}")
+    cls = saved_class(str(meta.get("class")), path, expected)
     instance = cls()
     instance._resetUid(meta["uid"])
     for key, setter in (("defaultParamMap", instance._setDefault), ("paramMap", instance._set)):

@@ -81,6 +81,10 @@ def _load_stage(path: str) -> Any:
         return load_instance(path)
     from pyspark import SparkContext
     from pyspark.ml.util import DefaultParamsReader
+    if not str(meta.get("class", "")).startswith(("pyspark.ml.", "org.apache.spark.ml.")):
+        # pyspark's reader imports the module a save names: only pyspark.ml's own are read.
+        raise PersistenceError(f"stage '{path}' names the class {meta.get('class')!r}, which "
+                               "is neither distml's nor pyspark.ml's; it is not loaded")
     sc = SparkContext._active_spark_context
     if sc is None:
         raise PersistenceError(f"stage '{path}' is a {meta['class']}, which pyspark.ml loads "

@@ -112,7 +112,7 @@ def _partition_total(part, step):
 def counts_with_per_rank_state(ctx, params):
     """An iterative program whose state holds one entry per rank (so it depends on the rank
     count): it resumes only on as many ranks as wrote the checkpoint."""
-    saved = ctx.resume(rank_independent=False)
+    saved = ctx.resume()
     per_rank = saved["per_rank"] if saved is not None else np.zeros(ctx.num_partitions)
     first = saved["iteration"] + 1 if saved is not None else 1
     for iteration in range(first, params["iterations"] + 1):

@@ -15,36 +15,92 @@ from distml.engine import checkpoint as ckpt
 from distml.engine.checkpoint import Checkpoint, CheckpointStore, fit_directory
 from distml.engine.faults import FaultSpec, InjectedFailure, parse
 from distml.engine.recovery import is_transient
-from distml.errors import CollectiveError, DataError, FitError, ParamError
+from distml.errors import CollectiveError, DataError, FitError, ParamError, PersistenceError
 
 
 def _state(i):
-    return Checkpoint(i, 2, (10, 3, False, 1.0, 2.0, 3.0), {"x": np.arange(3.0) * i})
+    return Checkpoint(i, 2, "f" * 64, {"x": np.arange(3.0) * i, "pairs": [(np.ones(2), 1.5)],
+                                       "n": i, "name": "lbfgs", "none": None})
 
 
 def test_the_newest_complete_checkpoint_is_read_and_older_ones_removed(tmp_path):
     store = CheckpointStore(str(tmp_path / "fit"))
     assert store.latest() is None
     for i in (4, 8):
-        store.write(i, _state(i).to_bytes())
-    (tmp_path / "fit" / "_tmp-00000012-abc").write_bytes(b"half a write")  # a killed write
+        store.write(_state(i))
+    (tmp_path / "fit" / "_tmp-00000012-0123456789ab").write_bytes(b"half a write")  # killed
     got = store.latest()
     assert got.iteration == 8 and got.state["x"].tolist() == [0.0, 8.0, 16.0]
-    assert sorted(os.listdir(tmp_path / "fit")) == ["_tmp-00000012-abc",
+    assert got.state["pairs"][0][1] == 1.5 and isinstance(got.state["pairs"][0], tuple)
+    assert (got.state["n"], got.state["name"], got.state["none"]) == (8, "lbfgs", None)
+    assert sorted(os.listdir(tmp_path / "fit")) == ["_tmp-00000012-0123456789ab",
                                                      "iteration-00000008.ckpt"]
-    store.write(4, _state(4).to_bytes())  # a fit that started afresh replaces what it found
+    store.write(_state(4))  # a fit that started afresh replaces what it found
     assert store.latest().iteration == 4
     store.remove()
     assert not (tmp_path / "fit").exists()
 
 
-def test_an_unreadable_checkpoint_is_a_clear_error(tmp_path):
-    (tmp_path / "iteration-00000004.ckpt").write_bytes(b"not a pickle")
-    with pytest.raises(ParamError, match="cannot be read.*remove it"):
-        CheckpointStore(str(tmp_path)).latest()
-    (tmp_path / "iteration-00000008.ckpt").write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(ParamError, match="not a distml checkpoint"):
-        CheckpointStore(str(tmp_path)).latest()
+def test_checkpoint_files_and_their_folder_are_private(tmp_path):
+    store = CheckpointStore(str(tmp_path / "fit"))
+    store.write(_state(4))
+    assert os.stat(tmp_path / "fit").st_mode & 0o777 == 0o700
+    assert os.stat(tmp_path / "fit" / "iteration-00000004.ckpt").st_mode & 0o777 == 0o600
+
+
+def test_a_truncated_checkpoint_is_skipped_for_the_previous_one(tmp_path, caplog):
+    store = CheckpointStore(str(tmp_path))
+    store.write(_state(4))
+    good = (tmp_path / "iteration-00000004.ckpt").read_bytes()
+    # A crash after a write that never reached the disk: the newest file is cut short.
+    (tmp_path / "iteration-00000008.ckpt").write_bytes(good[: len(good) // 2])
+    with caplog.at_level(logging.WARNING, logger="distml"):
+        assert store.latest().iteration == 4
+    assert "iteration-00000008.ckpt' cannot be read" in caplog.text
+    (tmp_path / "iteration-00000004.ckpt").write_bytes(b"garbage")
+    assert store.latest() is None  # nothing readable: the fit starts afresh, it is not blocked
+
+
+class _RunsCode:
+    """A pickle that would create a file when unpickled: what a planted checkpoint could do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_planted_pickle_is_never_unpickled(tmp_path, caplog):
+    marker = tmp_path / "code-ran"
+    folder = tmp_path / "fit"
+    folder.mkdir()
+    (folder / "iteration-00000099.ckpt").write_bytes(pickle.dumps(_RunsCode(str(marker))))
+    with caplog.at_level(logging.WARNING, logger="distml"):
+        assert CheckpointStore(str(folder)).latest() is None
+    assert not marker.exists()
+    assert "cannot be read" in caplog.text
+
+
+def test_the_fallback_folder_is_per_user_and_refused_when_not_private(tmp_path, monkeypatch):
+    monkeypatch.setattr(ckpt.tempfile, "gettempdir", lambda: str(tmp_path))
+    base = ckpt.checkpoint_base(None, None)
+    user_dir = tmp_path / f"distml-{os.getuid()}"
+    assert base == str(user_dir / "checkpoints")
+    assert os.stat(user_dir).st_mode & 0o777 == 0o700
+    # Another user (or anyone) may have made the predictable name first: a symlink to their
+    # folder, or a folder they own, is refused rather than written into.
+    os.rmdir(user_dir / "checkpoints") if (user_dir / "checkpoints").exists() else None
+    os.rmdir(user_dir)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", user_dir)
+    with pytest.raises(PersistenceError, match="not a plain directory"):
+        ckpt.checkpoint_base(None, None)
+    os.remove(user_dir)
+    user_dir.mkdir(mode=0o755)
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(user_dir).st_uid + 1)
+    with pytest.raises(PersistenceError, match="belongs to another user"):
+        ckpt.checkpoint_base(None, None)
 
 
 def test_a_fit_directory_is_keyed_by_params_except_max_iter():
@@ -52,9 +108,7 @@ def test_a_fit_directory_is_keyed_by_params_except_max_iter():
     assert a.startswith("/base/KMeans-")
     assert a == fit_directory("/base/", "KMeans", {"seed": 1, "maxIter": 50, "k": 3})
     assert a != fit_directory("/base", "KMeans", {"k": 4, "maxIter": 20, "seed": 1})
-    assert ckpt.fingerprint_matches((5, 2, False, 1.0), (5, 2, False, 1.0 + 1e-12))
-    assert not ckpt.fingerprint_matches((5, 2, False, 1.0), (5, 2, False, 1.1))
-    assert not ckpt.fingerprint_matches((5, 2, False, 1.0), (6, 2, False, 1.0))
+    assert a != fit_directory("/base", "KMeans", {"k": 3, "maxIter": 20, "seed": 1.0000001})
 
 
 def test_the_failure_hook_reads_rank_iteration_and_attempts():
@@ -75,7 +129,7 @@ def test_only_failures_that_can_pass_are_retried():
     assert is_transient(InjectedFailure("lost")) and is_transient(CollectiveError("peer gone"))
     assert is_transient(FitError("executor lost")) and is_transient(ConnectionResetError())
     for permanent in (DataError("bad column"), ParamError("bad param"), ZeroDivisionError(),
-                      KeyError("x"), RuntimeError("a bug")):
+                      KeyError("x"), RuntimeError("a bug"), MemoryError()):
         assert not is_transient(permanent)
 
 

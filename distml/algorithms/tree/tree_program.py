@@ -133,8 +133,8 @@ def decision_tree(ctx, params: dict) -> dict:
 
     criterion, max_depth = params["impurity"], params["maxDepth"]
     # The thresholds come from a per-partition row sample, so the grown levels are valid only
-    # on as many ranks as wrote them.
-    saved = ctx.resume(rank_independent=False)
+    # on as many ranks as wrote them (ctx.resume checks the rank count for every program).
+    saved = ctx.resume()
     if saved is not None:
         tree, open_nodes, pairs, hist = (saved[k] for k in ("tree", "open", "pairs", "hist"))
         total_weight, first = saved["total_weight"], saved["iteration"]
