@@ -1,10 +1,11 @@
 """The cost of checkpoints: each iterative algorithm fitted at the default checkpointInterval
 (10) and with checkpoints off (-1), alternating, on the barrier and the jobs engine.
 
-What a checkpoint costs: the input's value sums once per fit (so a resume can tell its input),
-and every 10 iterations the program's state pickled, sent to the driver (barrier: rank 0 over
-the rendezvous connection, and the ranks wait for the write) and written to the checkpoint
-directory. The data are the other benchmarks' (500k x 50 dense for LogisticRegression and
+What a checkpoint costs: the input's fingerprint once per fit (a SHA-256 of every partition's
+bytes, taken while the rows arrive, so a resume can tell its input; the hash alone is timed in
+bench_security.py), and every 10 iterations the program's state encoded (``wire``), sent to
+the driver (barrier: rank 0 over the rendezvous connection, and the ranks wait for the write)
+and written durably to the checkpoint directory. The data are the other benchmarks' (500k x 50 dense for LogisticRegression and
 KMeans, bench_als's ratings, bench_lda's corpus); the directory is the local temporary one.
 """
 from __future__ import annotations

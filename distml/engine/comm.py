@@ -44,7 +44,6 @@ MAX_FRAME_CONF = "spark.distml.maxFrameBytes"
 DEFAULT_MAX_FRAME = 4 << 30
 HANDSHAKE_TIMEOUT = 5.0  # seconds a connection has to prove the secret
 MAX_PENDING = 64         # handshakes in progress at once; more connections are closed at once
-_HANDSHAKE_WORKERS = 8
 _SEGMENT = 4 << 20       # each authenticated (and maybe encrypted) piece of a frame
 _HEADER = struct.Struct(">BQQ")  # kind, sequence number, payload length
 _TAG = 16
@@ -265,7 +264,9 @@ class HandshakePool:
         self.security, self.on_channel = security, on_channel
         self.timeout = timeout
         self._slots = threading.BoundedSemaphore(MAX_PENDING)
-        self._pool = ThreadPoolExecutor(max_workers=_HANDSHAKE_WORKERS,
+        # A thread per pending handshake (started lazily, at most MAX_PENDING): a silent
+        # stranger holds one slot, never the real ranks' turn.
+        self._pool = ThreadPoolExecutor(max_workers=MAX_PENDING,
                                         thread_name_prefix="distml-handshake")
 
     def submit(self, conn: socket.socket) -> None:
@@ -406,24 +407,13 @@ def connect_mesh(rank: int, addresses: list[tuple[str, int]], listener: socket.s
                 complete.set()
 
     handshakes = HandshakePool(security, take, min(timeout, HANDSHAKE_TIMEOUT))
-    failures: list[BaseException] = []
 
     def accept_higher() -> None:
+        listener.settimeout(max(0.0, deadline - time.monotonic()))
         while not complete.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                with lock:
-                    missing = len(wanted - links.keys())
-                failures.append(CollectiveError(
-                    f"rank {rank}: timed out waiting for {missing} peer connections"))
-                return
-            listener.settimeout(min(remaining, 0.2))
             try:
                 conn, _ = listener.accept()
-            except socket.timeout:
-                continue
-            except OSError as e:
-                failures.append(CollectiveError(f"rank {rank}: accepting peers failed: {e}"))
+            except OSError:  # closed once the mesh is complete, or the deadline passed
                 return
             handshakes.submit(conn)
 
@@ -439,16 +429,18 @@ def connect_mesh(rank: int, addresses: list[tuple[str, int]], listener: socket.s
             _tune(sock, timeout)
             with lock:
                 links[peer] = channel
-        acceptor.join(max(0.0, deadline - time.monotonic()) + 1.0)
+        if not complete.wait(max(0.0, deadline - time.monotonic())):
+            with lock:
+                missing = len(wanted - links.keys())
+            raise CollectiveError(f"rank {rank}: timed out waiting for {missing} peer "
+                                  "connections")
     except OSError as e:
         raise CollectiveError(f"rank {rank}: connecting to rank {peer} at "
                               f"{addresses[peer]} failed: {e}") from e
     finally:
-        complete.set()  # stops the acceptor when connecting failed
-        listener.close()
+        complete.set()
+        listener.close()  # ends the acceptor's accept()
         handshakes.close()
-    if failures:
-        raise failures[0]
     return Communicator(rank, size, links, timeout)
 
 

@@ -58,7 +58,8 @@ def _arrays(part: Partition) -> dict:
         arrays["X"] = part.X
     if part.digest is not None:
         arrays["digest"] = np.array(part.digest)
-    return {k: np.ascontiguousarray(v) for k, v in arrays.items() if v is not None}
+    arrays = {k: np.asarray(v) for k, v in arrays.items() if v is not None}
+    return {k: v if v.flags.c_contiguous else v.copy(order="C") for k, v in arrays.items()}
 
 
 def write(fit_id: str, part: Partition, replace: bool = False) -> bool:

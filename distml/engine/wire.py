@@ -68,7 +68,7 @@ def from_buffer(buf: np.ndarray) -> Any:
             nbytes = count * dtype.itemsize
             if count < 0 or offset + nbytes > buf.size:
                 raise WireError("an array runs past the end of its frame")
-            arrays.append(buf[offset:offset + nbytes].view(dtype).reshape(shape))
+            arrays.append(buf[offset:offset + nbytes].view(dtype).reshape(tuple(shape)))
             offset += nbytes
         return decode(meta["d"], arrays)
     except (KeyError, TypeError, ValueError, IndexError) as e:
@@ -90,11 +90,13 @@ def from_bytes(data: bytes) -> Any:
 def _array_ref(a: np.ndarray, arrays: list) -> int:
     if a.dtype.kind not in _KINDS:
         raise WireError(f"cannot send an array of dtype {a.dtype} (only numeric and bool)")
-    arrays.append(np.ascontiguousarray(a))
+    arrays.append(a if a.flags.c_contiguous else a.copy(order="C"))  # 0-d stays 0-d
     return len(arrays) - 1
 
 
 def _describe(obj: Any, arrays: list) -> Any:
+    if isinstance(obj, np.generic):  # before float: np.float64 is one, and keeps its type
+        return {"s": _array_ref(np.asarray(obj), arrays)}
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, int) and not isinstance(obj, np.integer):
@@ -103,8 +105,6 @@ def _describe(obj: Any, arrays: list) -> Any:
         return {"f": repr(obj)} if not np.isfinite(obj) else obj
     if isinstance(obj, np.ndarray):
         return {"a": _array_ref(obj, arrays)}
-    if isinstance(obj, np.generic):
-        return {"s": _array_ref(np.asarray(obj), arrays)}
     if isinstance(obj, (bytes, bytearray)):
         return {"b": _array_ref(np.frombuffer(bytes(obj), dtype=np.uint8), arrays)}
     if isinstance(obj, tuple):

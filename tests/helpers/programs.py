@@ -86,9 +86,10 @@ def _wipe_host_store(part):
     import os
     import shutil
 
-    from distml.engine.partition_store import store_root
-    for path in glob.glob(os.path.join(store_root(), "*", str(part.index))):
-        shutil.rmtree(path, ignore_errors=True)
+    from distml.engine.partition_store import candidate_roots
+    for root in candidate_roots():
+        for path in glob.glob(os.path.join(root, "*", str(part.index))):
+            shutil.rmtree(path, ignore_errors=True)
     return np.zeros(1)
 
 

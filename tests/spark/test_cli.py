@@ -121,3 +121,46 @@ def test_train_on_libsvm_input(spark, tmp_path, capsys):
                           str(tmp_path / "data.libsvm"), "--output", str(tmp_path / "m"))
     assert code == 0, err
     assert json.loads(out)["metrics"]["accuracy"] > 0.9
+
+
+def test_train_writes_its_metrics_through_the_model_s_filesystem(spark, data, tmp_path,
+                                                                 capsys):
+    """Issue 18: with a Hadoop-style URI as --output, the metrics file goes where the model
+    goes (it was written with open(), so the model was saved and the command then failed)."""
+    target = f"file://{tmp_path}/model"
+    code, out, err = _run(capsys, "train", "--spec", SPEC, "--input",
+                          str(data / "train.parquet"), "--output", target)
+    assert code == 0, err
+    saved = json.load(open(tmp_path / "model.metrics.json"))
+    assert saved["metrics"] == json.loads(out)["metrics"]
+    code, out, _ = _run(capsys, "describe", "--model", target)
+    assert code == 0 and json.loads(out)["metrics"] == saved["metrics"]
+
+
+def test_a_failed_overwrite_keeps_the_old_predictions_and_model(spark, data, tmp_path,
+                                                                capsys, monkeypatch):
+    from distml.engine import hadoop_fs
+    model, predictions = str(tmp_path / "model"), str(tmp_path / "predictions")
+    assert _run(capsys, "train", "--spec", SPEC, "--input", str(data / "train.parquet"),
+                "--output", model)[0] == 0
+    assert _run(capsys, "predict", "--model", model, "--input", str(data / "test.csv"),
+                "--output", predictions)[0] == 0
+    before = sorted(os.listdir(tmp_path))
+    real_rename = hadoop_fs.LocalFileSystem.rename
+
+    def failing(self, src, dst):  # the new output cannot be moved into place
+        if ".distml-tmp-" in src and not src.endswith(".json") and ".json." not in src:
+            raise OSError("no space left on device")
+        return real_rename(self, src, dst)
+
+    monkeypatch.setattr(hadoop_fs.LocalFileSystem, "rename", failing)
+    code, _, err = _run(capsys, "predict", "--model", model, "--input",
+                        str(data / "test.csv"), "--output", predictions, "--overwrite")
+    assert code != 0 and "no space left" in err
+    code, _, err = _run(capsys, "train", "--spec", SPEC, "--input", str(data / "train.parquet"),
+                        "--output", model, "--overwrite")
+    assert code != 0 and "no space left" in err
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == before  # nothing half-written, nothing lost
+    assert len(pd.read_parquet(predictions)) == 169
+    assert _run(capsys, "describe", "--model", model)[0] == 0

@@ -44,6 +44,21 @@ def test_every_primitive_gives_the_same_bits_on_all_engines(labelled):
         assert runs[engine].history == runs["local"].history
 
 
+def test_encrypted_collectives_give_the_same_bits(spark, labelled):
+    """Issue 18: with spark.distml.encryption=true every frame is sealed (AES-GCM); the fit's
+    results are the authenticated-only fit's, bit for bit."""
+    df, _, _ = labelled
+    spec = InputSpec("features", label="label")
+    plain = fit_program(programs.primitives, {}, df, spec, engine="barrier").values
+    spark.conf.set("spark.distml.encryption", "true")
+    try:
+        sealed = fit_program(programs.primitives, {}, df, spec, engine="barrier").values
+    finally:
+        spark.conf.unset("spark.distml.encryption")
+    for key in plain:
+        assert sealed[key].tobytes() == plain[key].tobytes(), key
+
+
 def test_collective_results_are_identical_on_every_rank(labelled):
     df, _, _ = labelled
     views = fit_program(programs.primitives, {}, df, InputSpec("features", label="label"),

@@ -13,7 +13,7 @@ import pytest
 
 from distml import ALS, DecisionTreeClassifier, KMeans, LogisticRegression
 from distml.engine.checkpoint import CheckpointStore
-from distml.errors import FitError
+from distml.errors import FitError, ParamError
 
 HOOK = "distml.test.failOnce"
 ITERATIONS, FAIL_AT, INTERVAL = 20, 5, 4  # the last checkpoint before the failure: 4
@@ -161,21 +161,27 @@ def test_a_failing_command_line_fit_writes_no_model(spark, tmp_path, capsys):
     assert not output.exists() and not list(tmp_path.glob("model*"))
 
 
-def test_a_checkpoint_resumes_on_fewer_ranks(spark, frames, tmp_path):
-    """ALS's factors do not depend on the rank count: two ranks' checkpoint resumes on one."""
+def test_a_checkpoint_is_resumed_only_on_as_many_ranks(spark, frames, tmp_path, caplog):
+    """A checkpoint records its rank count and a hash of every partition's bytes: on another
+    rank count the partitions differ, so a fit starts afresh (one INFO line says why), and
+    ``resumeFrom`` refuses it."""
     df = frames["als"]
     with hook(spark, "rank=1,iteration=5,attempts=99"), pytest.raises(FitError):
         estimator("als", "barrier", tmp_path).fit(df)
     [folder] = os.listdir(tmp_path)
-    resumed = estimator("als", "barrier", tmp_path / "x").setNumWorkers(1).fit(
-        df, resumeFrom=str(tmp_path / folder))
-    reference = estimator("als", "barrier", tmp_path / "y").fit(df)
-    for got, want in zip(model_arrays("als", resumed), model_arrays("als", reference)):
+    with pytest.raises(ParamError, match="written by 2 ranks, this attempt has 1"):
+        estimator("als", "barrier", tmp_path / "x").setNumWorkers(1).fit(
+            df, resumeFrom=str(tmp_path / folder))
+    with caplog.at_level(logging.INFO, logger="distml"):
+        fewer = estimator("als", "barrier", tmp_path).setNumWorkers(1).fit(df)
+    assert "started from iteration 0: the checkpoint" in caplog.text
+    assert "written by 2 ranks, this attempt has 1" in caplog.text
+    reference = estimator("als", "barrier", tmp_path / "y").setNumWorkers(1).fit(df)
+    for got, want in zip(model_arrays("als", fewer), model_arrays("als", reference)):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-8)
 
 
-def test_a_rank_dependent_state_restarts_on_another_rank_count(spark, frames, tmp_path,
-                                                                  caplog):
+def test_a_checkpoint_resumes_across_engines_on_the_same_partitions(spark, frames, tmp_path):
     import programs
     from distml.engine.pandas_input import InputSpec
     from distml.engine.recovery import CheckpointSettings
@@ -193,12 +199,3 @@ def test_a_rank_dependent_state_restarts_on_another_rank_count(spark, frames, tm
     assert same.resumed_from == 4 and same.values["started_at"] == 5
     rows = sum(same.summary.rows_per_partition)
     assert same.values["per_rank"].sum() == rows * sum(range(1, 7))
-    with hook(spark, "rank=1,iteration=5,attempts=99"), pytest.raises(FitError):
-        fit_program(programs.counts_with_per_rank_state, {"iterations": 6}, df, spec,
-                    engine="barrier", checkpoints=settings, label="counts")
-    with caplog.at_level(logging.WARNING, logger="distml"):
-        fewer = fit_program(programs.counts_with_per_rank_state, {"iterations": 6}, df, spec,
-                            engine="barrier", num_workers=1, checkpoints=resume, label="counts")
-    assert fewer.resumed_from is None and fewer.values["started_at"] == 1
-    assert "written by 2 ranks, this attempt has 1" in caplog.text
-    assert fewer.values["per_rank"].tolist() == [rows * sum(range(1, 7))]

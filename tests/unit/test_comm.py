@@ -6,44 +6,10 @@ import time
 import numpy as np
 import pytest
 
-from distml.engine.comm import (AuthError, PeerAborted, Security, connect_auth, connect_mesh,
-                                open_listener)
+from distml.engine.comm import AuthError, Security, connect_auth, connect_mesh, open_listener
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.errors import CollectiveError
-
-SECRET = Security(b"s" * 32)
-
-
-def run_ranks(size, body, secret=SECRET, timeout=10.0):
-    """Start ``size`` ranks (threads) through a real rendezvous; return each rank's result."""
-    server = RendezvousServer(secret, timeout, "127.0.0.1")
-    out, errors = [None] * size, [None] * size
-
-    def rank_main(rank):
-        client = RendezvousClient(server.address, secret, rank, timeout)
-        listener = open_listener(client.local_host)
-        comm = None
-        try:
-            peers = client.register(listener.getsockname()[1], size)
-            comm = connect_mesh(rank, peers, listener, secret, timeout)
-            out[rank] = body(comm)
-        except BaseException as e:
-            errors[rank] = e
-            client.report_failure(e, origin=not isinstance(e, PeerAborted))
-            if comm is not None:
-                comm.abort(str(e))
-        finally:
-            if comm is not None:
-                comm.close()
-            client.close()
-
-    threads = [threading.Thread(target=rank_main, args=(r,)) for r in range(size)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    server.close()
-    return out, errors, server
+from ranks import SECRET, run_ranks
 
 
 @pytest.mark.parametrize("size", [1, 2, 4])

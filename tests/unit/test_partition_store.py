@@ -42,3 +42,10 @@ def test_a_missing_partition_is_a_store_miss(fit_id):
     partition_store.write(fit_id, Partition(3, np.zeros((1, 1))))
     partition_store.remove(fit_id, 3)
     assert not partition_store.holds(fit_id, 3)
+
+
+def test_the_rows_digest_is_stored_with_the_partition(fit_id, rng):
+    part = Partition(0, rng.normal(size=(5, 2)), rng.random(5))
+    digest = part.fingerprint()
+    partition_store.write(fit_id, part)
+    assert partition_store.read(fit_id, 0, {}).digest == digest

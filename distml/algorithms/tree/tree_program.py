@@ -136,7 +136,8 @@ def decision_tree(ctx, params: dict) -> dict:
     # on as many ranks as wrote them (ctx.resume checks the rank count for every program).
     saved = ctx.resume()
     if saved is not None:
-        tree, open_nodes, pairs, hist = (saved[k] for k in ("tree", "open", "pairs", "hist"))
+        open_nodes, pairs, hist = (saved[k] for k in ("open", "pairs", "hist"))
+        tree = _Tree.from_state(saved["tree"])
         total_weight, first = saved["total_weight"], saved["iteration"]
         ctx.map_update(_route, *tree.routing(num_bins))  # rows to the open nodes
         routing = None
@@ -197,7 +198,8 @@ def decision_tree(ctx, params: dict) -> dict:
                    np.asarray(tree.right, dtype=np.int64))
         open_nodes = children
         ctx.report(iteration=depth + 1, nodes=len(children))
-        ctx.checkpoint(depth + 1, lambda: {"tree": tree, "open": open_nodes, "pairs": pairs,
+        ctx.checkpoint(depth + 1, lambda: {"tree": tree.to_state(), "open": open_nodes,
+                                           "pairs": pairs,
                                            "hist": hist, "total_weight": total_weight,
                                            "iteration": depth + 1})
     nodes = tree.arrays(criterion, num_classes)
@@ -270,6 +272,17 @@ class _Tree:
         self.feature, self.threshold, self.gain, self.categories = [], [], [], []
         self.left, self.right, self.stats, self.depth = [], [], [], []
         self.left_bins = []  # the bins that go left at each split node
+
+    def to_state(self) -> dict:
+        """The tree as plain lists (of arrays, numbers, None), for a checkpoint."""
+        return dict(vars(self))
+
+    @classmethod
+    def from_state(cls, state: dict) -> "_Tree":
+        tree = cls()
+        for name in vars(tree):
+            setattr(tree, name, list(state[name]))
+        return tree
 
     def add(self, stats, depth) -> int:
         self.left_bins.append(None)
