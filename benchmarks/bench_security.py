@@ -1,6 +1,6 @@
 """What issue 18's protections cost, on the barrier engine.
 
-- The input fingerprint: every partition's rows hashed (SHA-256) while they arrive, taken by
+- The input fingerprint: every partition's rows hashed (XXH3-128) while they arrive, taken by
   every fit that checkpoints. Measured two ways: the hash alone on one rank's share of the
   rows (250k x 50 at 500k rows on two ranks), and LogisticRegression and KMeans fitted with
   checkpointInterval=10 against -1 (-1 takes no fingerprint).
@@ -42,7 +42,7 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
     df, _, _ = dense_frame(spark, n, d)
     ratings, _ = bench_als.ratings_frame(spark, bench_als.RATINGS)
     share = n // spark.sparkContext.defaultParallelism
-    results = {"SHA-256 of one rank's rows (hash only)": {
+    results = {"XXH3-128 of one rank's rows (hash only)": {
         "seconds": round(_hash_seconds(share, d, rounds), 4), "rows": share}}
     fits = {
         "LogisticRegression": (lambda **kw: LogisticRegression(**kw), df),

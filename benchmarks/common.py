@@ -46,8 +46,13 @@ def best_of(contenders: dict[str, Callable[[], Callable[[], dict]]], rounds: int
     runs after the clock stops, so quality checks never count as fit time.
     """
     best: dict[str, dict] = {}
-    for _ in range(rounds):
-        for name, run in contenders.items():
+    names = list(contenders)
+    for round_ in range(rounds):
+        # Rotated each round: the first fit of a round was measured slower (the previous
+        # round's cleanup), which would otherwise always fall on the same contender.
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            run = contenders[name]
             start = time.perf_counter()
             measure = run()
             seconds = time.perf_counter() - start

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import xxhash
 
 
 @dataclass
@@ -67,18 +68,21 @@ class Partition:
 
 
 class PartitionDigest:
-    """SHA-256 of a partition's rows, fed one batch at a time as they arrive.
+    """A hash of a partition's rows, fed one batch at a time as they arrive.
 
     The digest does not depend on how the rows were cut into batches: dense rows hash their
     bytes in row order; CSR rows their lengths, column indices (as int64) and values; labels,
-    weights and ids their bytes. Hashing each batch while the JVM writes the next one keeps
-    its cost off the fit's time (measured in ``benchmarks/bench_checkpoint.py``).
+    weights and ids their bytes. XXH3-128 (``xxhash``), not SHA-256: every checkpointing fit
+    hashes all its rows, and on two cores SHA-256 (1.75 GB/s here) added 19% to a 500k x 50
+    LogisticRegression fit, the CPU it needs being the JVM's and the other rank's; XXH3 runs at
+    ~28 GB/s (``benchmarks/bench_security.py``). It guards against resuming on other data by
+    accident; a planted checkpoint is kept out by the checkpoint folder's permissions.
     """
 
     _STREAMS = ("X", "lengths", "indices", "y", "w", "ids")
 
     def __init__(self) -> None:
-        self._hashes = {name: hashlib.sha256() for name in self._STREAMS}
+        self._hashes = {name: xxhash.xxh3_128() for name in self._STREAMS}
         self._rows = 0
         self._width = -1
         self._layout: tuple = ()
