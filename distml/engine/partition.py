@@ -73,10 +73,10 @@ class PartitionDigest:
     The digest does not depend on how the rows were cut into batches: dense rows hash their
     bytes in row order; CSR rows their lengths, column indices (as int64) and values; labels,
     weights and ids their bytes. XXH3-128 (``xxhash``), not SHA-256: every checkpointing fit
-    hashes all its rows, and on two cores SHA-256 (1.75 GB/s here) added 19% to a 500k x 50
-    LogisticRegression fit, the CPU it needs being the JVM's and the other rank's; XXH3 runs at
-    ~28 GB/s (``benchmarks/bench_security.py``). It guards against resuming on other data by
-    accident; a planted checkpoint is kept out by the checkpoint folder's permissions.
+    hashes all its rows, SHA-256 took 57 ms for a rank's 250k x 50 rows here and XXH3 3 ms
+    (``benchmarks/bench_security.py``), and on a busy executor the hash competes for the CPU
+    rather than hiding behind the JVM. It guards against resuming on other data by accident;
+    a planted checkpoint is kept out by the checkpoint folder's permissions.
     """
 
     _STREAMS = ("X", "lengths", "indices", "y", "w", "ids")
