@@ -74,8 +74,8 @@ class PartitionDigest:
     bytes in row order; CSR rows their lengths, column indices (as int64) and values; labels,
     weights and ids their bytes. XXH3-128 (``xxhash``), not SHA-256: every checkpointing fit
     hashes all its rows, SHA-256 took 57 ms for a rank's 250k x 50 rows here and XXH3 3 ms
-    (``benchmarks/bench_security.py``), and on a busy executor the hash competes for the CPU
-    rather than hiding behind the JVM. It guards against resuming on other data by accident;
+    (``benchmarks/bench_security.py``), and it overlaps the JVM's next batch only where a core
+    is free. It guards against resuming on other data by accident;
     a planted checkpoint is kept out by the checkpoint folder's permissions.
     """
 
