@@ -86,7 +86,7 @@ def ingestion_floor(df, label: str | None = None) -> Callable[[], Callable[[], d
     """A contender that only moves the rows into numpy: a barrier fit whose program does
     nothing, the floor under any one-pass fit (with the label column when the fit reads it)."""
     from distml.engine.pandas_input import InputSpec
-    from distml.engine.select import fit_program
+    from distml.engine.fit import fit_program
 
     def run():
         fit_program(_nothing, {}, df, InputSpec("features", label=label), engine="barrier")

@@ -7,6 +7,6 @@ The primitives a program may call on ``ctx`` (``distml.engine.context.Context``)
 from distml.engine.context import Context, FitResult, InputSummary
 from distml.engine.local import LocalEngine
 from distml.engine.partition import Partition
-from distml.engine.select import fit_program
+from distml.engine.fit import fit_program
 
 __all__ = ["Context", "FitResult", "InputSummary", "LocalEngine", "Partition", "fit_program"]

@@ -119,8 +119,6 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
 
 
 class BarrierEngine:
-    name = "barrier"
-
     def __init__(self, spark: SparkSession, num_workers: int = 0,
                  timeout: float | None = None):
         self.spark, self.num_workers = spark, num_workers

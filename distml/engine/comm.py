@@ -409,18 +409,18 @@ def connect_mesh(rank: int, addresses: list[tuple[str, int]], listener: socket.s
     handshakes = HandshakePool(security, take, min(timeout, HANDSHAKE_TIMEOUT))
 
     def accept_higher() -> None:
-        listener.settimeout(max(0.0, deadline - time.monotonic()))
         while not complete.is_set():
             try:
+                listener.settimeout(max(0.0, deadline - time.monotonic()))
                 conn, _ = listener.accept()
             except OSError:  # closed once the mesh is complete, or the deadline passed
                 return
             handshakes.submit(conn)
 
-    if not wanted:
+    if wanted:
+        threading.Thread(target=accept_higher, daemon=True).start()
+    else:
         complete.set()
-    acceptor = threading.Thread(target=accept_higher, daemon=True)
-    acceptor.start()
     peer = -1
     try:
         for peer in range(rank):

@@ -12,7 +12,7 @@ import hashlib
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +37,9 @@ class InputSummary:
     # A hash of every partition's bytes in partition order (``input_fingerprint``): whether a
     # checkpoint is of this input. Taken only when the fit checkpoints or resumes.
     fingerprint: str = ""
+    # Where each rank's kernels run ("numpy:cpu", "mxnet:gpu(0)"), for programs whose params
+    # name an array ``backend``; empty for the others.
+    devices: list = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +73,18 @@ class FitResult:
     resumed_from: int | None = None  # the checkpoint's iteration, when the program resumed
     notes: list = field(default_factory=list)  # how the fit recovered, for the driver's log
     restarted: str | None = None  # why a checkpoint found was not resumed, for the log
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What runs a program: LocalEngine (threads in this process), BarrierEngine (one Spark
+    barrier stage, TCP collectives), JobsEngine (a Spark job per round). ``frame`` is the data
+    (a Spark or pandas DataFrame; LocalEngine also takes a list of ``Partition``), ``spec`` the
+    columns the program reads, ``recovery`` this attempt's checkpoint settings."""
+
+    def fit(self, program: Program, params: dict, frame: Any, spec: Any,
+            recovery: Recovery | None = None) -> FitResult:
+        ...
 
 
 class Context(ABC):
@@ -179,7 +194,7 @@ class Context(ABC):
 
 def run_program(program: Program, ctx: Context, params: dict, features_name: str) -> FitResult:
     """Check the input across partitions, then run the program; the same on every engine."""
-    ctx.input = describe_input(ctx, features_name)
+    ctx.input = describe_input(ctx, features_name, params.get("backend"))
     values = program(ctx, params)
     if not isinstance(values, dict):
         raise TypeError(f"a training program must return a dict of arrays, got {type(values)}")
@@ -188,10 +203,18 @@ def run_program(program: Program, ctx: Context, params: dict, features_name: str
                      restarted=ctx.restarted)
 
 
-def _partition_shape(part: Partition, with_fingerprint: bool) -> tuple:
+def _partition_shape(part: Partition, with_fingerprint: bool, backend: str | None) -> tuple:
     known = part.num_rows > 0 or part.X.shape[1] > 0
     shape = (part.num_rows, part.num_features if known else -1, part.is_sparse)
-    return shape, (part.fingerprint() if with_fingerprint else "")
+    return shape, (part.fingerprint() if with_fingerprint else ""), _device(backend)
+
+
+def _device(backend: str | None) -> str:
+    if backend is None:
+        return ""
+    from distml.gpu.backend import rank_backend
+    chosen = rank_backend(backend)
+    return f"{chosen.name}:{chosen.device}"
 
 
 def input_fingerprint(digests: list[str]) -> str:
@@ -205,9 +228,9 @@ def _fix_empty(part: Partition, num_features: int, is_sparse: bool) -> None:
                   else np.zeros((0, num_features)))
 
 
-def describe_input(ctx: Context, features_name: str) -> InputSummary:
-    described = ctx.map_collect(_partition_shape, ctx.recovery.fingerprints)
-    shapes = [shape for shape, _ in described]
+def describe_input(ctx: Context, features_name: str, backend: str | None = None) -> InputSummary:
+    described = ctx.map_collect(_partition_shape, ctx.recovery.fingerprints, backend)
+    shapes = [shape for shape, _, _ in described]
     rows = [s[0] for s in shapes]
     total = sum(rows)
     if total == 0:
@@ -218,9 +241,10 @@ def describe_input(ctx: Context, features_name: str) -> InputSummary:
             f"column '{features_name}' holds vectors of different lengths "
             f"({', '.join(map(str, widths))}) in different partitions")
     sparse = any(s[2] for s in shapes if s[0] > 0)
-    fingerprint = input_fingerprint([d for _, d in described]) if ctx.recovery.fingerprints \
-        else ""
-    summary = InputSummary(total, widths[0], sparse, rows, fingerprint)
+    fingerprint = input_fingerprint([d for _, d, _ in described]) \
+        if ctx.recovery.fingerprints else ""
+    devices = [device for _, _, device in described] if backend is not None else []
+    summary = InputSummary(total, widths[0], sparse, rows, fingerprint, devices)
     if any(s[0] == 0 for s in shapes) or len({s[2] for s in shapes}) > 1:
         ctx.map_update(_fix_empty, summary.num_features, sparse)
     return summary

@@ -321,8 +321,6 @@ class JobsContext(Context):
 
 
 class JobsEngine:
-    name = "jobs"
-
     def __init__(self, spark: SparkSession, num_workers: int = 0):
         self.spark, self.num_workers = spark, num_workers
 

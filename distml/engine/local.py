@@ -10,10 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 
 from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
                                    run_program, split_by_destination)
+from distml.engine.pandas_input import InputSpec, pandas_arrays
 from distml.engine.partition import Partition
 
 
@@ -66,9 +68,10 @@ class LocalContext(Context):
 
 
 class LocalEngine:
-    """Runs a program over in-process partitions; ``num_workers`` partitions (0: the cores)."""
-
-    name = "local"
+    """Runs a program over in-process partitions: a list of ``Partition``; a pandas DataFrame's
+    rows in ``num_workers`` contiguous ranges (0: the cores); or a Spark DataFrame's own
+    partitions, converted on the executors and collected (so a local fit of Spark data gives the
+    other engines' bits)."""
 
     def __init__(self, num_workers: int = 0):
         self.num_workers = num_workers
@@ -78,20 +81,21 @@ class LocalEngine:
             return self.num_workers
         return max(1, min(os.cpu_count() or 1, num_rows))
 
-    def fit(self, program: Program, params: dict, partitions: list[Partition],
-            features_name: str, recovery: Recovery | None = None) -> FitResult:
+    def fit(self, program: Program, params: dict, frame: Any, spec: Any,
+            recovery: Recovery | None = None) -> FitResult:
+        spec = spec if isinstance(spec, InputSpec) else InputSpec(spec)
+        partitions = self._partitions(frame, spec)
         ctx = LocalContext(partitions, min(len(partitions), os.cpu_count() or 1), recovery)
         try:
-            return run_program(program, ctx, params, features_name)
+            return run_program(program, ctx, params, spec.features_name)
         finally:
             ctx.close()
 
-    def fit_arrays(self, program: Program, params: dict, arrays: tuple,
-                   features_name: str, recovery: Recovery | None = None) -> FitResult:
-        X = arrays[0]
-        return self.fit(program, params, split_rows(*arrays, self.partition_count(X.shape[0])),
-                        features_name, recovery)
-
-    @staticmethod
-    def describe() -> dict[str, Any]:
-        return {"engine": "local"}
+    def _partitions(self, frame: Any, spec: InputSpec) -> list[Partition]:
+        if isinstance(frame, list):
+            return frame
+        if isinstance(frame, pd.DataFrame):
+            arrays = pandas_arrays(frame, spec)
+            return split_rows(*arrays, self.partition_count(arrays[0].shape[0]))
+        from distml.engine.spark_input import collect_partitions
+        return collect_partitions(frame, spec, self.num_workers)

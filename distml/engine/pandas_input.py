@@ -7,7 +7,7 @@ become CSR, never dense.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -125,3 +125,20 @@ def _vector_column(series: pd.Series, name: str):
         raise DataError(f"column '{name}' holds vectors of different lengths "
                         f"({', '.join(shapes[:2])})")
     return np.ascontiguousarray(np.stack(arrays), dtype=np.float64)
+
+
+def vector_rows(features: Any, num_features: int):
+    """One vector (pyspark.ml.linalg or array-like) as a 1-row matrix, checked for width."""
+    from pyspark.ml.linalg import DenseVector, SparseVector  # pure Python, no JVM
+
+    if isinstance(features, SparseVector):
+        X = sp.csr_matrix((features.values, features.indices, [0, len(features.indices)]),
+                          shape=(1, features.size))
+    elif isinstance(features, DenseVector):
+        X = features.toArray()[None, :]
+    else:
+        X = np.asarray(features, dtype=np.float64).reshape(1, -1)
+    if X.shape[1] != num_features:
+        raise DataError(f"the model expects {num_features} features, got a vector of "
+                        f"{X.shape[1]}")
+    return X

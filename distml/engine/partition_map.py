@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from distml.engine import results
 from distml.engine.pandas_input import check_columns
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import DataError
 
 DOUBLE, VECTOR = "double", "vector"

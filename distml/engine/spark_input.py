@@ -215,3 +215,18 @@ def categorical_arities(dataset, column: str) -> dict[int, int]:
         if count:
             arities[int(a["idx"])] = count
     return arities
+
+
+def collect_partitions(df: DataFrame, spec: InputSpec, num_workers: int) -> list:
+    """A Spark DataFrame's partitions, converted on the executors and collected to the driver
+    (LocalEngine on Spark data). Spark's partitions are kept, not re-split: that is what makes
+    a local fit of Spark data give the same bits as the other engines."""
+    from distml.engine.spark_errors import original_exception
+
+    prepared, layout = prepare(df, spec)
+    num = resolve_ranks(df.sparkSession, prepared, num_workers, barrier=False)
+    try:
+        rows = partitions_as_rows(with_partitions(prepared, num, source=df), layout).collect()
+    except Exception as e:
+        raise (original_exception(e) or e) from None
+    return list(results.from_rows(rows).values())

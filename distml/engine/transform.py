@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from distml.engine.arrow_input import FEATURES, InputLayout, features_from_arrow
 from distml.engine.pandas_input import InputSpec, pandas_features
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import DataError
 
 VECTOR = "vector"

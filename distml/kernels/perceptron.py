@@ -3,7 +3,7 @@
 The network is pyspark.ml's: sigmoid hidden layers, a softmax output layer, cross-entropy
 loss. Its weights are one flat vector laid out as MLlib lays them out: for each layer, the
 (out x in) matrix in column-major order (that is, the (in x out) matrix row by row), then the
-out biases. ``distml.gpu.gluon_perceptron`` computes the same loss and gradient with MXNet
+out biases. ``distml.kernels.perceptron_gluon`` computes the same loss and gradient with MXNet
 Gluon on a GPU; tests hold the two to 1e-10 of each other.
 
 Sums, not means: partitions add their sums and the program divides once by the total weight.

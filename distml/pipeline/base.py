@@ -25,7 +25,7 @@ from pyspark.ml.util import MLReadable, MLWritable
 from distml.engine.context import FitResult, Program
 from distml.engine.pandas_input import InputSpec
 from distml.engine.recovery import CheckpointSettings
-from distml.engine.select import fit_program, is_spark_dataframe
+from distml.engine.fit import fit_program, is_spark_dataframe
 from distml.errors import ParamError
 from distml.pipeline.persistence import DistmlReader, DistmlWriter
 
@@ -201,8 +201,8 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
                              label=type(self).__name__, checkpoints=settings)
         model = self._create_model(result)
         model._fitted_on_spark = is_spark_dataframe(dataset)
-        if "devices" in result.values:  # programs with an array backend say where they ran
-            model._devices = [str(d) for d in result.values["devices"]]
+        if result.summary is not None and result.summary.devices:  # an array backend's
+            model._devices = list(result.summary.devices)
             log.info("%s trained on %s", type(self).__name__, ", ".join(model._devices))
         return self._copyValues(model)
 

@@ -122,7 +122,7 @@ class Pipeline(_SavesStages, _SparkPipeline):
         LogisticRegression after four stages took 2.4 s on 300 rows, 0.2 s on cached ones)."""
         from pyspark.ml import Estimator as SparkEstimator
 
-        from distml.engine.select import is_spark_dataframe
+        from distml.engine.fit import is_spark_dataframe
         stages = self.getStages()
         last = max((i for i, s in enumerate(stages) if isinstance(s, SparkEstimator)),
                    default=-1)

@@ -19,7 +19,7 @@ from pyspark.ml.tuning import CrossValidatorModel, ParamGridBuilder
 from pyspark.ml.tuning import TrainValidationSplit as _SparkTrainValidationSplit
 from pyspark.ml.tuning import TrainValidationSplitModel
 
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import ParamError
 
 __all__ = ["CrossValidator", "CrossValidatorModel", "ParamGridBuilder", "TrainValidationSplit",

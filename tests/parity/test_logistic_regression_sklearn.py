@@ -103,7 +103,7 @@ def test_newton_warm_start_on_a_row_sample_reaches_sklearns_optimum(monkeypatch)
     scikit-learn at tol 1e-12; both our fits (with and without the warm start) must reach it
     to 1e-6 relative — the accuracy of a Newton solve at tol 1e-10 — and the warm start must
     take fewer full-data steps."""
-    from distml.algorithms.classification import logistic_program
+    from distml.algorithms.classification import logistic_regression_program as logistic_program
 
     rng = np.random.default_rng(7)
     n = logistic_program.WARM_START_ROWS * logistic_program.WARM_START_MIN_STRIDE + 1000

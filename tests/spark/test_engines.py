@@ -11,7 +11,7 @@ from pyspark.ml.linalg import Vectors
 
 import programs
 from distml.engine.pandas_input import InputSpec
-from distml.engine.select import choose_engine, fit_program
+from distml.engine.fit import choose_engine, fit_program
 from distml.errors import ParamError
 
 pytestmark = pytest.mark.spark
@@ -42,6 +42,23 @@ def test_every_primitive_gives_the_same_bits_on_all_engines(labelled):
         for key in ref:
             assert got[key].tobytes() == ref[key].tobytes(), (engine, key)
         assert runs[engine].history == runs["local"].history
+
+
+def test_the_three_engines_are_one_protocol(spark, labelled):
+    """Issue 19: every engine is an ``Engine``, and one program runs through each by that
+    protocol alone (``fit(program, params, frame, spec)``), with the same bits."""
+    from distml.engine.barrier import BarrierEngine
+    from distml.engine.context import Engine
+    from distml.engine.jobs import JobsEngine
+    from distml.engine.local import LocalEngine
+    df, _, _ = labelled
+    engines = [LocalEngine(2), BarrierEngine(spark, 2), JobsEngine(spark, 2)]
+    assert all(isinstance(engine, Engine) for engine in engines)
+    spec = InputSpec("features", label="label")
+    results = [engine.fit(programs.primitives, {}, df, spec).values for engine in engines]
+    for got in results[1:]:
+        for key in results[0]:
+            assert got[key].tobytes() == results[0][key].tobytes(), key
 
 
 def test_encrypted_collectives_give_the_same_bits(spark, labelled):

@@ -48,7 +48,7 @@ def sparse_binary(spark):
 @pytest.fixture(scope="module")
 def large_binary(spark):
     """Enough rows for LogisticRegression's Newton warm start on a gathered row sample."""
-    from distml.algorithms.classification import logistic_program as lp
+    from distml.algorithms.classification import logistic_regression_program as lp
     n = lp.WARM_START_ROWS * lp.WARM_START_MIN_STRIDE + 2000
     rng = np.random.default_rng(8)
     X = rng.normal(size=(n, 4))

@@ -185,7 +185,7 @@ def test_a_checkpoint_resumes_across_engines_on_the_same_partitions(spark, frame
     import programs
     from distml.engine.pandas_input import InputSpec
     from distml.engine.recovery import CheckpointSettings
-    from distml.engine.select import fit_program
+    from distml.engine.fit import fit_program
 
     df, spec = frames["lr"], InputSpec("features")
     settings = CheckpointSettings(interval=2, directory=str(tmp_path))

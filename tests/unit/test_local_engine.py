@@ -6,7 +6,7 @@ import pytest
 import programs
 from distml.engine import LocalEngine
 from distml.engine.local import split_rows
-from distml.engine.select import fit_program
+from distml.engine.fit import fit_program
 from distml.engine.pandas_input import InputSpec
 
 

@@ -17,10 +17,10 @@ from sklearn.model_selection import train_test_split
 from distml import (DataError, MultilayerPerceptronClassificationModel,
                     MultilayerPerceptronClassifier, ParamError)
 from distml.pipeline.base import java_string_hash
-from distml.algorithms.classification.perceptron_program import _batch_rows
+from distml.algorithms.classification.multilayer_perceptron_program import _batch_rows
 from distml.engine.partition import Partition
 from distml.gpu import MXNetBackend
-from distml.gpu.gluon_perceptron import gluon_loss_grad
+from distml.kernels.perceptron_gluon import gluon_loss_grad
 from distml.kernels.perceptron import (initial_weights, perceptron_loss_grad, perceptron_raw,
                                        weight_count)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from pyspark.ml.linalg import DenseVector, SparseVector, Vector
+from pyspark.ml.linalg import DenseVector, Vector
 from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionCol,
                                      HasProbabilityCol, HasRawPredictionCol, HasThresholds)
 
-from distml.engine.pandas_input import InputSpec
+from distml.engine.pandas_input import InputSpec, vector_rows
 from distml.engine.transform import DOUBLE, VECTOR, Output, transform_dataset
 from distml.errors import DataError
 from distml.pipeline.base import Estimator, HasWeights, Model
@@ -50,21 +49,6 @@ class Classifier(Estimator):
     def _input_spec(self) -> InputSpec:
         return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(),
                          weight=self._weight_col())
-
-
-def vector_rows(features: Any, num_features: int):
-    """One vector (pyspark.ml.linalg or array-like) as a 1-row matrix, checked for width."""
-    if isinstance(features, SparseVector):
-        X = sp.csr_matrix((features.values, features.indices, [0, len(features.indices)]),
-                          shape=(1, features.size))
-    elif isinstance(features, DenseVector):
-        X = features.toArray()[None, :]
-    else:
-        X = np.asarray(features, dtype=np.float64).reshape(1, -1)
-    if X.shape[1] != num_features:
-        raise DataError(f"the model expects {num_features} features, got a vector of "
-                        f"{X.shape[1]}")
-    return X
 
 
 def _argmax_over_thresholds(thresholds: np.ndarray | None):

@@ -14,7 +14,7 @@ from scipy.special import expit
 
 from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel)
-from distml.algorithms.classification.logistic_program import logistic_regression
+from distml.algorithms.classification.logistic_regression_program import logistic_regression
 from distml.algorithms.classification.summary import (BinaryLogisticRegressionTrainingSummary,
                                                       LogisticRegressionTrainingSummary)
 from distml.engine.context import FitResult

@@ -12,7 +12,7 @@ from pyspark.ml.param.shared import (HasBlockSize, HasMaxIter, HasSeed, HasStepS
 
 from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel)
-from distml.algorithms.classification.perceptron_program import multilayer_perceptron
+from distml.algorithms.classification.multilayer_perceptron_program import multilayer_perceptron
 from distml.algorithms.classification.summary import \
     MultilayerPerceptronClassificationTrainingSummary
 from distml.engine.context import FitResult

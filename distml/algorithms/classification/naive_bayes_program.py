@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.errors import DataError
-from distml.gpu.backend import partition_device, partition_rows
+from distml.gpu.backend import partition_rows
 from distml.kernels.naive_bayes import class_moments, fit_naive_bayes
 from distml.kernels.statistics import (MAX_CLASSES, count_bad_labels, merge_moments,
                                        weighted_group_sums, weighted_moments)
@@ -27,12 +27,10 @@ def _bad_values(X, model_type: str) -> int:
 
 
 def _partition_statistics(part, model_type, backend):
-    y, w = part.y, part.weights()
+    y = part.y
     stats = {"bad_labels": count_bad_labels(y),
-             "bad_values": _bad_values(part.X, model_type),
-             "negative_weights": int(np.count_nonzero(w < 0)),
-             "device": partition_device(part, backend)}
-    if stats["bad_labels"] or stats["bad_values"] or stats["negative_weights"]:
+             "bad_values": _bad_values(part.X, model_type)}
+    if stats["bad_labels"] or stats["bad_values"]:
         return stats
     num_classes = int(y.max()) + 1 if y.size else 0
     X, y_on, w_on, _ = partition_rows(part, backend)
@@ -55,8 +53,6 @@ def _check(checks: list[dict], params: dict) -> None:
         rule = "0 or 1" if model_type == "bernoulli" else "non-negative"
         raise DataError(f"column '{features}' has {bad_values} values that are not {rule}, "
                         f"as modelType='{model_type}' requires")
-    if sum(c["negative_weights"] for c in checks):
-        raise DataError(f"column '{params['weightCol']}' has negative weights")
 
 
 def naive_bayes(ctx, params: dict) -> dict:
@@ -87,5 +83,4 @@ def naive_bayes(ctx, params: dict) -> dict:
         model = fit_naive_bayes(model_type, params["smoothing"], class_weight, moments=moments)
     else:
         model = fit_naive_bayes(model_type, params["smoothing"], class_weight, feature_sums)
-    model["devices"] = np.array([c["device"] for c in checks])
     return model

@@ -10,7 +10,7 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasDistanceMeasure, HasFeaturesCol, HasMaxBlockSizeInMB,
                                      HasMaxIter, HasPredictionCol, HasSeed, HasSolver, HasTol)
 
-from distml.algorithms.classification.base import vector_rows
+from distml.engine.pandas_input import vector_rows
 from distml.algorithms.clustering.kmeans_program import kmeans
 from distml.engine.context import FitResult
 from distml.engine.pandas_input import InputSpec

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.errors import DataError
-from distml.gpu.backend import partition_device, place_rows
+from distml.gpu.backend import place_rows
 from distml.kernels.kmeans import (COSINE, assign, kmeans_plus_plus, lloyd_sums, local_lloyd,
                                    new_centers, squared_row_norms, unit_rows)
 
@@ -37,12 +37,8 @@ def _rows(part, measure, backend):
     return rows
 
 
-def _check(part, measure, backend):
-    w = part.weights()
-    zero_rows = int(np.count_nonzero(squared_row_norms(part.X) == 0)) if measure == COSINE \
-        else 0
-    return {"zero_rows": zero_rows, "negative_weights": int(np.count_nonzero(w < 0)),
-            "device": partition_device(part, backend)}
+def _zero_rows(part):
+    return int(np.count_nonzero(squared_row_norms(part.X) == 0))
 
 
 def _rows_at(part, wanted, measure):
@@ -151,12 +147,10 @@ def _initial_centers(ctx, params: dict) -> np.ndarray:
 def kmeans(ctx, params: dict) -> dict:
     k, measure, backend = params["k"], params["distanceMeasure"], params["backend"]
     features = params["featuresCol"]
-    checks = ctx.map_collect(_check, measure, backend)
-    if sum(c["zero_rows"] for c in checks):
-        raise DataError(f"column '{features}' has {sum(c['zero_rows'] for c in checks)} zero "
-                        "vectors; the cosine distance is not defined for them")
-    if sum(c["negative_weights"] for c in checks):
-        raise DataError(f"column '{params['weightCol']}' has negative weights")
+    zero_rows = ctx.map_reduce(_zero_rows) if measure == COSINE else 0
+    if zero_rows:
+        raise DataError(f"column '{features}' has {zero_rows} zero vectors; the cosine "
+                        "distance is not defined for them")
     n = ctx.input.num_rows
     if n < k:
         raise DataError(f"column '{features}' has {n} rows, fewer than k = {k} clusters")
@@ -177,5 +171,4 @@ def kmeans(ctx, params: dict) -> dict:
         ctx.checkpoint(iteration, lambda: {"centers": centers, "iteration": iteration})
     sizes, cost = ctx.map_reduce(_cluster_sizes, centers, measure, backend)
     return {"clusterCenters": centers, "clusterSizes": sizes.astype(np.int64),
-            "trainingCost": np.float64(cost), "numIter": np.int64(iteration),
-            "devices": np.array([c["device"] for c in checks])}
+            "trainingCost": np.float64(cost), "numIter": np.int64(iteration)}

@@ -39,7 +39,6 @@ def lda(ctx, params: dict) -> dict:
     eta = float(params["topicConcentration"])
     online = params["optimizer"] == ONLINE
     rate = params["subsamplingRate"] if online else 1.0
-    devices = ctx.map_collect(_device, params["backend"])
     offsets = np.cumsum([0] + ctx.input.rows_per_partition)[:-1].tolist()
     first = 1
     saved = ctx.resume()  # the draws hash the corpus position: any rank count resumes alike
@@ -63,8 +62,7 @@ def lda(ctx, params: dict) -> dict:
         ctx.report(iteration=iteration, documents=int(used))
         ctx.checkpoint(iteration, lambda: {"topics": topics, "alpha": alpha,
                                            "iteration": iteration})
-    return {"topics": topics, "docConcentration": alpha, "topicConcentration": np.float64(eta),
-            "devices": np.array(devices)}
+    return {"topics": topics, "docConcentration": alpha, "topicConcentration": np.float64(eta)}
 
 
 def initial_topics(k: int, vocab: int, seed: int) -> np.ndarray:
@@ -91,11 +89,6 @@ def _check_counts(ctx, column: str) -> None:
     if negative:
         raise DataError(f"column '{column}' has {negative} negative term counts; LDA reads "
                         "term counts (CountVectorizer's output), which are >= 0")
-
-
-def _device(part, backend):
-    chosen = rank_backend(backend)
-    return f"{chosen.name}:{chosen.device}"
 
 
 def _batch(part, seed, iteration, rate, first_row):

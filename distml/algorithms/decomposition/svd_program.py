@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from distml.errors import DataError, ParamError
-from distml.gpu.backend import partition_device, partition_rows, to_numpy
+from distml.gpu.backend import partition_rows, to_numpy
 from distml.kernels.decomposition import stacked_r, tall_skinny_r
 
 EXACT_MAX_FEATURES = 1024
@@ -27,12 +27,8 @@ OVERSAMPLING = 10
 RANK_TOLERANCE = 1e-12
 
 
-def _device(part, backend):
-    return partition_device(part, backend)
-
-
-def _r_factor(part, backend):
-    return {"r": tall_skinny_r(part.X), "device": partition_device(part, backend)}
+def _r_factor(part):
+    return tall_skinny_r(part.X)
 
 
 def _r_of_product(part, Z, backend):
@@ -65,11 +61,8 @@ def singular_value_decomposition(ctx, params: dict) -> dict:
     if algorithm == "auto":
         algorithm = "exact" if d <= EXACT_MAX_FEATURES else "randomized"
     if algorithm == "exact":
-        parts = ctx.map_collect(_r_factor, backend)
-        devices = [p["device"] for p in parts]
-        _, s, Vt = np.linalg.svd(stacked_r([p["r"] for p in parts]), full_matrices=False)
+        _, s, Vt = np.linalg.svd(stacked_r(ctx.map_collect(_r_factor)), full_matrices=False)
     else:
-        devices = ctx.map_collect(_device, backend)
         rng = np.random.default_rng(params["seed"] % (1 << 63))
         Z = rng.standard_normal((d, min(d, k + OVERSAMPLING)))
         for _ in range(params["powerIterations"]):
@@ -83,5 +76,4 @@ def singular_value_decomposition(ctx, params: dict) -> dict:
     V = Vt[:k].T
     largest = np.abs(V).argmax(axis=0)  # a fixed sign per vector: largest entry positive
     V = V * np.sign(V[largest, np.arange(V.shape[1])])
-    return {"singularValues": s[:k], "V": V, "algorithm": np.array(algorithm),
-            "devices": np.array(devices)}
+    return {"singularValues": s[:k], "V": V, "algorithm": np.array(algorithm)}

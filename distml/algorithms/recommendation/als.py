@@ -13,7 +13,7 @@ from pyspark.ml.param.shared import (HasBlockSize, HasIntermediateStorageLevel, 
 from distml.algorithms.recommendation.als_program import INT_MAX, INT_MIN, als
 from distml.engine.context import FitResult
 from distml.engine.pandas_input import InputSpec
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.engine.tables import factors_table, ids_of, recommendations_table
 from distml.engine.transform import FLOAT, Output, transform_dataset
 from distml.errors import DataError, ParamError

@@ -42,9 +42,9 @@ def als(ctx, params: dict) -> dict:
     _check_ids(ctx, params)
     ctx.repartition(_ratings_by(0), BY_USER)
     ctx.repartition(_ratings_by(1), BY_ITEM)
-    owned = ctx.map_collect(_own_ids, params["backend"])
-    user_ids = np.sort(np.concatenate([users for users, _, _ in owned]))
-    item_ids = np.sort(np.concatenate([items for _, items, _ in owned]))
+    owned = ctx.map_collect(_own_ids)
+    user_ids = np.sort(np.concatenate([users for users, _ in owned]))
+    item_ids = np.sort(np.concatenate([items for _, items in owned]))
     ctx.map_update(_index_blocks, user_ids, item_ids)
     rank = params["rank"]
     solve = {k: params[k] for k in ("regParam", "implicitPrefs", "alpha", "nonnegative",
@@ -62,7 +62,7 @@ def als(ctx, params: dict) -> dict:
         ctx.checkpoint(iteration, lambda: {"users": users, "items": items,
                                            "iteration": iteration})
     return {"userIds": user_ids, "userFactors": users, "itemIds": item_ids,
-            "itemFactors": items, "devices": np.array([device for _, _, device in owned])}
+            "itemFactors": items}
 
 
 def initial_factors(num_users: int, num_items: int, rank: int, seed: int) -> tuple:
@@ -114,10 +114,8 @@ def _ratings_by(column: int):
     return keyed
 
 
-def _own_ids(part, backend):
-    chosen = rank_backend(backend)
-    return (np.unique(part.state[BY_USER]["own"]), np.unique(part.state[BY_ITEM]["own"]),
-            f"{chosen.name}:{chosen.device}")
+def _own_ids(part):
+    return np.unique(part.state[BY_USER]["own"]), np.unique(part.state[BY_ITEM]["own"])
 
 
 def _index_blocks(part, user_ids, item_ids):

@@ -10,11 +10,10 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasFeaturesCol, HasLabelCol, HasPredictionCol, HasSeed
 
 from distml.algorithms.classification.base import (Classifier, ClassifierParams,
-                                                   ProbabilisticClassificationModel,
-                                                   vector_rows)
-from distml.algorithms.tree.tree_program import decision_tree
+                                                   ProbabilisticClassificationModel)
+from distml.algorithms.tree.decision_tree_program import decision_tree
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
+from distml.engine.pandas_input import InputSpec, vector_rows
 from distml.engine.transform import DOUBLE, Output, transform_dataset
 from distml.errors import ParamError
 from distml.kernels.tree import ENTROPY, GINI, VARIANCE

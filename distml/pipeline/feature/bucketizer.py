@@ -16,7 +16,7 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
                                      HasOutputCols, HasRelativeError)
 
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import DataError, ParamError
 from distml.pipeline.base import SparkTwin, Transformer, _Persistable, input_output_columns
 

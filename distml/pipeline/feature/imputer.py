@@ -20,7 +20,7 @@ from pyspark.ml.param.shared import (HasInputCol, HasInputCols, HasOutputCol, Ha
                                      HasRelativeError)
 
 from distml.engine.partition_map import NULLABLE_DOUBLE, map_partitions
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import DataError, ParamError
 from distml.pipeline.base import Model, _Persistable, input_output_columns
 from distml.pipeline.feature.bucketizer import _quantiles

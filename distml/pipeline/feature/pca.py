@@ -9,12 +9,11 @@ from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
+from distml.algorithms.decomposition.pca_program import principal_components
 from distml.engine.context import FitResult
 from distml.engine.pandas_input import InputSpec
 from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.errors import DataError, ParamError
-from distml.gpu.backend import partition_device, partition_rows
-from distml.kernels.decomposition import centered_gram, merge_centered_grams, top_eigen
+from distml.errors import ParamError
 from distml.pipeline.base import Estimator, HasBackend, Model
 
 
@@ -125,28 +124,3 @@ class PCAModel(Model, _PCAParams):
 
     def _load_data(self, arrays: dict, extra: dict) -> None:
         self._pc, self._explained = arrays["pc"], arrays["explainedVariance"]
-
-
-def _partition_gram(part, backend):
-    X = partition_rows(part, backend).X
-    return {**centered_gram(X), "device": partition_device(part, backend)}
-
-
-def principal_components(ctx, params: dict) -> dict:
-    """The training program: merged centred Grams, then the top-k eigenvectors."""
-    k, d = params["k"], ctx.input.num_features
-    if k > d:
-        raise ParamError(f"k ({k}) must be at most the number of features in column "
-                         f"'{params['inputCol']}' ({d})")
-    parts = ctx.map_collect(_partition_gram, params["backend"])
-    total = merge_centered_grams(parts)
-    if total["count"] < 2:
-        raise DataError(f"column '{params['inputCol']}' has {int(total['count'])} row; PCA "
-                        "needs at least 2")
-    covariance = total["gram"] / (total["count"] - 1.0)
-    values, vectors = top_eigen(covariance, k)
-    largest = np.abs(vectors).argmax(axis=0)
-    vectors = vectors * np.sign(vectors[largest, np.arange(k)])
-    explained = np.maximum(values, 0.0) / max(float(np.trace(covariance)), np.finfo(float).tiny)
-    return {"pc": vectors, "explainedVariance": explained,
-            "devices": np.array([p["device"] for p in parts])}

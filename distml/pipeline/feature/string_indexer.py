@@ -20,7 +20,7 @@ from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols
                                      HasOutputCols)
 
 from distml.engine.partition_map import STRING, map_partitions, string_values
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import DataError, ParamError
 from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns
 

@@ -9,7 +9,7 @@ from pyspark import keyword_only
 from pyspark.ml.linalg import DenseVector, SparseVector, Vector
 from pyspark.ml.param.shared import HasHandleInvalid, HasInputCols, HasOutputCol
 
-from distml.engine.select import is_spark_dataframe
+from distml.engine.fit import is_spark_dataframe
 from distml.errors import DataError, ParamError
 from distml.pipeline.base import Transformer
 

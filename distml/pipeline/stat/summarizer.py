@@ -7,7 +7,7 @@ import numpy as np
 
 from distml.engine.context import Context
 from distml.engine.pandas_input import InputSpec
-from distml.engine.select import fit_program
+from distml.engine.fit import fit_program
 from distml.errors import DataError, ParamError
 from distml.kernels.statistics import centered_sq_sum, extremes, first_moments
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from distml.errors import DataError, ParamError
-from distml.gpu.backend import NUMPY, partition_device, partition_rows
+from distml.gpu.backend import NUMPY, partition_rows
 from distml.kernels.perceptron import initial_weights, perceptron_loss_grad, weight_count
 from distml.optim.adam import adam_init, adam_step
 from distml.optim.lbfgs import minimize_lbfgs
@@ -23,12 +23,11 @@ from distml.optim.lbfgs import minimize_lbfgs
 FULL_BATCH_ROWS = 8192
 
 
-def _input_check(part, num_classes, backend):
-    """Label and weight checks, and the device the partition's kernels will run on."""
+def _input_check(part, num_classes):
+    """Label checks and the partition's weight sum."""
     y, w = part.y, part.weights()
     bad = int(np.count_nonzero((y != np.floor(y)) | (y < 0) | (y >= num_classes)))
-    return {"bad": bad, "weight_sum": float(w.sum()), "negative_weights":
-            int(np.count_nonzero(w < 0)), "device": partition_device(part, backend)}
+    return {"bad": bad, "weight_sum": float(w.sum())}
 
 
 def _loss_grad(rows, weights, layers, index):
@@ -36,7 +35,7 @@ def _loss_grad(rows, weights, layers, index):
     X, y, w, backend = rows
     if backend is NUMPY:
         return perceptron_loss_grad(weights, layers, X[index], y[index], w[index])
-    from distml.gpu.gluon_perceptron import gluon_loss_grad
+    from distml.kernels.perceptron_gluon import gluon_loss_grad
     if not isinstance(index, slice):
         index = backend.asarray(index)
     return gluon_loss_grad(weights, layers, X[index], y[index], w[index])
@@ -84,13 +83,11 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
         raise DataError(f"layers[0] is {layers[0]} but column '{params['featuresCol']}' holds "
                         f"vectors of {ctx.input.num_features} features; the first layer must "
                         "be the feature count")
-    checks = ctx.map_collect(_input_check, layers[-1], params["backend"])
+    checks = ctx.map_collect(_input_check, layers[-1])
     bad = sum(c["bad"] for c in checks)
     if bad:
         raise DataError(f"column '{label}' has {bad} labels that are not integers in "
                         f"0..{layers[-1] - 1} (the output layer has {layers[-1]} units)")
-    if sum(c["negative_weights"] for c in checks):
-        raise DataError(f"column '{params['weightCol']}' has negative weights")
     weight_sum = sum(c["weight_sum"] for c in checks)
     if weight_sum <= 0:
         raise DataError("every row has weight 0: nothing to fit")
@@ -120,8 +117,7 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
                                    saved)
     return {"weights": state["x"], "layers": np.asarray(layers, dtype=np.int64),
             "objectiveHistory": np.asarray(state["history"]),
-            "totalIterations": np.int64(state["iteration"]),
-            "devices": np.array([c["device"] for c in checks])}
+            "totalIterations": np.int64(state["iteration"])}
 
 
 def _minibatch_descent(ctx, params, layers, seed, x, weight_sum, on_iteration,

@@ -1,4 +1,5 @@
-"""Choosing the engine for a fit, and the one entry point estimators call."""
+"""The one entry point estimators call: choose the engine for a fit, and run the program on it
+(with the driver-side retries of ``engine.recovery``)."""
 from __future__ import annotations
 
 import logging
@@ -6,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from distml.engine.context import FitResult, Program, Recovery
+from distml.engine.context import Engine, FitResult, Program, Recovery
 from distml.engine.local import LocalEngine
-from distml.engine.pandas_input import InputSpec, pandas_arrays
+from distml.engine.pandas_input import InputSpec
 from distml.engine.recovery import CheckpointSettings, fit_with_retries
 from distml.errors import DataError, ParamError
 
@@ -65,36 +66,17 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
 
 def _fit_on(chosen: str, program: Program, params: dict, dataset: Any, spec: InputSpec,
             num_workers: int, recovery: Recovery) -> FitResult:
+    return make_engine(chosen, dataset, num_workers).fit(program, params, dataset, spec,
+                                                          recovery)
+
+
+def make_engine(chosen: str, dataset: Any, num_workers: int) -> Engine:
+    """The engine named ``chosen`` ("local", "barrier" or "jobs") for ``dataset``."""
     if chosen == "local":
-        local = LocalEngine(num_workers)
-        if is_spark_dataframe(dataset):
-            return local.fit(program, params, _spark_to_local(dataset, spec, num_workers),
-                             spec.features_name, recovery)
-        return local.fit_arrays(program, params, pandas_arrays(dataset, spec),
-                                spec.features_name, recovery)
+        return LocalEngine(num_workers)
     spark = dataset.sparkSession
     if chosen == "barrier":
         from distml.engine.barrier import BarrierEngine
-        return BarrierEngine(spark, num_workers).fit(program, params, dataset, spec, recovery)
+        return BarrierEngine(spark, num_workers)
     from distml.engine.jobs import JobsEngine
-    return JobsEngine(spark, num_workers).fit(program, params, dataset, spec, recovery)
-
-
-def _spark_to_local(df, spec: InputSpec, num_workers: int):
-    """A Spark DataFrame's partitions, converted on the executors and collected to the driver.
-
-    Keeping Spark's partitions (not re-splitting) is what makes a local fit of Spark data give
-    the same bits as the other engines.
-    """
-    from distml.engine import results
-    from distml.engine.spark_errors import original_exception
-    from distml.engine.spark_input import (partitions_as_rows, prepare, resolve_ranks,
-                                           with_partitions)
-
-    prepared, layout = prepare(df, spec)
-    num = resolve_ranks(df.sparkSession, prepared, num_workers, barrier=False)
-    try:
-        rows = partitions_as_rows(with_partitions(prepared, num, source=df), layout).collect()
-    except Exception as e:
-        raise (original_exception(e) or e) from None
-    return list(results.from_rows(rows).values())
+    return JobsEngine(spark, num_workers)

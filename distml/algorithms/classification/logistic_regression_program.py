@@ -16,7 +16,7 @@ import numpy as np
 
 from distml.engine.context import Context, concat_rows
 from distml.errors import DataError
-from distml.gpu.backend import partition_device, partition_rows, place_rows
+from distml.gpu.backend import partition_rows, place_rows
 from distml.kernels.logistic import (binary_logistic_loss, binary_logistic_loss_grad,
                                      binary_logistic_loss_grad_hess, multinomial_loss_grad)
 from distml.kernels.statistics import (MAX_CLASSES, count_bad_labels, merge_moments,
@@ -29,14 +29,12 @@ from distml.optim.newton import minimize_newton
 NEWTON_MAX_COEFFICIENTS = 512
 
 
-def _input_statistics(part, backend):
-    """Label checks, the class histogram (weighted) and the features' moments: one pass; and
-    the device the partition's kernels will run on."""
+def _input_statistics(part):
+    """Label checks, the class histogram (weighted) and the features' moments: one pass."""
     y, w = part.y, part.weights()
     bad = count_bad_labels(y)
     hist = np.bincount(y.astype(np.intp), weights=w) if y.size and not bad else np.zeros(0)
-    return {"bad": bad, "hist": hist, "moments": weighted_moments(part.X, w),
-            "device": partition_device(part, backend)}
+    return {"bad": bad, "hist": hist, "moments": weighted_moments(part.X, w)}
 
 
 def _merge_input_statistics(parts: list[dict]) -> tuple[int, np.ndarray, dict]:
@@ -121,7 +119,7 @@ def resolve_family(family: str, num_classes: int, label: str) -> bool:
 def logistic_regression(ctx: Context, params: dict) -> dict:
     label, backend = params["labelCol"], params.get("backend", "numpy")
     d = ctx.input.num_features
-    statistics = ctx.map_collect(_input_statistics, backend)
+    statistics = ctx.map_collect(_input_statistics)
     bad, hist, moments = _merge_input_statistics(statistics)
     if bad > 0:
         raise DataError(f"column '{label}' has {bad} labels that are not integers "
@@ -263,5 +261,4 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
             else np.zeros(sets), "numClasses": np.int64(num_classes),
             "isMultinomial": np.bool_(multinomial),
             "objectiveHistory": np.asarray(state["history"]),
-            "totalIterations": np.int64(state["iteration"]),
-            "devices": np.array([s["device"] for s in statistics])}
+            "totalIterations": np.int64(state["iteration"])}

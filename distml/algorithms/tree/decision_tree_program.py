@@ -22,7 +22,7 @@ MIN_SAMPLE_ROWS = 10000
 
 
 def _checks(part, classification, categorical):
-    y, w = part.y, part.weights()
+    y = part.y
     bad_categories = {}
     for j, arity in categorical.items():
         column = part.X[:, [j]].toarray().ravel() if hasattr(part.X, "toarray") else part.X[:, j]
@@ -32,7 +32,6 @@ def _checks(part, classification, categorical):
             bad_categories[j] = bad
     return {"bad_labels": count_bad_labels(y) if classification else 0,
             "non_finite_labels": int(np.count_nonzero(~np.isfinite(y))),
-            "negative_weights": int(np.count_nonzero(w < 0)),
             "num_classes": int(y.max()) + 1 if classification and y.size else 0,
             "bad_categories": bad_categories}
 
@@ -102,8 +101,6 @@ def _checked_input(ctx, params: dict, classification: bool) -> tuple[dict[int, i
                         "with StringIndexer")
     if sum(c["non_finite_labels"] for c in checks):
         raise DataError(f"column '{label}' has NaN or infinite labels")
-    if sum(c["negative_weights"] for c in checks):
-        raise DataError(f"column '{params['weightCol']}' has negative weights")
     num_classes = max(2, max(c["num_classes"] for c in checks)) if classification else 0
     return categorical, num_classes
 
