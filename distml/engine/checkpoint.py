@@ -34,7 +34,7 @@ import numpy as np
 
 from distml.engine import wire
 from distml.engine.hadoop_fs import filesystem
-from distml.engine.private_files import private_dir
+from distml.engine.private_files import private_dir, user_folder
 
 log = logging.getLogger("distml")
 
@@ -184,9 +184,7 @@ def checkpoint_base(spark, param_dir: str | None) -> str:
     if param_dir:
         return param_dir
     _tell_temporary(spark)
-    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
-    return os.path.join(private_dir(os.path.join(tempfile.gettempdir(), f"distml-{user}")),
-                        "checkpoints")
+    return os.path.join(private_dir(user_folder(tempfile.gettempdir())), "checkpoints")
 
 
 def _tell_temporary(spark) -> None:

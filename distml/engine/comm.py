@@ -188,7 +188,7 @@ class Channel:
             try:
                 if self.security.encrypt:
                     sealed = recv_exact(self.sock, len(piece) + _TAG, what)
-                    aead.decrypt_into(_nonce(seq, i), bytes(sealed), None, piece)
+                    aead.decrypt_into(_nonce(seq, i), sealed, None, piece)
                 else:
                     recv_exact(self.sock, len(piece), what, into=piece)
                     recv_exact(self.sock, _TAG, what, into=tag)

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.engine.partition import Partition
-from distml.engine.private_files import private_dir
+from distml.engine.private_files import private_dir, user_folder
 from distml.errors import PersistenceError
 
 log = logging.getLogger("distml")
@@ -38,10 +38,9 @@ class StoreMiss(LookupError):
 
 def candidate_roots() -> list[str]:
     """Where the store may live on this host, fastest first: /dev/shm (memory), the temp dir."""
-    user = os.getuid() if hasattr(os, "getuid") else os.getpid()
     bases = [b for b in ("/dev/shm", tempfile.gettempdir())
              if os.path.isdir(b) and os.access(b, os.W_OK)]
-    return [os.path.join(b, f"distml-{user}", "partitions") for b in dict.fromkeys(bases)]
+    return [os.path.join(user_folder(b), "partitions") for b in dict.fromkeys(bases)]
 
 
 def _dir(root: str, fit_id: str, index: int) -> str:

@@ -14,6 +14,12 @@ import stat
 from distml.errors import PersistenceError
 
 
+def user_folder(base: str) -> str:
+    """This user's folder under a shared ``base`` (``distml-<uid>``); see ``private_dir``."""
+    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    return os.path.join(base, f"distml-{user}")
+
+
 def private_dir(path: str) -> str:
     """``path`` as a directory only this user can enter: created 0700, or checked if it exists.
 
