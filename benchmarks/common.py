@@ -85,7 +85,7 @@ def _nothing(ctx, params):
 def ingestion_floor(df, label: str | None = None) -> Callable[[], Callable[[], dict]]:
     """A contender that only moves the rows into numpy: a barrier fit whose program does
     nothing, the floor under any one-pass fit (with the label column when the fit reads it)."""
-    from distml.engine.pandas_input import InputSpec
+    from distml.frames import InputSpec
     from distml.engine.fit import fit_program
 
     def run():

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import (bench_als, bench_checkpoint, bench_decision_tree,  # noqa: E402
                         bench_kmeans, bench_lda, bench_logistic_regression, bench_naive_bayes,
                         bench_pca, bench_security, bench_standard_scaler, bench_svd)
-from distml.engine.session import local_session  # noqa: E402
+from distml.frames import local_session  # noqa: E402
 
 SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
           "decision_tree": bench_decision_tree.run,

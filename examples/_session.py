@@ -7,7 +7,7 @@ import os
 def session(master: str | None):
     from pyspark.sql import SparkSession
 
-    from distml.engine.session import local_session
+    from distml.frames import local_session
     if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit
         return SparkSession.builder.getOrCreate()
     return local_session(master or "local[*]", app_name="distml-example")

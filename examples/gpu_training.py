@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.master:
-        from distml.engine.session import local_session
+        from distml.frames import local_session
         spark = local_session(args.master, app_name="distml-gpu")
     else:
         spark = SparkSession.builder.appName("distml-gpu").getOrCreate()

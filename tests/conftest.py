@@ -17,7 +17,7 @@ def spark():
     from pyspark import cloudpickle
 
     import programs  # test training programs, shipped to executors by value
-    from distml.engine.session import local_session
+    from distml.frames import local_session
 
     cloudpickle.register_pickle_by_value(programs)
     session = local_session("local[2,4]", app_name="distml-tests")

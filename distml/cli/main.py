@@ -157,7 +157,7 @@ def _describe(args) -> int:
                  "stages": [{"class": type(s).__name__, "uid": s.uid,
                              "params": {p.name: _plain(v) for p, v in s._paramMap.items()}}
                             for s in stages]}
-    from distml.engine.hadoop_fs import filesystem
+    from distml.frames.hadoop_fs import filesystem
     fs, saved = filesystem(_metrics_path(args.model))
     if fs.exists(saved):
         described["metrics"] = json.loads(fs.read_bytes(saved))["metrics"]
@@ -174,7 +174,7 @@ _COMMANDS = {"train": _train, "predict": _predict, "evaluate": _evaluate,
 def _session(master: str | None):
     from pyspark.sql import SparkSession
 
-    from distml.engine.session import local_session
+    from distml.frames import local_session
     if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit
         return SparkSession.builder.getOrCreate()
     return local_session(master or "local[*]", app_name="distml")
@@ -201,7 +201,7 @@ def _format_of(path: str) -> str:
 
 
 def _exists(path: str) -> bool:
-    from distml.engine.hadoop_fs import filesystem
+    from distml.frames.hadoop_fs import filesystem
     fs, target = filesystem(path)
     return fs.exists(target)
 
@@ -295,7 +295,7 @@ def _metrics_path(model_dir: str) -> str:
 def _placed(path: str, data: bytes):
     """``data`` at ``path`` (written beside it, then renamed) for the block's duration: if the
     block fails, ``path`` holds what it held before."""
-    from distml.engine.hadoop_fs import filesystem
+    from distml.frames.hadoop_fs import filesystem
     fs, target = filesystem(path)
     tmp = f"{target}.distml-tmp-{uuid.uuid4().hex[:8]}"
     old = f"{target}.distml-old-{uuid.uuid4().hex[:8]}"
@@ -316,7 +316,7 @@ def _placed(path: str, data: bytes):
 
 
 def _write_parquet(df, path: str, overwrite: bool) -> None:
-    from distml.engine.hadoop_fs import filesystem, swap_into_place
+    from distml.frames.hadoop_fs import filesystem, swap_into_place
     fs, target = filesystem(path)
     tmp = f"{target.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
     try:

@@ -16,21 +16,21 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
 from distml.engine import results
-from distml.engine.arrow_input import InputLayout, batches_to_partition
-from distml.engine.combine import check_op
 from distml.engine.checkpoint import Checkpoint
-from distml.engine.comm import (Communicator, PeerAborted, Security, connect_mesh,
-                                open_listener, security_settings)
-from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
-                                   run_program, split_by_destination)
+from distml.engine.combine import check_op
+from distml.engine.comm import (Communicator, PeerAborted, Security, connect_mesh, open_listener,
+                                security_settings)
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
+                                   split_by_destination)
 from distml.engine.faults import FaultSpec
 from distml.engine.partition import Partition
 from distml.engine.recovery import is_transient
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.engine.spark_errors import original_exception, python_error_summary
-from distml.engine.spark_input import (conf_get, dynamic_allocation_on, prepare,
-                                       resolve_ranks, task_slots, with_partitions)
 from distml.errors import DataError, FitError, ParamError
+from distml.frames.arrow_input import InputLayout, batches_to_partition
+from distml.frames.spark_input import (conf_get, dynamic_allocation_on, prepare, resolve_ranks,
+                                       task_slots, with_partitions)
 
 log = logging.getLogger("distml")
 

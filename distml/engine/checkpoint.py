@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from distml.engine import wire
-from distml.engine.hadoop_fs import filesystem
 from distml.engine.private_files import private_dir, user_folder
+from distml.frames.hadoop_fs import filesystem
 
 log = logging.getLogger("distml")
 

@@ -5,38 +5,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pandas as pd
-
+from distml import frames
 from distml.engine.context import Engine, FitResult, Program, Recovery
 from distml.engine.local import LocalEngine
-from distml.engine.pandas_input import InputSpec
 from distml.engine.recovery import CheckpointSettings, fit_with_retries
-from distml.errors import DataError, ParamError
+from distml.errors import ParamError
+from distml.frames import InputSpec
 
 log = logging.getLogger("distml")
 
 ENGINES = ("auto", "barrier", "jobs", "local")
 
 
-def is_spark_dataframe(obj: Any) -> bool:
-    # Checked by duck type and module so that pandas-only use never imports pyspark.sql.
-    return type(obj).__module__.startswith("pyspark.sql") and hasattr(obj, "mapInArrow")
-
-
 def choose_engine(name: str, dataset: Any) -> str:
     if name not in ENGINES:
         raise ParamError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    if not is_spark_dataframe(dataset):
-        if not isinstance(dataset, pd.DataFrame):
-            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
+    spark = frames.of(dataset).session
+    if spark is None:
         if name in ("barrier", "jobs"):
             raise ParamError(f"engine={name!r} needs a Spark DataFrame; a pandas DataFrame "
                              "trains on engine='local'")
         return "local"
     if name != "auto":
         return name
-    from distml.engine.spark_input import dynamic_allocation_on
-    if dynamic_allocation_on(dataset.sparkSession):
+    from distml.frames.spark_input import dynamic_allocation_on
+    if dynamic_allocation_on(spark):
         log.warning(
             "distml: dynamic allocation is on (spark.dynamicAllocation.enabled) and Spark "
             "refuses barrier stages there, so this fit runs one Spark job per round "
@@ -55,7 +48,7 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
     (``engine.recovery``)."""
     from distml.engine.progress import fit_progress
     chosen = choose_engine(engine, dataset)
-    spark = dataset.sparkSession if is_spark_dataframe(dataset) else None
+    spark = frames.of(dataset).session
     with fit_progress(label, spark):
         return fit_with_retries(
             lambda recovery: _fit_on(chosen, program, params, dataset, spec, num_workers,
@@ -74,7 +67,7 @@ def make_engine(chosen: str, dataset: Any, num_workers: int) -> Engine:
     """The engine named ``chosen`` ("local", "barrier" or "jobs") for ``dataset``."""
     if chosen == "local":
         return LocalEngine(num_workers)
-    spark = dataset.sparkSession
+    spark = frames.of(dataset).session
     if chosen == "barrier":
         from distml.engine.barrier import BarrierEngine
         return BarrierEngine(spark, num_workers)

@@ -28,17 +28,16 @@ from pyspark import AccumulatorParam, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from distml.engine import partition_store, results
-from distml.engine.arrow_input import InputLayout, batches_to_partition
 from distml.engine.combine import check_op, fold
-from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
-                                   run_program, split_by_destination)
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
+                                   split_by_destination)
 from distml.engine.faults import task_fault
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (original_exception, python_error_summary,
                                         wrap_executor_errors)
-from distml.engine.spark_input import (partitions_as_rows, prepare, resolve_ranks,
-                                       with_partitions)
 from distml.errors import FitError
+from distml.frames.arrow_input import InputLayout, batches_to_partition
+from distml.frames.spark_input import partitions_as_rows, prepare, resolve_ranks, with_partitions
 
 log = logging.getLogger("distml")
 

@@ -9,27 +9,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-import numpy as np
-import pandas as pd
-
+from distml import frames
 from distml.engine.combine import check_op, fold
-from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
-                                   run_program, split_by_destination)
-from distml.engine.pandas_input import InputSpec, pandas_arrays
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
+                                   split_by_destination)
 from distml.engine.partition import Partition
-
-
-def split_rows(X, y, w, ids, num_partitions: int) -> list[Partition]:
-    """Contiguous row ranges, as Spark's range partitions would be, keeping row order."""
-    bounds = np.linspace(0, X.shape[0], num_partitions + 1).astype(np.int64)
-    parts = []
-    for i in range(num_partitions):
-        rows = slice(int(bounds[i]), int(bounds[i + 1]))
-        pick = (lambda a: None if a is None else a[rows])
-        Xi = X[rows]
-        parts.append(Partition(i, Xi.copy() if isinstance(Xi, np.ndarray) else Xi,
-                               pick(y), pick(w), pick(ids)))
-    return parts
+from distml.frames import InputSpec
 
 
 class LocalContext(Context):
@@ -76,11 +61,6 @@ class LocalEngine:
     def __init__(self, num_workers: int = 0):
         self.num_workers = num_workers
 
-    def partition_count(self, num_rows: int) -> int:
-        if self.num_workers > 0:
-            return self.num_workers
-        return max(1, min(os.cpu_count() or 1, num_rows))
-
     def fit(self, program: Program, params: dict, frame: Any, spec: Any,
             recovery: Recovery | None = None) -> FitResult:
         spec = spec if isinstance(spec, InputSpec) else InputSpec(spec)
@@ -94,8 +74,4 @@ class LocalEngine:
     def _partitions(self, frame: Any, spec: InputSpec) -> list[Partition]:
         if isinstance(frame, list):
             return frame
-        if isinstance(frame, pd.DataFrame):
-            arrays = pandas_arrays(frame, spec)
-            return split_rows(*arrays, self.partition_count(arrays[0].shape[0]))
-        from distml.engine.spark_input import collect_partitions
-        return collect_partitions(frame, spec, self.num_workers)
+        return frames.of(frame).read_partitions(spec, self.num_workers)

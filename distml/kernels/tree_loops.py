@@ -2,10 +2,10 @@
 
 Why numba here: numpy's ``searchsorted`` per feature on unordered values runs ~50 ns a value
 (branch misses; 0.65 s for 250k x 50), and a histogram is a scatter-add per (row, feature),
-where numpy needs one ``bincount`` pass per feature and statistic (0.13 s against 0.018 s). Compiled,
-each is one pass over the rows in memory order. Imported lazily (numba costs a fraction of a
-second to import, and compiles each kernel once per process; ``cache=True`` keeps the machine
-code on disk where the package folder is writable).
+where numpy needs one ``bincount`` pass per feature and statistic (0.13 s against 0.018 s).
+Compiled, each is one pass over the rows in memory order. Imported lazily (numba costs a
+fraction of a second to import, and compiles each kernel once per process; ``cache=True``
+keeps the machine code on disk where the package folder is writable).
 """
 from __future__ import annotations
 

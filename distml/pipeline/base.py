@@ -22,11 +22,14 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasCheckpointInterval, HasWeightCol
 from pyspark.ml.util import MLReadable, MLWritable
 
+from distml import frames
 from distml.engine.context import FitResult, Program
-from distml.engine.pandas_input import InputSpec
+from distml.engine.fit import fit_program
 from distml.engine.recovery import CheckpointSettings
-from distml.engine.fit import fit_program, is_spark_dataframe
 from distml.errors import ParamError
+from distml.frames import InputSpec
+from distml.gpu.placement import BACKENDS
+from distml.pipeline.constraints import Interval, OneOf, ParamChecks
 from distml.pipeline.persistence import DistmlReader, DistmlWriter
 
 log = logging.getLogger("distml")
@@ -39,6 +42,22 @@ def java_string_hash(text: str) -> int:
     for ch in text:
         h = (31 * h + ord(ch)) & 0xFFFFFFFF
     return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def setter(name: str):
+    """pyspark.ml's ``setX`` for the param ``name``: sets it, returns the stage. Declared
+    once per class as ``setX = setter("x")`` (or ``setters(...)`` for several) rather than
+    written out: the one-line methods, over a hundred of them, were all the same method."""
+    def set_value(self, value):
+        return self._set(**{name: value})
+    set_value.__name__ = set_value.__qualname__ = "set" + name[0].upper() + name[1:]
+    set_value.__doc__ = f"Sets the value of :py:attr:`{name}`."
+    return set_value
+
+
+def setters(*names: str) -> tuple:
+    """``setter(name)`` for each of ``names``, in order."""
+    return tuple(setter(name) for name in names)
 
 
 class HasEngine(Params):
@@ -64,11 +83,7 @@ class HasEngine(Params):
     def getNumWorkers(self) -> int:
         return self.getOrDefault(self.numWorkers)
 
-    def setEngine(self, value: str):
-        return self._set(engine=value)
-
-    def setNumWorkers(self, value: int):
-        return self._set(numWorkers=value)
+    setEngine, setNumWorkers = setters("engine", "numWorkers")
 
 
 class HasCheckpoints(HasCheckpointInterval):
@@ -87,31 +102,28 @@ class HasCheckpoints(HasCheckpointInterval):
         "(SparkContext.setCheckpointDir); '' means a local temporary directory",
         typeConverter=TypeConverters.toString)
 
+    _param_constraints = {"checkpointInterval": [OneOf((-1,), "-1 (never)"), Interval(1)]}
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(checkpointInterval=10, checkpointDir="")
 
-    def setCheckpointInterval(self, value: int):
-        return self._set(checkpointInterval=value)
+    setCheckpointInterval = setter("checkpointInterval")
 
     def getCheckpointDir(self) -> str:
         return self.getOrDefault(self.checkpointDir)
 
-    def setCheckpointDir(self, value: str):
-        return self._set(checkpointDir=value)
+    setCheckpointDir = setter("checkpointDir")
 
     def _checkpoint_settings(self, resume_from: str | None) -> CheckpointSettings:
-        interval = self.getCheckpointInterval()
-        if interval != -1 and interval < 1:
-            raise ParamError(f"checkpointInterval must be -1 (never) or >= 1, got {interval}")
-        return CheckpointSettings(interval, self.getCheckpointDir() or None, resume_from)
+        return CheckpointSettings(self.getCheckpointInterval(), self.getCheckpointDir() or None,
+                                  resume_from)
 
 
 class HasWeights(HasWeightCol):
     """pyspark.ml's ``weightCol``, unset or "" meaning every row weighs 1."""
 
-    def setWeightCol(self, value: str):
-        return self._set(weightCol=value)
+    setWeightCol = setter("weightCol")
 
     def _weight_col(self) -> str | None:
         """The weight column's name, or None when unset or empty."""
@@ -128,6 +140,8 @@ class HasBackend(Params):
         "CPU); MXNet needs the extra: pip install 'distml[mxnet]'",
         typeConverter=TypeConverters.toString)
 
+    _param_constraints = {"backend": [OneOf(BACKENDS)]}
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(backend="auto")
@@ -135,24 +149,31 @@ class HasBackend(Params):
     def getBackend(self) -> str:
         return self.getOrDefault(self.backend)
 
-    def setBackend(self, value: str):
-        return self._set(backend=value)
+    setBackend = setter("backend")
 
     def _checked_backend(self) -> str:
-        """The backend param, checked on the driver before any task starts: a bad name, or
-        "mxnet" without MXNet installed, fails here with one clear message."""
-        from distml.gpu import BACKENDS, INSTALL_HINT, MXNetUnavailableError, mxnet_installed
+        """The backend param, checked on the driver before any task starts: "mxnet" without
+        MXNet installed fails here with one clear message (a bad name fails the declared
+        rule)."""
+        from distml.gpu import INSTALL_HINT, MXNetUnavailableError, mxnet_installed
 
         value = self.getBackend()
-        if value not in BACKENDS:
-            raise ParamError(f"backend must be one of {', '.join(BACKENDS)}, got {value!r}")
         if value == "mxnet" and not mxnet_installed():
             raise MXNetUnavailableError("backend='mxnet' needs MXNet, which is not installed; "
                                         f"install the extra: {INSTALL_HINT}")
         return value
 
 
-class _Persistable(MLReadable, MLWritable):
+class _Persistable(ParamChecks, MLReadable, MLWritable):
+    """What every distml stage has: pyspark.ml's persistence API on distml's format, and its
+    declared param rules checked when it runs (``pipeline.constraints``)."""
+
+    def _set_given(self, kwargs: dict):
+        """Set the params a keyword-only ``__init__`` or ``setParams`` was given a value.
+        None means "not given" in every distml stage (pyspark.ml's own stages disagree among
+        themselves): the param keeps its default."""
+        return self._set(**{k: v for k, v in kwargs.items() if v is not None})
+
     def write(self) -> DistmlWriter:
         return DistmlWriter(self)
 
@@ -200,7 +221,7 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
                              self._input_spec(), self.getEngine(), self.getNumWorkers(),
                              label=type(self).__name__, checkpoints=settings)
         model = self._create_model(result)
-        model._fitted_on_spark = is_spark_dataframe(dataset)
+        model._fitted_on_spark = frames.of(dataset).session is not None
         if result.summary is not None and result.summary.devices:  # an array backend's
             model._devices = list(result.summary.devices)
             log.info("%s trained on %s", type(self).__name__, ", ".join(model._devices))
@@ -234,8 +255,7 @@ class Model(_SparkModel, _Persistable):
         unless the model was fitted on pandas (then pandas, whatever else the process runs)."""
         if self._fitted_on_spark is False:
             return None
-        from distml.engine.tables import active_spark
-        return active_spark()
+        return frames.active_spark()
 
     def _save_data(self) -> tuple[dict, dict]:
         """(arrays by name, JSON-able scalars) that make up the fitted state."""
@@ -252,20 +272,8 @@ class Transformer(_SparkTransformer, _Persistable):
 class SetsColumns:
     """pyspark.ml's setters of the column params (and handleInvalid) a stage mixes in."""
 
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setInputCols(self, value: list[str]):
-        return self._set(inputCols=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
-
-    def setOutputCols(self, value: list[str]):
-        return self._set(outputCols=value)
-
-    def setHandleInvalid(self, value: str):
-        return self._set(handleInvalid=value)
+    (setInputCol, setInputCols, setOutputCol, setOutputCols, setHandleInvalid) = setters(
+        "inputCol", "inputCols", "outputCol", "outputCols", "handleInvalid")
 
 
 def input_output_columns(stage: Params) -> tuple[list[str], list[str]]:
@@ -284,7 +292,7 @@ def input_output_columns(stage: Params) -> tuple[list[str], list[str]]:
     return list(inputs), list(outputs)
 
 
-class SparkTwin:
+class SparkTwin(ParamChecks):
     """For row-wise stages whose pyspark.ml counterpart is a JVM expression with nothing to
     learn (tokenizers, VectorAssembler, HashingTF...): on a Spark DataFrame the counterpart,
     given this stage's params, does the work (same output, metadata and errors as MLlib, at
@@ -304,23 +312,16 @@ class SparkTwin:
         return self._null_checked() if hasattr(self, "_null_checked") else []
 
     def _transform(self, dataset: Any) -> Any:
-        if is_spark_dataframe(dataset):
-            from distml.engine.spark_columns import fail_on_nulls
-            dataset = fail_on_nulls(dataset, self._checked_for_nulls(), null_message)
-            twin = self._spark_class()()
-            for param, value in self._paramMap.items():  # set ones: the defaults are MLlib's
-                if twin.hasParam(param.name):
-                    twin._set(**{param.name: value})
-            return twin.transform(dataset)
-        import pandas as pd
-        if not isinstance(dataset, pd.DataFrame):
-            from distml.errors import DataError
-            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
-        for name in self._checked_for_nulls():
-            if name in dataset.columns and dataset[name].isna().any():
-                from distml.errors import DataError
-                raise DataError(null_message(name, int(dataset[name].isna().sum())))
-        return self._transform_pandas(dataset)
+        checked = frames.of(dataset).fail_on_nulls(self._checked_for_nulls(), null_message)
+        return frames.of(checked).with_mllib(self._transform_with_mllib,
+                                             self._transform_pandas)
+
+    def _transform_with_mllib(self, dataset: Any) -> Any:
+        twin = self._spark_class()()
+        for param, value in self._paramMap.items():  # set ones: the defaults are MLlib's
+            if twin.hasParam(param.name):
+                twin._set(**{param.name: value})
+        return twin.transform(dataset)
 
 
 def null_message(column: str, count: int | None = None) -> str:

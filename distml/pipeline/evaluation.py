@@ -18,9 +18,11 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionCol,
                                      HasProbabilityCol, HasRawPredictionCol, HasWeightCol)
 
-from distml.engine.partition_map import DOUBLE, VECTOR, map_partitions
-from distml.errors import DataError, ParamError
-from distml.pipeline.base import _Persistable
+from distml import frames
+from distml.errors import DataError
+from distml.frames import DOUBLE, VECTOR
+from distml.pipeline.base import _Persistable, setter
+from distml.pipeline.constraints import OneOf
 
 
 class Evaluator(_SparkEvaluator, _Persistable):
@@ -31,18 +33,15 @@ class Evaluator(_SparkEvaluator, _Persistable):
     def getMetricName(self) -> str:
         return self.getOrDefault("metricName")
 
-    def setMetricName(self, value: str):
-        return self._set(metricName=value)
+    setMetricName = setter("metricName")
 
     def isLargerBetter(self) -> bool:
-        return self._METRICS[self._checked_metric()]
+        self._check_params()
+        return self._METRICS[self.getMetricName()]
 
-    def _checked_metric(self) -> str:
-        name = self.getMetricName()
-        if name not in self._METRICS:
-            raise ParamError(f"metricName must be one of {', '.join(self._METRICS)}, "
-                             f"got {name!r}")
-        return name
+    @classmethod
+    def param_constraints(cls) -> dict[str, list]:
+        return {**super().param_constraints(), "metricName": [OneOf(tuple(cls._METRICS))]}
 
     def _weight_column(self) -> dict:
         if self.isDefined("weightCol") and self.getOrDefault("weightCol"):
@@ -87,13 +86,13 @@ class RegressionEvaluator(Evaluator, HasLabelCol, HasPredictionCol, HasWeightCol
         super().__init__()
         self._setDefault(predictionCol="prediction", labelCol="label", metricName="rmse",
                          throughOrigin=False)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _evaluate(self, dataset: Any) -> float:
-        metric = self._checked_metric()
+        metric = self.getMetricName()
         columns = {"y": (self.getLabelCol(), DOUBLE), "p": (self.getPredictionCol(), DOUBLE),
                    **self._weight_column()}
-        parts = map_partitions(dataset, columns, _regression_sums)
+        parts = frames.of(dataset).map_partitions(columns, _regression_sums)
         w, wy, wyy, wp, se, ae, wpp = np.sum(parts, axis=0)
         if w <= 0:
             raise DataError("nothing to evaluate: the input has no rows (or all weights are 0)")
@@ -142,27 +141,21 @@ class BinaryClassificationEvaluator(Evaluator, HasLabelCol, HasRawPredictionCol,
         super().__init__()
         self._setDefault(rawPredictionCol="rawPrediction", labelCol="label",
                          metricName="areaUnderROC", numBins=1000)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _evaluate(self, dataset: Any) -> float:
-        metric = self._checked_metric()
+        metric = self.getMetricName()
         kind = _score_kind(dataset, self.getRawPredictionCol())
         columns = {"y": (self.getLabelCol(), DOUBLE), "s": (self.getRawPredictionCol(), kind),
                    **self._weight_column()}
-        parts = map_partitions(dataset, columns, _score_label_weights)
+        parts = frames.of(dataset).map_partitions(columns, _score_label_weights)
         scores, positive, negative = _merge_score_weights(parts)
         return _area(scores, positive, negative, metric)
 
 
 def _score_kind(dataset: Any, column: str) -> str:
     """VECTOR when the score column holds vectors (rawPrediction), DOUBLE for numbers."""
-    if hasattr(dataset, "schema"):
-        from distml.engine.spark_columns import is_vector_column
-        return VECTOR if is_vector_column(dataset, column) else DOUBLE
-    import pandas as pd
-    if column in dataset.columns and not pd.api.types.is_numeric_dtype(dataset[column]):
-        return VECTOR
-    return DOUBLE
+    return VECTOR if frames.of(dataset).is_vector_column(column) else DOUBLE
 
 
 def _score_label_weights(arrays: dict) -> tuple:
@@ -246,19 +239,19 @@ class MulticlassClassificationEvaluator(Evaluator, HasLabelCol, HasPredictionCol
         super().__init__()
         self._setDefault(predictionCol="prediction", labelCol="label", metricName="f1",
                          metricLabel=0.0, beta=1.0, probabilityCol="probability", eps=1e-15)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _evaluate(self, dataset: Any) -> float:
-        metric = self._checked_metric()
+        metric = self.getMetricName()
         columns = {"y": (self.getLabelCol(), DOUBLE), **self._weight_column()}
         if metric == "logLoss":
             columns["prob"] = (self.getProbabilityCol(), VECTOR)
             eps = self.getOrDefault("eps")
-            parts = map_partitions(dataset, columns, lambda a: _log_loss_sums(a, eps))
+            parts = frames.of(dataset).map_partitions(columns, lambda a: _log_loss_sums(a, eps))
             loss, weight = np.sum(parts, axis=0)
             return loss / weight
         columns["p"] = (self.getPredictionCol(), DOUBLE)
-        parts = map_partitions(dataset, columns, _confusion)
+        parts = frames.of(dataset).map_partitions(columns, _confusion)
         labels = np.unique(np.concatenate([p[0] for p in parts]))
         matrix = np.zeros((labels.size, labels.size))
         for part_labels, part_matrix in parts:
@@ -338,6 +331,9 @@ class ClusteringEvaluator(Evaluator, HasFeaturesCol, HasPredictionCol, HasWeight
                                         "the distance measure: squaredEuclidean or cosine",
                                         typeConverter=TypeConverters.toString)
 
+    _param_constraints = {
+        "distanceMeasure": [OneOf(("squaredEuclidean", "cosine"), "squaredEuclidean or cosine")]}
+
     @keyword_only
     def __init__(self, *, predictionCol: str = "prediction", featuresCol: str = "features",
                  metricName: str = "silhouette", distanceMeasure: str = "squaredEuclidean",
@@ -345,17 +341,13 @@ class ClusteringEvaluator(Evaluator, HasFeaturesCol, HasPredictionCol, HasWeight
         super().__init__()
         self._setDefault(predictionCol="prediction", featuresCol="features",
                          metricName="silhouette", distanceMeasure="squaredEuclidean")
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _evaluate(self, dataset: Any) -> float:
-        self._checked_metric()
         cosine = self.getOrDefault("distanceMeasure") == "cosine"
-        if self.getOrDefault("distanceMeasure") not in ("squaredEuclidean", "cosine"):
-            raise ParamError("distanceMeasure must be squaredEuclidean or cosine, got "
-                             f"{self.getOrDefault('distanceMeasure')!r}")
         columns = {"x": (self.getFeaturesCol(), VECTOR), "c": (self.getPredictionCol(), DOUBLE),
                    **self._weight_column()}
-        parts = map_partitions(dataset, columns, lambda a: _cluster_sums(a, cosine))
+        parts = frames.of(dataset).map_partitions(columns, lambda a: _cluster_sums(a, cosine))
         clusters = np.unique(np.concatenate([p[0] for p in parts]))
         if clusters.size < 2:
             raise DataError("the silhouette needs at least 2 clusters; the predictions hold "
@@ -368,7 +360,8 @@ class ClusteringEvaluator(Evaluator, HasFeaturesCol, HasPredictionCol, HasWeight
             weight[at] += w
             sums[at] += s
             norms[at] += q
-        totals = map_partitions(dataset, columns, lambda a: _silhouette_sums(
+        totals = frames.of(dataset).map_partitions(
+            columns, lambda a: _silhouette_sums(
             a, cosine, clusters, weight, sums, norms))
         score, total_weight = np.sum(totals, axis=0)
         return score / total_weight

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from pyspark.ml.util import MLReader, MLWriter
 
-from distml.engine.hadoop_fs import filesystem, swap_into_place
 from distml.errors import PersistenceError
+from distml.frames.hadoop_fs import filesystem, swap_into_place
 
 FORMAT_VERSION = 1
 

@@ -18,6 +18,7 @@ from pyspark.ml import Pipeline as _SparkPipeline
 from pyspark.ml import PipelineModel as _SparkPipelineModel
 from pyspark.ml.pipeline import PipelineSharedReadWrite
 
+from distml import frames
 from distml.errors import PersistenceError
 from distml.pipeline.persistence import DistmlReader, DistmlWriter, load_instance, raw_metadata
 
@@ -122,27 +123,26 @@ class Pipeline(_SavesStages, _SparkPipeline):
         LogisticRegression after four stages took 2.4 s on 300 rows, 0.2 s on cached ones)."""
         from pyspark.ml import Estimator as SparkEstimator
 
-        from distml.engine.fit import is_spark_dataframe
         stages = self.getStages()
         last = max((i for i, s in enumerate(stages) if isinstance(s, SparkEstimator)),
                    default=-1)
-        fitted, persisted = [], []
+        fitted, releases = [], []
         try:
             for i, stage in enumerate(stages):
                 if i > last:
                     fitted.append(stage)
                     continue
                 if isinstance(stage, SparkEstimator):
-                    if i > 0 and is_spark_dataframe(dataset) and not dataset.is_cached:
-                        dataset = dataset.persist()
-                        persisted.append(dataset)
+                    if i > 0:
+                        dataset, release = frames.of(dataset).persist_for_reuse()
+                        releases.append(release)
                     stage = stage.fit(dataset)
                 fitted.append(stage)
                 if i < last:
                     dataset = stage.transform(dataset)
         finally:
-            for frame in persisted:
-                frame.unpersist()
+            for release in releases:
+                release()
         return PipelineModel(fitted)
 
     def _load_children(self, path: str, meta: dict) -> None:

@@ -19,8 +19,9 @@ from pyspark.ml.tuning import CrossValidatorModel, ParamGridBuilder
 from pyspark.ml.tuning import TrainValidationSplit as _SparkTrainValidationSplit
 from pyspark.ml.tuning import TrainValidationSplitModel
 
-from distml.engine.fit import is_spark_dataframe
+from distml import frames
 from distml.errors import ParamError
+from distml.pipeline.constraints import Interval, ParamChecks
 
 __all__ = ["CrossValidator", "CrossValidatorModel", "ParamGridBuilder", "TrainValidationSplit",
            "TrainValidationSplitModel"]
@@ -52,7 +53,7 @@ def _draws(frame: pd.DataFrame, seed: int | None) -> np.ndarray:
         .random(len(frame))
 
 
-class CrossValidator(_SparkCrossValidator):
+class CrossValidator(ParamChecks, _SparkCrossValidator):
     """pyspark.ml's CrossValidator, also on pandas DataFrames (see the module docstring).
 
     >>> import numpy as np, pandas as pd
@@ -71,13 +72,14 @@ class CrossValidator(_SparkCrossValidator):
     (0.01, 2)
     """
 
+    _param_constraints = {"numFolds": [Interval(2)]}
+
     def _fit(self, dataset: Any):
-        if is_spark_dataframe(dataset):
-            return super()._fit(dataset)
+        return frames.of(dataset).with_mllib(super()._fit, self._fit_here)
+
+    def _fit_here(self, dataset: pd.DataFrame):
         estimator, param_maps = self.getEstimator(), self.getEstimatorParamMaps()
         evaluator, folds = self.getEvaluator(), self.getNumFolds()
-        if folds < 2:
-            raise ParamError(f"numFolds must be >= 2, got {folds}")
         fold_of = self._pandas_folds(dataset, folds)
         keep = self.getCollectSubModels()
         metrics, sub_models = [], []
@@ -108,8 +110,9 @@ class TrainValidationSplit(_SparkTrainValidationSplit):
     """pyspark.ml's TrainValidationSplit, also on pandas DataFrames."""
 
     def _fit(self, dataset: Any):
-        if is_spark_dataframe(dataset):
-            return super()._fit(dataset)
+        return frames.of(dataset).with_mllib(super()._fit, self._fit_here)
+
+    def _fit_here(self, dataset: pd.DataFrame):
         estimator, param_maps = self.getEstimator(), self.getEstimatorParamMaps()
         evaluator, ratio = self.getEvaluator(), self.getTrainRatio()
         train = _draws(dataset, self.getSeed()) < ratio

@@ -139,7 +139,7 @@ def test_train_writes_its_metrics_through_the_model_s_filesystem(spark, data, tm
 
 def test_a_failed_overwrite_keeps_the_old_predictions_and_model(spark, data, tmp_path,
                                                                 capsys, monkeypatch):
-    from distml.engine import hadoop_fs
+    from distml.frames import hadoop_fs
     model, predictions = str(tmp_path / "model"), str(tmp_path / "predictions")
     assert _run(capsys, "train", "--spec", SPEC, "--input", str(data / "train.parquet"),
                 "--output", model)[0] == 0

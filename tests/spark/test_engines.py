@@ -10,7 +10,7 @@ import pytest
 from pyspark.ml.linalg import Vectors
 
 import programs
-from distml.engine.pandas_input import InputSpec
+from distml.frames import InputSpec
 from distml.engine.fit import choose_engine, fit_program
 from distml.errors import ParamError
 
@@ -127,7 +127,7 @@ def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path
         import logging, numpy as np
         from pyspark.ml.linalg import Vectors
         from distml import StandardScaler
-        from distml.engine.session import local_session
+        from distml.frames import local_session
         from distml.errors import ParamError
         logging.basicConfig(level=logging.WARNING)
         spark = local_session("local[2]", **{"spark.dynamicAllocation.enabled": "true",

@@ -114,7 +114,7 @@ def test_save_on_spark_and_load_without_it(spark, data, tmp_path):
 
 
 def test_hadoop_filesystem_round_trip(spark, tmp_path):
-    from distml.engine.hadoop_fs import HadoopFileSystem
+    from distml.frames.hadoop_fs import HadoopFileSystem
     root = "file://" + str(tmp_path)
     fs = HadoopFileSystem(root)
     fs.write_bytes(root + "/a/b.bin", bytes(range(256)) * 10)

@@ -183,7 +183,7 @@ def test_a_checkpoint_is_resumed_only_on_as_many_ranks(spark, frames, tmp_path, 
 
 def test_a_checkpoint_resumes_across_engines_on_the_same_partitions(spark, frames, tmp_path):
     import programs
-    from distml.engine.pandas_input import InputSpec
+    from distml.frames import InputSpec
     from distml.engine.recovery import CheckpointSettings
     from distml.engine.fit import fit_program
 

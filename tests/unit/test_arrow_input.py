@@ -4,9 +4,9 @@ import pyarrow as pa
 import pytest
 import scipy.sparse as sp
 
-from distml.engine.arrow_input import (ARRAY, FEATURES, LABEL, VECTOR_STRUCT, WEIGHT,
+from distml.frames.arrow_input import (ARRAY, FEATURES, LABEL, VECTOR_STRUCT, WEIGHT,
                                        InputLayout, batches_to_partition)
-from distml.engine.transform import vector_arrow
+from distml.frames.vectors import vector_arrow
 from distml.errors import DataError
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from distml import KMeansModel, PersistenceError, StandardScaler, StandardScalerModel
 from distml.engine import checkpoint as ckpt
-from distml.engine import hadoop_fs, partition_store
+from distml.engine import partition_store
+from distml.frames import hadoop_fs
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.pipeline.persistence import load_instance

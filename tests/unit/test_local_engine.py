@@ -5,9 +5,9 @@ import pytest
 
 import programs
 from distml.engine import LocalEngine
-from distml.engine.local import split_rows
+from distml.frames.pandas_input import split_rows
 from distml.engine.fit import fit_program
-from distml.engine.pandas_input import InputSpec
+from distml.frames import InputSpec
 
 
 @pytest.fixture

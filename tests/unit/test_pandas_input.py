@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 from pyspark.ml.linalg import Vectors
 
-from distml.engine.pandas_input import InputSpec, pandas_arrays
+from distml.frames.pandas_input import InputSpec, pandas_arrays
 from distml.errors import DataError
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from distml import PersistenceError, StandardScaler, StandardScalerModel
-from distml.engine import hadoop_fs
+from distml.frames import hadoop_fs
 from distml.pipeline import persistence
 
 

@@ -132,7 +132,7 @@ def test_resume_from_removes_only_the_files_distml_wrote(tmp_path, monkeypatch, 
 def test_the_digest_streamed_batch_by_batch_equals_the_partition_digest():
     import pyarrow as pa
 
-    from distml.engine.arrow_input import (ARRAY, FEATURES, LABEL, VECTOR_STRUCT, InputLayout,
+    from distml.frames.arrow_input import (ARRAY, FEATURES, LABEL, VECTOR_STRUCT, InputLayout,
                                            batches_to_partition)
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 3)), rng.integers(0, 2, 50).astype(float)

@@ -13,34 +13,20 @@ from pyspark.ml.linalg import DenseVector, Vector
 from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionCol,
                                      HasProbabilityCol, HasRawPredictionCol, HasThresholds)
 
-from distml.engine.pandas_input import InputSpec, vector_rows
-from distml.engine.transform import DOUBLE, VECTOR, Output, transform_dataset
+from distml import frames
 from distml.errors import DataError
-from distml.pipeline.base import Estimator, HasWeights, Model
+from distml.frames import DOUBLE, VECTOR, InputSpec, Output, vector_rows
+from distml.pipeline.base import Estimator, HasWeights, Model, setters
 
 
 class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabilityCol,
                        HasRawPredictionCol, HasThresholds, HasWeights):
     """Columns and thresholds of a probabilistic classifier (pyspark.ml's names, defaults)."""
 
-    def setFeaturesCol(self, value: str):
-        return self._set(featuresCol=value)
-
-    def setLabelCol(self, value: str):
-        return self._set(labelCol=value)
-
-    def setPredictionCol(self, value: str):
-        return self._set(predictionCol=value)
-
-    def setProbabilityCol(self, value: str):
-        return self._set(probabilityCol=value)
-
-    def setRawPredictionCol(self, value: str):
-        return self._set(rawPredictionCol=value)
-
-    def setThresholds(self, value: list[float]):
-        return self._set(thresholds=value)
-
+    (setFeaturesCol, setLabelCol, setPredictionCol, setProbabilityCol, setRawPredictionCol,
+     setThresholds) = setters(
+        "featuresCol", "labelCol", "predictionCol", "probabilityCol", "rawPredictionCol",
+        "thresholds")
 
 
 class Classifier(Estimator):
@@ -135,5 +121,6 @@ class ProbabilisticClassificationModel(Model, ClassifierParams):
                 out[pred_col] = pred_fn(raw, prob)
             return out
 
-        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
-                                 predict, outputs)
+        return frames.of(dataset).transform(
+            InputSpec(self.getFeaturesCol(), check_finite=False),
+            predict, outputs)

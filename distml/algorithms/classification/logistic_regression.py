@@ -20,7 +20,8 @@ from distml.algorithms.classification.summary import (BinaryLogisticRegressionTr
 from distml.engine.context import FitResult
 from distml.errors import ParamError
 from distml.kernels.logistic import multinomial_margins, softmax
-from distml.pipeline.base import HasBackend, HasCheckpoints
+from distml.pipeline.base import HasBackend, HasCheckpoints, setters
+from distml.pipeline.constraints import Interval, OneOf
 
 
 class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetParam, HasMaxIter,
@@ -81,18 +82,6 @@ class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetPara
                 raise ParamError(f"threshold ({t}) and thresholds ({ts}) are both set and "
                                  "disagree; set only one")
 
-    def _validate(self) -> None:
-        checks = [("regParam", self.getRegParam() >= 0, ">= 0"),
-                  ("elasticNetParam", 0 <= self.getElasticNetParam() <= 1, "in [0, 1]"),
-                  ("maxIter", self.getMaxIter() >= 0, ">= 0"),
-                  ("tol", self.getTol() >= 0, ">= 0"),
-                  ("threshold", 0 <= self.getOrDefault(self.threshold) <= 1, "in [0, 1]"),
-                  ("family", self.getFamily() in ("auto", "binomial", "multinomial"),
-                   "one of auto, binomial, multinomial")]
-        for name, ok, rule in checks:
-            if not ok:
-                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
-
 
 class LogisticRegression(Classifier, _LogisticRegressionParams):
     """Logistic regression, binomial or multinomial, with L2, L1 and elastic-net penalties.
@@ -121,6 +110,11 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
     [0.0, 0.0, 1.0, 1.0]
     """
 
+    _param_constraints = {
+        "regParam": [Interval(0)], "elasticNetParam": [Interval(0, 1)], "maxIter": [Interval(0)],
+        "tol": [Interval(0)], "threshold": [Interval(0, 1)],
+        "family": [OneOf(("auto", "binomial", "multinomial"))]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
                  predictionCol: str = "prediction", maxIter: int = 100, regParam: float = 0.0,
@@ -146,37 +140,14 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
                   family: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
                   numWorkers: int = 0, backend: str = "auto",
                   checkpointInterval: int = 10, checkpointDir: str = ""):
-        kwargs = self._input_kwargs
-        self._set(**kwargs)
+        self._set_given(self._input_kwargs)
         self._check_threshold_consistency()
         return self
 
-    def setMaxIter(self, value: int):
-        return self._set(maxIter=value)
-
-    def setRegParam(self, value: float):
-        return self._set(regParam=value)
-
-    def setElasticNetParam(self, value: float):
-        return self._set(elasticNetParam=value)
-
-    def setTol(self, value: float):
-        return self._set(tol=value)
-
-    def setFitIntercept(self, value: bool):
-        return self._set(fitIntercept=value)
-
-    def setStandardization(self, value: bool):
-        return self._set(standardization=value)
-
-    def setFamily(self, value: str):
-        return self._set(family=value)
-
-    def setAggregationDepth(self, value: int):
-        return self._set(aggregationDepth=value)
-
-    def setMaxBlockSizeInMB(self, value: float):
-        return self._set(maxBlockSizeInMB=value)
+    (setMaxIter, setRegParam, setElasticNetParam, setTol, setFitIntercept, setStandardization,
+     setFamily, setAggregationDepth, setMaxBlockSizeInMB) = setters(
+        "maxIter", "regParam", "elasticNetParam", "tol", "fitIntercept", "standardization",
+        "family", "aggregationDepth", "maxBlockSizeInMB")
 
     # Which optimizer the program uses: "auto" (Newton for smooth binomial problems with few
     # features, where it needs far fewer passes; L-BFGS / OWL-QN otherwise), "newton" or
@@ -188,7 +159,6 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
         return logistic_regression
 
     def _program_params(self) -> dict:
-        self._validate()
         return {"regParam": self.getRegParam(), "elasticNetParam": self.getElasticNetParam(),
                 "maxIter": self.getMaxIter(), "tol": self.getTol(),
                 "fitIntercept": self.getFitIntercept(),
@@ -319,7 +289,8 @@ class LogisticRegressionModel(ProbabilisticClassificationModel, _LogisticRegress
 
     def toMLlib(self):
         """The equivalent ``pyspark.ml.classification.LogisticRegressionModel`` (needs Spark)."""
-        from distml.engine.mllib_bridge import mllib_logistic_regression_model
+        from distml.algorithms.classification.logistic_regression_mllib import (
+            mllib_logistic_regression_model)
         return mllib_logistic_regression_model(self.uid, self._coef, self._intercepts,
                                                self.numClasses, self._multinomial,
                                                self._param_values())

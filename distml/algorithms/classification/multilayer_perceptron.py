@@ -19,7 +19,8 @@ from distml.engine.context import FitResult
 from distml.errors import ParamError
 from distml.kernels.logistic import softmax
 from distml.kernels.perceptron import perceptron_raw, weight_count
-from distml.pipeline.base import HasBackend, HasCheckpoints, java_string_hash
+from distml.pipeline.base import HasBackend, HasCheckpoints, java_string_hash, setters
+from distml.pipeline.constraints import Interval, OneOf, Required, Rule
 
 SOLVERS = ("l-bfgs", "gd", "adam")
 
@@ -59,6 +60,10 @@ class _MultilayerPerceptronParams(ClassifierParams, HasSeed, HasMaxIter, HasTol,
         return self.getOrDefault(self.initialWeights)
 
 
+def _usable_layers(layers: list[int]) -> bool:
+    return len(layers) >= 2 and min(layers) >= 1 and layers[-1] >= 2
+
+
 class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
     """A feed-forward neural network classifier, pyspark.ml's, trained on every rank at once.
 
@@ -96,6 +101,13 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
     True
     """
 
+    _param_constraints = {
+        "layers": [Required(": [number of features, hidden sizes..., number of classes]"),
+                   Rule(_usable_layers, "at least two sizes (input and output), each >= 1, "
+                        "ending in at least 2 output units (classes)")],
+        "solver": [OneOf(SOLVERS)], "maxIter": [Interval(0)], "tol": [Interval(0)],
+        "blockSize": [Interval(1)], "stepSize": [Interval(0, closed="neither")]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
                  predictionCol: str = "prediction", maxIter: int = 100, tol: float = 1e-6,
@@ -119,58 +131,18 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
                   thresholds: list[float] | None = None, weightCol: str | None = None,
                   engine: str = "auto", numWorkers: int = 0, backend: str = "auto",
                   checkpointInterval: int = 10, checkpointDir: str = ""):
-        kwargs = {k: v for k, v in self._input_kwargs.items() if v is not None}
-        return self._set(**kwargs)
+        return self._set_given(self._input_kwargs)
 
-    def setLayers(self, value: list[int]):
-        return self._set(layers=value)
-
-    def setMaxIter(self, value: int):
-        return self._set(maxIter=value)
-
-    def setTol(self, value: float):
-        return self._set(tol=value)
-
-    def setSeed(self, value: int):
-        return self._set(seed=value)
-
-    def setBlockSize(self, value: int):
-        return self._set(blockSize=value)
-
-    def setStepSize(self, value: float):
-        return self._set(stepSize=value)
-
-    def setSolver(self, value: str):
-        return self._set(solver=value)
-
-    def setInitialWeights(self, value: Vector):
-        return self._set(initialWeights=value)
+    (setLayers, setMaxIter, setTol, setSeed, setBlockSize, setStepSize, setSolver,
+     setInitialWeights) = setters(
+        "layers", "maxIter", "tol", "seed", "blockSize", "stepSize", "solver", "initialWeights")
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return multilayer_perceptron
 
-    def _validate(self) -> list[int]:
-        if not self.isDefined(self.layers):
-            raise ParamError("layers must be set: [number of features, hidden sizes..., "
-                             "number of classes]")
-        layers = self.getLayers()
-        checks = [("layers", len(layers) >= 2 and min(layers) >= 1,
-                   "at least two sizes (input and output), each >= 1"),
-                  ("layers", layers[-1] >= 2 if len(layers) >= 2 else True,
-                   "ending in at least 2 output units (classes)"),
-                  ("solver", self.getSolver() in SOLVERS, f"one of {', '.join(SOLVERS)}"),
-                  ("maxIter", self.getMaxIter() >= 0, ">= 0"),
-                  ("tol", self.getTol() >= 0, ">= 0"),
-                  ("blockSize", self.getBlockSize() >= 1, ">= 1"),
-                  ("stepSize", self.getStepSize() > 0, "> 0")]
-        for name, ok, rule in checks:
-            if not ok:
-                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
-        return layers
-
     def _program_params(self) -> dict:
-        layers = self._validate()
+        layers = self.getLayers()
         initial = None
         if self.isDefined(self.initialWeights):
             initial = np.asarray(self.getInitialWeights().toArray(), dtype=np.float64)

@@ -12,10 +12,10 @@ from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel)
 from distml.algorithms.classification.naive_bayes_program import naive_bayes
 from distml.engine.context import FitResult
-from distml.errors import ParamError
 from distml.kernels.logistic import softmax
 from distml.kernels.naive_bayes import MODEL_TYPES, naive_bayes_raw
-from distml.pipeline.base import HasBackend
+from distml.pipeline.base import HasBackend, setters
+from distml.pipeline.constraints import Interval, OneOf
 
 
 class _NaiveBayesParams(ClassifierParams, HasBackend):
@@ -67,6 +67,8 @@ class NaiveBayes(Classifier, _NaiveBayesParams):
     [0.0, 0.0, 1.0, 1.0]
     """
 
+    _param_constraints = {"modelType": [OneOf(MODEL_TYPES)], "smoothing": [Interval(0)]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
                  predictionCol: str = "prediction", probabilityCol: str = "probability",
@@ -84,24 +86,15 @@ class NaiveBayes(Classifier, _NaiveBayesParams):
                   modelType: str = "multinomial", thresholds: list[float] | None = None,
                   weightCol: str | None = None, engine: str = "auto", numWorkers: int = 0,
                   backend: str = "auto"):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
-    def setSmoothing(self, value: float):
-        return self._set(smoothing=value)
-
-    def setModelType(self, value: str):
-        return self._set(modelType=value)
+    setSmoothing, setModelType = setters("smoothing", "modelType")
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return naive_bayes
 
     def _program_params(self) -> dict:
-        if self.getModelType() not in MODEL_TYPES:
-            raise ParamError(f"modelType must be one of {', '.join(MODEL_TYPES)}, got "
-                             f"{self.getModelType()!r}")
-        if not self.getSmoothing() >= 0:
-            raise ParamError(f"smoothing must be >= 0, got {self.getSmoothing()!r}")
         return {"modelType": self.getModelType(), "smoothing": self.getSmoothing(),
                 "labelCol": self.getLabelCol(), "featuresCol": self.getFeaturesCol(),
                 "weightCol": self._weight_col(), "backend": self._checked_backend()}

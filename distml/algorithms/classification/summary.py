@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from distml.engine.transform import collect_arrays
+from distml import frames
 from distml.kernels.metrics import roc_auc, weighted_accuracy
 
 
@@ -43,7 +43,7 @@ class ClassificationTrainingSummary:
         if self.weightCol:
             columns["weight"] = self.weightCol
         vectors = {"score": (self.probabilityCol, 1)} if self._model.numClasses <= 2 else {}
-        return collect_arrays(self.predictions, vectors, columns)
+        return frames.of(self.predictions).collect_arrays(vectors, columns)
 
     @cached_property
     def accuracy(self) -> float:

@@ -10,14 +10,13 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasDistanceMeasure, HasFeaturesCol, HasMaxBlockSizeInMB,
                                      HasMaxIter, HasPredictionCol, HasSeed, HasSolver, HasTol)
 
-from distml.engine.pandas_input import vector_rows
+from distml import frames
 from distml.algorithms.clustering.kmeans_program import kmeans
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import INTEGER, Output, transform_dataset
-from distml.errors import ParamError
+from distml.frames import INTEGER, InputSpec, Output, vector_rows
 from distml.kernels.kmeans import COSINE, EUCLIDEAN, assign, squared_row_norms, unit_rows
-from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, HasWeights, Model
+from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, HasWeights, Model, setters
+from distml.pipeline.constraints import Interval, OneOf
 
 INIT_MODES = ("k-means||", "random")
 
@@ -83,6 +82,13 @@ class KMeans(Estimator, _KMeansParams):
     True
     """
 
+    _param_constraints = {
+        "k": [Interval(1, closed="neither")],
+        "initMode": [OneOf(INIT_MODES, "k-means|| or random")],
+        "initSteps": [Interval(0, closed="neither")], "maxIter": [Interval(0)],
+        "tol": [Interval(0)],
+        "distanceMeasure": [OneOf((EUCLIDEAN, COSINE), "euclidean or cosine")]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", predictionCol: str = "prediction",
                  k: int = 2, initMode: str = "k-means||", initSteps: int = 2,
@@ -102,44 +108,16 @@ class KMeans(Estimator, _KMeansParams):
                   solver: str = "auto", maxBlockSizeInMB: float = 0.0, engine: str = "auto",
                   numWorkers: int = 0, backend: str = "auto",
                   checkpointInterval: int = 10, checkpointDir: str = ""):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
-    def setK(self, value: int):
-        return self._set(k=value)
-
-    def setInitMode(self, value: str):
-        return self._set(initMode=value)
-
-    def setInitSteps(self, value: int):
-        return self._set(initSteps=value)
-
-    def setMaxIter(self, value: int):
-        return self._set(maxIter=value)
-
-    def setTol(self, value: float):
-        return self._set(tol=value)
-
-    def setSeed(self, value: int):
-        return self._set(seed=value)
-
-    def setDistanceMeasure(self, value: str):
-        return self._set(distanceMeasure=value)
+    (setK, setInitMode, setInitSteps, setMaxIter, setTol, setSeed, setDistanceMeasure) = setters(
+        "k", "initMode", "initSteps", "maxIter", "tol", "seed", "distanceMeasure")
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return kmeans
 
     def _program_params(self) -> dict:
-        checks = [("k", self.getK() > 1, "> 1"),
-                  ("initMode", self.getInitMode() in INIT_MODES, "k-means|| or random"),
-                  ("initSteps", self.getInitSteps() > 0, "> 0"),
-                  ("maxIter", self.getMaxIter() >= 0, ">= 0"),
-                  ("tol", self.getTol() >= 0, ">= 0"),
-                  ("distanceMeasure", self.getDistanceMeasure() in (EUCLIDEAN, COSINE),
-                   "euclidean or cosine")]
-        for name, ok, rule in checks:
-            if not ok:
-                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
         return {"k": self.getK(), "initMode": self.getInitMode(),
                 "initSteps": self.getInitSteps(), "maxIter": self.getMaxIter(),
                 "tol": self.getTol(), "seed": self.getSeed(),
@@ -198,8 +176,9 @@ class KMeansModel(Model, _KMeansParams):
 
     def _transform(self, dataset: Any) -> Any:
         nearest, out = self._assign_fn(), self.getPredictionCol()
-        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
-                                 lambda X: {out: nearest(X)}, [Output(out, INTEGER)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getFeaturesCol(), check_finite=False),
+            lambda X: {out: nearest(X)}, [Output(out, INTEGER)])
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"clusterCenters": self._centers}, {}

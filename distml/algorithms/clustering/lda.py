@@ -10,14 +10,15 @@ from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasFeaturesCol, HasMaxIter, HasSeed
 
+from distml import frames
 from distml.algorithms.clustering.lda_program import EM, ONLINE, lda
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import DOUBLE, VECTOR, Output, column_sums, transform_dataset
 from distml.errors import DataError, ParamError
-from distml.kernels.lda import (as_csr, dirichlet_expectation, document_bounds, estep,
-                                topics_bound)
-from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, Model, java_string_hash
+from distml.frames import DOUBLE, VECTOR, InputSpec, Output
+from distml.kernels.lda import as_csr, dirichlet_expectation, document_bounds, estep, topics_bound
+from distml.pipeline.base import (Estimator, HasBackend, HasCheckpoints, Model, java_string_hash,
+                                  setters)
+from distml.pipeline.constraints import Interval, OneOf
 
 
 class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend):
@@ -106,14 +107,8 @@ class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend
     def getKeepLastCheckpoint(self) -> bool:
         return self.getOrDefault(self.keepLastCheckpoint)
 
-    def setFeaturesCol(self, value: str):
-        return self._set(featuresCol=value)
-
-    def setTopicDistributionCol(self, value: str):
-        return self._set(topicDistributionCol=value)
-
-    def setSeed(self, value: int):
-        return self._set(seed=value)
+    (setFeaturesCol, setTopicDistributionCol, setSeed) = setters(
+        "featuresCol", "topicDistributionCol", "seed")
 
 
 class LDA(Estimator, _LDAParams):
@@ -170,6 +165,12 @@ class LDA(Estimator, _LDAParams):
     True
     """
 
+    _param_constraints = {
+        "k": [Interval(1, closed="neither")], "optimizer": [OneOf((ONLINE, EM), "online or em")],
+        "maxIter": [Interval(0)], "learningOffset": [Interval(0, closed="neither")],
+        "learningDecay": [Interval(0, closed="neither")],
+        "subsamplingRate": [Interval(0, 1, closed="right")]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", maxIter: int = 20,
                  seed: int | None = None, checkpointInterval: int = 10, k: int = 10,
@@ -197,37 +198,14 @@ class LDA(Estimator, _LDAParams):
                   keepLastCheckpoint: bool = True, engine: str = "auto", numWorkers: int = 0,
                   backend: str = "auto",
                   checkpointDir: str = ""):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
-    def setK(self, value: int):
-        return self._set(k=value)
-
-    def setOptimizer(self, value: str):
-        return self._set(optimizer=value)
-
-    def setLearningOffset(self, value: float):
-        return self._set(learningOffset=value)
-
-    def setLearningDecay(self, value: float):
-        return self._set(learningDecay=value)
-
-    def setSubsamplingRate(self, value: float):
-        return self._set(subsamplingRate=value)
-
-    def setOptimizeDocConcentration(self, value: bool):
-        return self._set(optimizeDocConcentration=value)
-
-    def setDocConcentration(self, value: list[float]):
-        return self._set(docConcentration=value)
-
-    def setTopicConcentration(self, value: float):
-        return self._set(topicConcentration=value)
-
-    def setMaxIter(self, value: int):
-        return self._set(maxIter=value)
-
-    def setKeepLastCheckpoint(self, value: bool):
-        return self._set(keepLastCheckpoint=value)
+    (setK, setOptimizer, setLearningOffset, setLearningDecay, setSubsamplingRate,
+     setOptimizeDocConcentration, setDocConcentration, setTopicConcentration, setMaxIter,
+     setKeepLastCheckpoint) = setters(
+        "k", "optimizer", "learningOffset", "learningDecay", "subsamplingRate",
+        "optimizeDocConcentration", "docConcentration", "topicConcentration", "maxIter",
+        "keepLastCheckpoint")
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
@@ -235,14 +213,6 @@ class LDA(Estimator, _LDAParams):
 
     def _program_params(self) -> dict:
         k, optimizer = self.getK(), self.getOptimizer()
-        checks = [("k", k > 1, "> 1"), ("optimizer", optimizer in (ONLINE, EM), "online or em"),
-                  ("maxIter", self.getMaxIter() >= 0, ">= 0"),
-                  ("learningOffset", self.getLearningOffset() > 0, "> 0"),
-                  ("learningDecay", self.getLearningDecay() > 0, "> 0"),
-                  ("subsamplingRate", 0 < self.getSubsamplingRate() <= 1, "in (0, 1]")]
-        for name, ok, rule in checks:
-            if not ok:
-                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
         return {"k": k, "optimizer": optimizer, "maxIter": self.getMaxIter(),
                 "learningOffset": self.getLearningOffset(),
                 "learningDecay": self.getLearningDecay(),
@@ -316,11 +286,8 @@ class LDAModel(Model, _LDAParams):
             "topic": np.arange(weights.shape[0], dtype=np.int32),
             "termIndices": [row.astype(np.int32).tolist() for row in order],
             "termWeights": [w[row].tolist() for w, row in zip(weights, order)]})
-        spark = self._table_session()
-        if spark is None:
-            return frame
-        return spark.createDataFrame(frame, "topic int, termIndices array<int>, "
-                                            "termWeights array<double>")
+        return frames.new_table(self._table_session(), frame, "topic int, termIndices "
+                                "array<int>, termWeights array<double>")
 
     def _counts(self, X) -> Any:
         if X.shape[1] != self.vocabSize():
@@ -343,8 +310,9 @@ class LDAModel(Model, _LDAParams):
         def theta(X):
             gamma = infer(self._counts(X))
             return {out: gamma / gamma.sum(axis=1, keepdims=True)}
-        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
-                                 theta, [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getFeaturesCol(), check_finite=False),
+            theta, [Output(out, VECTOR)])
 
     def logLikelihood(self, dataset: Any) -> float:
         """A lower bound on log p(documents | alpha, eta) (MLlib's variational bound)."""
@@ -364,9 +332,10 @@ class LDAModel(Model, _LDAParams):
             counts = self._counts(X)
             return {names[0]: document_bounds(counts, infer(counts), log_beta, alpha),
                     names[1]: np.asarray(counts.sum(axis=1)).ravel()}
-        scored = transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
-                                   parts, [Output(n, DOUBLE) for n in names])
-        documents, tokens = column_sums(scored, names)
+        scored = frames.of(dataset).transform(
+            InputSpec(self.getFeaturesCol(), check_finite=False),
+            parts, [Output(n, DOUBLE) for n in names])
+        documents, tokens = frames.of(scored).column_sums(names)
         return documents + topics_bound(self._topics, self._eta), tokens
 
     def _save_data(self) -> tuple[dict, dict]:

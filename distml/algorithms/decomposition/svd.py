@@ -9,12 +9,12 @@ from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol, HasSeed
 
+from distml import frames
 from distml.algorithms.decomposition.svd_program import singular_value_decomposition
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.errors import ParamError
-from distml.pipeline.base import Estimator, HasBackend, Model
+from distml.frames import VECTOR, InputSpec, Output
+from distml.pipeline.base import Estimator, HasBackend, Model, setter, setters
+from distml.pipeline.constraints import Interval, OneOf, Required
 
 ALGORITHMS = ("auto", "exact", "randomized")
 
@@ -69,6 +69,9 @@ class SVD(Estimator, _SVDParams):
     DenseVector([1.0, 0.0])
     """
 
+    _param_constraints = {"k": [Required(" to a number of singular values >= 1"), Interval(1)],
+                          "algorithm": [OneOf(ALGORITHMS)], "powerIterations": [Interval(0)]}
+
     @keyword_only
     def __init__(self, *, k: int | None = None, inputCol: str | None = None,
                  outputCol: str | None = None, algorithm: str = "auto",
@@ -82,31 +85,15 @@ class SVD(Estimator, _SVDParams):
                   outputCol: str | None = None, algorithm: str = "auto",
                   powerIterations: int = 3, seed: int = 0, engine: str = "auto",
                   numWorkers: int = 0, backend: str = "auto"):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
-    def setK(self, value: int):
-        return self._set(k=value)
-
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
-
-    def setAlgorithm(self, value: str):
-        return self._set(algorithm=value)
+    (setK, setInputCol, setOutputCol, setAlgorithm) = setters(
+        "k", "inputCol", "outputCol", "algorithm")
 
     def _training_program(self):
         return singular_value_decomposition
 
     def _program_params(self) -> dict:
-        if not self.isDefined(self.k) or self.getK() < 1:
-            raise ParamError("k must be set to a number of singular values >= 1")
-        if self.getAlgorithm() not in ALGORITHMS:
-            raise ParamError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got "
-                             f"{self.getAlgorithm()!r}")
-        if self.getPowerIterations() < 0:
-            raise ParamError("powerIterations must be >= 0")
         return {"k": self.getK(), "inputCol": self.getInputCol(),
                 "algorithm": self.getAlgorithm(), "powerIterations": self.getPowerIterations(),
                 "seed": self.getSeed(), "backend": self._checked_backend()}
@@ -134,15 +121,15 @@ class SVDModel(Model, _SVDParams):
         rows, cols = self._V.shape
         return DenseMatrix(rows, cols, self._V.ravel(order="F").tolist())
 
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setOutputCol = setter("outputCol")
 
     def _transform(self, dataset: Any) -> Any:
         inverse = np.divide(1.0, self._s, out=np.zeros_like(self._s), where=self._s > 0)
         projection, out = self._V * inverse, self.getOutputCol()
-        return transform_dataset(dataset, InputSpec(self.getInputCol(), check_finite=False),
-                                 lambda X: {out: np.asarray(X @ projection)},
-                                 [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            lambda X: {out: np.asarray(X @ projection)},
+            [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"singularValues": self._s, "V": self._V}, {}

@@ -4,20 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasBlockSize, HasIntermediateStorageLevel, HasMaxIter,
                                      HasPredictionCol, HasRegParam, HasSeed)
 
+from distml import frames
 from distml.algorithms.recommendation.als_program import INT_MAX, INT_MIN, als
+from distml.algorithms.recommendation.als_tables import factors_table, recommendations_table
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.fit import is_spark_dataframe
-from distml.engine.tables import factors_table, ids_of, recommendations_table
-from distml.engine.transform import FLOAT, Output, transform_dataset
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, Model, java_string_hash
+from distml.frames import FLOAT, InputSpec, Output
+from distml.pipeline.base import (Estimator, HasBackend, HasCheckpoints, Model, java_string_hash,
+                                  setters)
+from distml.pipeline.constraints import Interval, OneOf
 
 COLD_START_STRATEGIES = ("nan", "drop")
 
@@ -39,6 +39,8 @@ class _ALSModelParams(HasPredictionCol, HasBlockSize):
         "(predict NaN) or 'drop' (drop those rows from the output).",
         typeConverter=TypeConverters.toString)
 
+    _param_constraints = {"coldStartStrategy": [OneOf(COLD_START_STRATEGIES, "'nan' or 'drop'")]}
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(userCol="user", itemCol="item", coldStartStrategy="nan",
@@ -53,20 +55,8 @@ class _ALSModelParams(HasPredictionCol, HasBlockSize):
     def getColdStartStrategy(self) -> str:
         return self.getOrDefault(self.coldStartStrategy)
 
-    def setUserCol(self, value: str):
-        return self._set(userCol=value)
-
-    def setItemCol(self, value: str):
-        return self._set(itemCol=value)
-
-    def setColdStartStrategy(self, value: str):
-        return self._set(coldStartStrategy=value)
-
-    def setPredictionCol(self, value: str):
-        return self._set(predictionCol=value)
-
-    def setBlockSize(self, value: int):
-        return self._set(blockSize=value)
+    (setUserCol, setItemCol, setColdStartStrategy, setPredictionCol, setBlockSize) = setters(
+        "userCol", "itemCol", "coldStartStrategy", "predictionCol", "blockSize")
 
 
 class _ALSParams(_ALSModelParams, HasMaxIter, HasRegParam, HasCheckpoints, HasSeed,
@@ -175,6 +165,10 @@ class ALS(Estimator, _ALSParams):
     True
     """
 
+    _param_constraints = {
+        "rank": [Interval(1)], "maxIter": [Interval(0)], "regParam": [Interval(0)],
+        "alpha": [Interval(0)], "numUserBlocks": [Interval(1)], "numItemBlocks": [Interval(1)]}
+
     @keyword_only
     def __init__(self, *, rank: int = 10, maxIter: int = 10, regParam: float = 0.1,
                  numUserBlocks: int = 10, numItemBlocks: int = 10, implicitPrefs: bool = False,
@@ -200,63 +194,23 @@ class ALS(Estimator, _ALSParams):
                   blockSize: int = 4096, predictionCol: str = "prediction",
                   engine: str = "auto", numWorkers: int = 0, backend: str = "auto",
                   checkpointDir: str = ""):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
-    def setRank(self, value: int):
-        return self._set(rank=value)
-
-    def setNumUserBlocks(self, value: int):
-        return self._set(numUserBlocks=value)
-
-    def setNumItemBlocks(self, value: int):
-        return self._set(numItemBlocks=value)
+    setRank, setNumUserBlocks, setNumItemBlocks = setters("rank", "numUserBlocks", "numItemBlocks")
 
     def setNumBlocks(self, value: int):
         return self._set(numUserBlocks=value, numItemBlocks=value)
 
-    def setImplicitPrefs(self, value: bool):
-        return self._set(implicitPrefs=value)
-
-    def setAlpha(self, value: float):
-        return self._set(alpha=value)
-
-    def setRatingCol(self, value: str):
-        return self._set(ratingCol=value)
-
-    def setNonnegative(self, value: bool):
-        return self._set(nonnegative=value)
-
-    def setMaxIter(self, value: int):
-        return self._set(maxIter=value)
-
-    def setRegParam(self, value: float):
-        return self._set(regParam=value)
-
-    def setSeed(self, value: int):
-        return self._set(seed=value)
-
-    def setIntermediateStorageLevel(self, value: str):
-        return self._set(intermediateStorageLevel=value)
-
-    def setFinalStorageLevel(self, value: str):
-        return self._set(finalStorageLevel=value)
+    (setImplicitPrefs, setAlpha, setRatingCol, setNonnegative, setMaxIter, setRegParam, setSeed,
+     setIntermediateStorageLevel, setFinalStorageLevel) = setters(
+        "implicitPrefs", "alpha", "ratingCol", "nonnegative", "maxIter", "regParam", "seed",
+        "intermediateStorageLevel", "finalStorageLevel")
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self):
         return als
 
     def _program_params(self) -> dict:
-        checks = [("rank", self.getRank() >= 1, ">= 1"),
-                  ("maxIter", self.getMaxIter() >= 0, ">= 0"),
-                  ("regParam", self.getRegParam() >= 0, ">= 0"),
-                  ("alpha", self.getAlpha() >= 0, ">= 0"),
-                  ("numUserBlocks", self.getNumUserBlocks() >= 1, ">= 1"),
-                  ("numItemBlocks", self.getNumItemBlocks() >= 1, ">= 1"),
-                  ("coldStartStrategy",
-                   self.getColdStartStrategy() in COLD_START_STRATEGIES, "'nan' or 'drop'")]
-        for name, ok, rule in checks:
-            if not ok:
-                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
         return {"rank": self.getRank(), "maxIter": self.getMaxIter(),
                 "regParam": self.getRegParam(), "implicitPrefs": self.getImplicitPrefs(),
                 "alpha": self.getAlpha(), "nonnegative": self.getNonnegative(),
@@ -270,7 +224,7 @@ class ALS(Estimator, _ALSParams):
         """No params from the data, but the id columns' types are checked here, before any
         task starts, so a string id gets a message that says what to do."""
         for name in (self.getUserCol(), self.getItemCol()):
-            _check_id_type(dataset, name)
+            _check_id_type(frames.of(dataset), name)
         return {}
 
     def _create_model(self, result: FitResult) -> "ALSModel":
@@ -319,20 +273,16 @@ class ALSModel(Model, _ALSModelParams):
 
     def _transform(self, dataset: Any) -> Any:
         strategy = self.getColdStartStrategy()
-        if strategy not in COLD_START_STRATEGIES:
-            raise ParamError(f"coldStartStrategy must be 'nan' or 'drop', got {strategy!r}")
         out = self.getPredictionCol()
+        frame = frames.of(dataset)
         for name in (self.getUserCol(), self.getItemCol()):
-            _check_id_type(dataset, name)
-        result = transform_dataset(
-            dataset, InputSpec((self.getUserCol(), self.getItemCol()), check_finite=False),
+            _check_id_type(frame, name)
+        result = frame.transform(
+            InputSpec((self.getUserCol(), self.getItemCol()), check_finite=False),
             lambda X: {out: self._predictions(X)}, [Output(out, FLOAT)])
         if strategy == "nan":
             return result
-        if is_spark_dataframe(result):
-            from distml.engine.spark_columns import drop_nan_rows
-            return drop_nan_rows(result, out)
-        return result[~np.isnan(result[out])]
+        return frames.of(result).drop_nan_rows(out)
 
     def recommendForAllUsers(self, numItems: int) -> Any:
         """Each user's ``numItems`` items of highest predicted rating:
@@ -360,13 +310,13 @@ class ALSModel(Model, _ALSModelParams):
             raise ParamError(f"the number of recommendations must be >= 1, got {count}")
         query_ids, query_factors = queries
         if dataset is not None:
-            wanted = ids_of(dataset, query_col)
+            wanted = frames.of(dataset).distinct_integers(query_col)
             rows, found = _positions(query_ids, wanted.astype(np.float64))
             query_ids, query_factors = query_ids[rows[found]], query_factors[rows[found]]
-        spark = dataset.sparkSession if is_spark_dataframe(dataset) else \
-            None if dataset is not None else self._table_session()
+        session = frames.of(dataset).session if dataset is not None else \
+            self._table_session()
         return recommendations_table(query_ids, query_factors, targets[0], targets[1],
-                                     int(count), query_col, target_col, spark)
+                                     int(count), query_col, target_col, session)
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"userIds": self._users[0], "userFactors": self._users[1],
@@ -387,20 +337,11 @@ def _positions(sorted_ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, 
     return np.where(found, pos, 0), found
 
 
-def _check_id_type(dataset: Any, name: str) -> None:
-    if is_spark_dataframe(dataset):
-        if name not in dataset.columns:
-            return  # the input layer's message names the missing column
-        from distml.engine.spark_columns import is_numeric_column
-        numeric, shown = is_numeric_column(dataset, name)
-    elif isinstance(dataset, pd.DataFrame):
-        if name not in dataset.columns:
-            return
-        dtype = dataset[name].dtype
-        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-        shown = str(dtype)
-    else:
-        return
+def _check_id_type(frame: frames.Frame, name: str) -> None:
+    found = frame.numeric_type(name)
+    if found is None:
+        return  # the input layer's message names the missing column
+    numeric, shown = found
     if not numeric:
         raise DataError(f"column '{name}' has type {shown}; ALS ids must be integers in Java's "
                         "int range: index other ids first (pyspark.ml.feature.StringIndexer "

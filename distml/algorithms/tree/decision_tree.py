@@ -9,15 +9,15 @@ from pyspark.ml.linalg import SparseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasFeaturesCol, HasLabelCol, HasPredictionCol, HasSeed
 
+from distml import frames
 from distml.algorithms.classification.base import (Classifier, ClassifierParams,
                                                    ProbabilisticClassificationModel)
 from distml.algorithms.tree.decision_tree_program import decision_tree
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec, vector_rows
-from distml.engine.transform import DOUBLE, Output, transform_dataset
-from distml.errors import ParamError
+from distml.frames import DOUBLE, InputSpec, Output, vector_rows
 from distml.kernels.tree import ENTROPY, GINI, VARIANCE
-from distml.pipeline.base import Estimator, HasCheckpoints, HasWeights, Model
+from distml.pipeline.base import Estimator, HasCheckpoints, HasWeights, Model, setter
+from distml.pipeline.constraints import Interval, OneOf
 
 # Deeper trees work (node ids are int64); memory grows with the nodes of the deepest level.
 MAX_DEPTH_LIMIT = 64
@@ -54,6 +54,12 @@ class _TreeParams(HasCheckpoints, HasSeed):
         "categories} for features whose values 0..k-1 are categories (added to what the "
         "features column's ML attributes say, e.g. after VectorIndexer)")
 
+    _param_constraints = {
+        "maxDepth": [Interval(0, MAX_DEPTH_LIMIT)], "maxBins": [Interval(2, 65535)],
+        "minInstancesPerNode": [Interval(1)],
+        "minWeightFractionPerNode": [Interval(0.0, 0.5, closed="left")],
+        "minInfoGain": [Interval(0)]}
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(maxDepth=5, maxBins=32, minInstancesPerNode=1,
@@ -65,8 +71,7 @@ class _TreeParams(HasCheckpoints, HasSeed):
         # JSON (save/load) turns the keys into strings
         return {int(k): int(v) for k, v in self.getOrDefault(self.categoricalFeatures).items()}
 
-    def setCategoricalFeatures(self, value: dict[int, int]):
-        return self._set(categoricalFeatures=value)
+    setCategoricalFeatures = setter("categoricalFeatures")
 
     def getMaxDepth(self) -> int:
         return self.getOrDefault(self.maxDepth)
@@ -86,18 +91,7 @@ class _TreeParams(HasCheckpoints, HasSeed):
     def getImpurity(self) -> str:
         return self.getOrDefault(self.impurity)
 
-    def _tree_program_params(self, impurities: tuple[str, ...]) -> dict:
-        checks = [("maxDepth", 0 <= self.getMaxDepth() <= MAX_DEPTH_LIMIT,
-                   f"in [0, {MAX_DEPTH_LIMIT}]"),
-                  ("maxBins", 2 <= self.getMaxBins() <= 65535, "in [2, 65535]"),
-                  ("minInstancesPerNode", self.getMinInstancesPerNode() >= 1, ">= 1"),
-                  ("minWeightFractionPerNode",
-                   0.0 <= self.getMinWeightFractionPerNode() < 0.5, "in [0.0, 0.5)"),
-                  ("minInfoGain", self.getMinInfoGain() >= 0, ">= 0"),
-                  ("impurity", self.getImpurity() in impurities, " or ".join(impurities))]
-        for name, ok, rule in checks:
-            if not ok:
-                raise ParamError(f"{name} must be {rule}, got {self.getOrDefault(name)!r}")
+    def _tree_program_params(self) -> dict:
         return {name: self.getOrDefault(name) for name in (
             "maxDepth", "maxBins", "minInstancesPerNode", "minWeightFractionPerNode",
             "minInfoGain", "impurity", "labelCol", "featuresCol")} | \
@@ -110,9 +104,9 @@ class _TreeParams(HasCheckpoints, HasSeed):
 
     def _categorical_params(self, dataset: Any) -> dict:
         """The categorical features: the column's ML attributes, then the param."""
-        from distml.engine.spark_input import categorical_arities
-        return {"categoricalFeatures": {**categorical_arities(dataset, self.getFeaturesCol()),
-                                        **self.getCategoricalFeatures()}}
+        arities = frames.of(dataset).categorical_arities(self.getFeaturesCol())
+        return {"categoricalFeatures": {**arities, **self.getCategoricalFeatures()}}
+
 
 class _TreeModelMixin:
     """What both fitted trees share: the node arrays, depth, importances, debug string."""
@@ -217,7 +211,7 @@ class _TreeModelMixin:
     def toMLlib(self):
         """The same tree as a pyspark.ml model (``DecisionTreeClassificationModel`` or
         ``DecisionTreeRegressionModel``); needs an active SparkSession."""
-        from distml.engine.mllib_bridge import mllib_decision_tree_model
+        from distml.algorithms.tree.decision_tree_mllib import mllib_decision_tree_model
         params = {p.name: self.getOrDefault(p) for p in self.params if self.isDefined(p)
                   and p.name not in ("engine", "numWorkers", "categoricalFeatures")}
         return mllib_decision_tree_model(self.uid, self._nodes, self.numFeatures,
@@ -277,6 +271,8 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
     [0.0, 0.0, 1.0, 1.0]
     """
 
+    _param_constraints = {"impurity": [OneOf((GINI, ENTROPY), "gini or entropy")]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
                  predictionCol: str = "prediction", probabilityCol: str = "probability",
@@ -302,13 +298,13 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                   weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
                   thresholds: list[float] | None = None, engine: str = "auto",
                   numWorkers: int = 0, categoricalFeatures: dict | None = None):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
     def _training_program(self):
         return decision_tree
 
     def _program_params(self) -> dict:
-        return self._tree_program_params((GINI, ENTROPY))
+        return self._tree_program_params()
 
     def _dataset_params(self, dataset: Any) -> dict:
         return self._categorical_params(dataset)
@@ -376,6 +372,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
     [1.0, 1.0, 1.0, 5.0, 5.0, 5.0]
     """
 
+    _param_constraints = {"impurity": [OneOf((VARIANCE,), "variance")]}
+
     @keyword_only
     def __init__(self, *, featuresCol: str = "features", labelCol: str = "label",
                  predictionCol: str = "prediction", maxDepth: int = 5, maxBins: int = 32,
@@ -399,13 +397,13 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                   seed: int | None = None, weightCol: str | None = None,
                   minWeightFractionPerNode: float = 0.0, engine: str = "auto",
                   numWorkers: int = 0, categoricalFeatures: dict | None = None):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
     def _training_program(self):
         return decision_tree
 
     def _program_params(self) -> dict:
-        return self._tree_program_params((VARIANCE,))
+        return self._tree_program_params()
 
     def _dataset_params(self, dataset: Any) -> dict:
         return self._categorical_params(dataset)
@@ -444,5 +442,6 @@ class DecisionTreeRegressionModel(_TreeModelMixin, Model, _DecisionTreeRegressor
 
     def _transform(self, dataset: Any) -> Any:
         means, out, leaf_of = self._leaf_means(), self.getPredictionCol(), self._leaf_fn()
-        return transform_dataset(dataset, InputSpec(self.getFeaturesCol(), check_finite=False),
-                                 lambda X: {out: means[leaf_of(X)]}, [Output(out, DOUBLE)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getFeaturesCol(), check_finite=False),
+            lambda X: {out: means[leaf_of(X)]}, [Output(out, DOUBLE)])

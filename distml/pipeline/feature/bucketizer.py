@@ -16,9 +16,10 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
                                      HasOutputCols, HasRelativeError)
 
-from distml.engine.fit import is_spark_dataframe
+from distml import frames
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import SparkTwin, Transformer, _Persistable, input_output_columns
+from distml.pipeline.base import SparkTwin, Transformer, _Persistable, input_output_columns, setter
+from distml.pipeline.constraints import Interval, OneOf, Rule
 
 
 class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInputCols,
@@ -44,6 +45,9 @@ class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInput
         "features into buckets for multiple columns.",
         typeConverter=TypeConverters.toListListFloat)
 
+    _param_constraints = {
+        "handleInvalid": [OneOf(("error", "skip", "keep"), "error, skip or keep")]}
+
     @keyword_only
     def __init__(self, *, splits: list[float] | None = None, inputCol: str | None = None,
                  outputCol: str | None = None, handleInvalid: str = "error",
@@ -51,19 +55,17 @@ class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInput
                  inputCols: list[str] | None = None, outputCols: list[str] | None = None):
         super().__init__()
         self._setDefault(handleInvalid="error")
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def getSplits(self) -> list[float]:
         return self.getOrDefault(self.splits)
 
-    def setSplits(self, value: list[float]):
-        return self._set(splits=value)
+    setSplits = setter("splits")
 
     def getSplitsArray(self) -> list[list[float]]:
         return self.getOrDefault(self.splitsArray)
 
-    def setHandleInvalid(self, value: str):
-        return self._set(handleInvalid=value)
+    setHandleInvalid = setter("handleInvalid")
 
     def _spark_class(self):
         from pyspark.ml.feature import Bucketizer as SparkBucketizer
@@ -73,8 +75,6 @@ class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInput
         inputs, outputs = input_output_columns(self)
         all_splits = [self.getSplits()] if self.isSet(self.splits) else self.getSplitsArray()
         invalid = self.getHandleInvalid()
-        if invalid not in ("error", "skip", "keep"):
-            raise ParamError(f"handleInvalid must be error, skip or keep, got {invalid!r}")
         out, keep = frame.copy(), np.ones(len(frame), dtype=bool)
         for name, target, splits in zip(inputs, outputs, all_splits):
             edges = np.asarray(splits, dtype=np.float64)
@@ -117,6 +117,10 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
                                               "number of buckets for each input column",
                                               typeConverter=TypeConverters.toListInt)
 
+    _param_constraints = {
+        "numBuckets": [Interval(2)],
+        "numBucketsArray": [Rule(lambda counts: all(c >= 2 for c in counts), "all >= 2")]}
+
     @keyword_only
     def __init__(self, *, numBuckets: int = 2, inputCol: str | None = None,
                  outputCol: str | None = None, relativeError: float = 0.001,
@@ -124,20 +128,17 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
                  inputCols: list[str] | None = None, outputCols: list[str] | None = None):
         super().__init__()
         self._setDefault(numBuckets=2, relativeError=0.001, handleInvalid="error")
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def getNumBuckets(self) -> int:
         return self.getOrDefault(self.numBuckets)
 
-    def setNumBuckets(self, value: int):
-        return self._set(numBuckets=value)
+    setNumBuckets = setter("numBuckets")
 
     def _fit(self, dataset: Any) -> Bucketizer:
         inputs, outputs = input_output_columns(self)
         counts = self.getOrDefault(self.numBucketsArray) if self.isSet(self.numBucketsArray) \
             else [self.getNumBuckets()] * len(inputs)
-        if any(c < 2 for c in counts):
-            raise ParamError(f"numBuckets must be >= 2, got {counts}")
         error = self.getRelativeError()
         splits = []
         for name, buckets in zip(inputs, counts):
@@ -154,20 +155,7 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
 
 
 def _quantiles(dataset: Any, name: str, probabilities: list[float], error: float) -> list:
-    if is_spark_dataframe(dataset):
-        from distml.engine.spark_columns import quantiles
-        values = quantiles(dataset, name, probabilities, error)
-        if not values:
-            raise DataError(f"column '{name}' has no values to take quantiles of")
-        return values
-    if name not in dataset.columns:
-        raise DataError(f"column '{name}' not found")
-    x = np.sort(dataset[name].to_numpy(dtype=np.float64, na_value=np.nan))
-    x = x[~np.isnan(x)]
-    if x.size == 0:
+    values = frames.of(dataset).quantiles(name, probabilities, error)
+    if not values:
         raise DataError(f"column '{name}' has no values to take quantiles of")
-    # Spark's exact answer for probability p: the value of rank ceil(p n) (1-based), the
-    # smallest value with at least p n values at or below it.
-    ranks = np.clip(np.ceil(np.asarray(probabilities) * x.size).astype(np.int64) - 1, 0,
-                    x.size - 1)
-    return x[ranks].tolist()
+    return values

@@ -18,9 +18,11 @@ from pyspark.ml.linalg import SparseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
-from distml.engine.fit import is_spark_dataframe
-from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable
+from distml import frames
+from distml.errors import DataError
+from distml.frames import OBJECT
+from distml.pipeline.base import Model, _Persistable, setters
+from distml.pipeline.constraints import Interval
 
 
 class _CountVectorizerParams(HasInputCol, HasOutputCol):
@@ -64,17 +66,8 @@ class _CountVectorizerParams(HasInputCol, HasOutputCol):
     def getBinary(self) -> bool:
         return self.getOrDefault(self.binary)
 
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
-
-    def setMinTF(self, value: float):
-        return self._set(minTF=value)
-
-    def setBinary(self, value: bool):
-        return self._set(binary=value)
+    (setInputCol, setOutputCol, setMinTF, setBinary) = setters(
+        "inputCol", "outputCol", "minTF", "binary")
 
 
 class CountVectorizer(SparkEstimator, _Persistable, _CountVectorizerParams):
@@ -90,26 +83,20 @@ class CountVectorizer(SparkEstimator, _Persistable, _CountVectorizerParams):
     SparseVector(3, {0: 2.0, 1: 1.0})
     """
 
+    _param_constraints = {"vocabSize": [Interval(0, closed="neither")]}
+
     @keyword_only
     def __init__(self, *, minTF: float = 1.0, minDF: float = 1.0,
                  maxDF: float = 2.0 ** 63 - 1, vocabSize: int = 1 << 18, binary: bool = False,
                  inputCol: str | None = None, outputCol: str | None = None):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setMinDF(self, value: float):
-        return self._set(minDF=value)
-
-    def setMaxDF(self, value: float):
-        return self._set(maxDF=value)
-
-    def setVocabSize(self, value: int):
-        return self._set(vocabSize=value)
+    setMinDF, setMaxDF, setVocabSize = setters("minDF", "maxDF", "vocabSize")
 
     def _fit(self, dataset: Any) -> "CountVectorizerModel":
-        if self.getVocabSize() <= 0:
-            raise ParamError(f"vocabSize must be > 0, got {self.getVocabSize()}")
-        parts = _map_token_lists(dataset, self.getInputCol(), _term_counts)
+        parts = frames.of(dataset).map_partitions(
+            {"tokens": (self.getInputCol(), OBJECT)}, lambda a: _term_counts(a["tokens"]))
         documents = sum(p[0] for p in parts)
         counts, holding = Counter(), Counter()
         for _, part_counts, part_holding in parts:
@@ -124,18 +111,7 @@ class CountVectorizer(SparkEstimator, _Persistable, _CountVectorizerParams):
         return self._copyValues(CountVectorizerModel(vocabulary))
 
 
-def _map_token_lists(dataset: Any, column: str, fn) -> list:
-    """``fn(list of token lists)`` per partition (Spark) or once (pandas)."""
-    if is_spark_dataframe(dataset):
-        from distml.engine.spark_columns import map_column_values
-        return map_column_values(dataset, column, fn)
-    if column not in dataset.columns:
-        raise DataError(f"column '{column}' not found; the input has columns "
-                        f"{list(dataset.columns)}")
-    return [fn(dataset[column].tolist())]
-
-
-def _term_counts(documents: list) -> tuple[int, Counter, Counter]:
+def _term_counts(documents: np.ndarray) -> tuple[int, Counter, Counter]:
     counts, holding, n = Counter(), Counter(), 0
     for tokens in documents:
         if tokens is None:
@@ -159,14 +135,17 @@ class CountVectorizerModel(Model, _CountVectorizerParams):
         return list(self._vocabulary)
 
     def _transform(self, dataset: Any) -> Any:
-        if is_spark_dataframe(dataset):
-            from pyspark.ml.feature import CountVectorizerModel as SparkModel
-            twin = SparkModel.from_vocabulary(self._vocabulary, inputCol=self.getInputCol(),
-                                              outputCol=self.getOutputCol(),
-                                              minTF=self.getMinTF(), binary=self.getBinary())
-            return twin.transform(dataset)
-        if not isinstance(dataset, pd.DataFrame):
-            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
+        return frames.of(dataset).with_mllib(self._transform_with_mllib,
+                                             self._transform_here)
+
+    def _transform_with_mllib(self, dataset: Any) -> Any:
+        from pyspark.ml.feature import CountVectorizerModel as SparkModel
+        twin = SparkModel.from_vocabulary(self._vocabulary, inputCol=self.getInputCol(),
+                                          outputCol=self.getOutputCol(),
+                                          minTF=self.getMinTF(), binary=self.getBinary())
+        return twin.transform(dataset)
+
+    def _transform_here(self, dataset: pd.DataFrame) -> pd.DataFrame:
         if self.getInputCol() not in dataset.columns:
             raise DataError(f"column '{self.getInputCol()}' not found; the input has columns "
                             f"{list(dataset.columns)}")

@@ -11,10 +11,10 @@ from pyspark.ml.linalg import DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
+from distml import frames
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.pipeline.base import Estimator, Model
+from distml.frames import VECTOR, InputSpec, Output
+from distml.pipeline.base import Estimator, Model, setter, setters
 from distml.pipeline.stat.summarizer import column_statistics
 
 
@@ -30,11 +30,7 @@ class _IDFParams(HasInputCol, HasOutputCol):
     def getMinDocFreq(self) -> int:
         return self.getOrDefault(self.minDocFreq)
 
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
 
 class IDF(Estimator, _IDFParams):
@@ -53,10 +49,9 @@ class IDF(Estimator, _IDFParams):
     def __init__(self, *, minDocFreq: int = 0, inputCol: str | None = None,
                  outputCol: str | None = None, engine: str = "auto", numWorkers: int = 0):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setMinDocFreq(self, value: int):
-        return self._set(minDocFreq=value)
+    setMinDocFreq = setter("minDocFreq")
 
     def _training_program(self):
         return column_statistics
@@ -105,8 +100,9 @@ class IDFModel(Model, _IDFParams):
                 weighted.data *= idf[weighted.indices]
                 return {out: weighted}
             return {out: np.asarray(X, dtype=np.float64) * idf}
-        return transform_dataset(dataset, InputSpec(self.getInputCol(), check_finite=False),
-                                 weigh, [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            weigh, [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"idf": self._idf, "docFreq": self._doc_freq}, {"numDocs": self._num_docs}

@@ -19,11 +19,11 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasInputCol, HasInputCols, HasOutputCol, HasOutputCols,
                                      HasRelativeError)
 
-from distml.engine.partition_map import NULLABLE_DOUBLE, map_partitions
-from distml.engine.fit import is_spark_dataframe
-from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, _Persistable, input_output_columns
-from distml.pipeline.feature.bucketizer import _quantiles
+from distml import frames
+from distml.errors import DataError
+from distml.frames import NULLABLE_DOUBLE
+from distml.pipeline.base import Model, _Persistable, input_output_columns, setter, setters
+from distml.pipeline.constraints import OneOf
 
 STRATEGIES = ("mean", "median", "mode")
 
@@ -48,14 +48,8 @@ class _ImputerParams(HasInputCol, HasInputCols, HasOutputCol, HasOutputCols, Has
     def _columns(self) -> tuple[list[str], list[str]]:
         return input_output_columns(self)
 
-    def setInputCols(self, value: list[str]):
-        return self._set(inputCols=value)
-
-    def setOutputCols(self, value: list[str]):
-        return self._set(outputCols=value)
-
-    def setMissingValue(self, value: float):
-        return self._set(missingValue=value)
+    (setInputCols, setOutputCols, setMissingValue) = setters(
+        "inputCols", "outputCols", "missingValue")
 
 
 def _missing(x: np.ndarray, missing_value: float) -> np.ndarray:
@@ -75,41 +69,34 @@ class Imputer(SparkEstimator, _Persistable, _ImputerParams):
     [[1.0, 4.0], [2.0, 4.0], [3.0, 4.0]]
     """
 
+    _param_constraints = {"strategy": [OneOf(STRATEGIES)]}
+
     @keyword_only
     def __init__(self, *, strategy: str = "mean", missingValue: float = float("nan"),
                  inputCols: list[str] | None = None, outputCols: list[str] | None = None,
                  inputCol: str | None = None, outputCol: str | None = None,
                  relativeError: float = 0.001):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setStrategy(self, value: str):
-        return self._set(strategy=value)
+    setStrategy = setter("strategy")
 
     def _fit(self, dataset: Any) -> "ImputerModel":
         inputs, _ = self._columns()
         strategy, missing = self.getStrategy(), self.getMissingValue()
-        if strategy not in STRATEGIES:
-            raise ParamError(f"strategy must be one of {', '.join(STRATEGIES)}, got "
-                             f"{strategy!r}")
         if strategy == "median":
             surrogates = [self._median(dataset, name, missing) for name in inputs]
         else:
             columns = {f"c{i}": (name, NULLABLE_DOUBLE) for i, name in enumerate(inputs)}
-            parts = map_partitions(dataset, columns,
-                                   lambda a: _sums_and_counts(a, missing, strategy == "mode"))
+            parts = frames.of(dataset).map_partitions(
+                columns,
+                lambda a: _sums_and_counts(a, missing, strategy == "mode"))
             surrogates = [_surrogate(parts, f"c{i}", strategy, name)
                           for i, name in enumerate(inputs)]
         return self._copyValues(ImputerModel(inputs, surrogates))
 
     def _median(self, dataset: Any, name: str, missing: float) -> float:
-        if is_spark_dataframe(dataset):
-            from distml.engine.spark_columns import quantiles
-            values = quantiles(dataset, name, [0.5], self.getRelativeError(), missing)
-        else:
-            x = dataset[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            values = [] if _missing(x, missing).all() else \
-                _quantiles(pd.DataFrame({name: x[~_missing(x, missing)]}), name, [0.5], 0.0)
+        values = frames.of(dataset).quantiles(name, [0.5], self.getRelativeError(), missing)
         if not values:
             raise DataError(f"column '{name}' has only missing values: nothing to impute with")
         return float(values[0])
@@ -148,8 +135,7 @@ class ImputerModel(Model, _ImputerParams):
     @property
     def surrogateDF(self) -> Any:
         frame = pd.DataFrame({c: [v] for c, v in self._surrogates.items()})
-        spark = self._table_session()
-        return frame if spark is None else spark.createDataFrame(frame)
+        return frames.new_table(self._table_session(), frame)
 
     def _transform(self, dataset: Any) -> Any:
         inputs, outputs = self._columns()
@@ -157,21 +143,9 @@ class ImputerModel(Model, _ImputerParams):
         if unknown:
             raise DataError(f"the model has no surrogate for column '{unknown[0]}'")
         missing = self.getMissingValue()
-        if is_spark_dataframe(dataset):
-            from distml.engine.spark_columns import replace_missing
-            return replace_missing(dataset, {target: (name, self._surrogates[name])
-                                             for name, target in zip(inputs, outputs)}, missing)
-        if not isinstance(dataset, pd.DataFrame):
-            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
-        out = dataset.copy()
-        for name, target in zip(inputs, outputs):
-            if name not in dataset.columns:
-                raise DataError(f"column '{name}' not found")
-            x = dataset[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            filled = np.where(_missing(x, missing), self._surrogates[name], x)
-            kind = dataset[name].dtype
-            out[target] = filled.astype(kind) if pd.api.types.is_integer_dtype(kind) else filled
-        return out
+        return frames.of(dataset).replace_missing(
+            {target: (name, self._surrogates[name]) for name, target in zip(inputs, outputs)},
+            missing)
 
     def _save_data(self) -> tuple[dict, dict]:
         return {}, {"surrogates": self._surrogates}

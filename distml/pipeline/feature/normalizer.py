@@ -10,10 +10,10 @@ from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.errors import ParamError
-from distml.pipeline.base import Transformer
+from distml import frames
+from distml.frames import VECTOR, InputSpec, Output
+from distml.pipeline.base import Transformer, setters
+from distml.pipeline.constraints import Interval
 
 
 class Normalizer(Transformer, HasInputCol, HasOutputCol):
@@ -30,31 +30,25 @@ class Normalizer(Transformer, HasInputCol, HasOutputCol):
     p: Param[float] = Param(Params._dummy(), "p", "the p norm value.",
                             typeConverter=TypeConverters.toFloat)
 
+    _param_constraints = {"p": [Interval(1)]}
+
     @keyword_only
     def __init__(self, *, p: float = 2.0, inputCol: str | None = None,
                  outputCol: str | None = None):
         super().__init__()
         self._setDefault(p=2.0)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def getP(self) -> float:
         return self.getOrDefault(self.p)
 
-    def setP(self, value: float):
-        return self._set(p=value)
-
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setP, setInputCol, setOutputCol = setters("p", "inputCol", "outputCol")
 
     def _transform(self, dataset: Any) -> Any:
         p, out = self.getP(), self.getOutputCol()
-        if not p >= 1.0:
-            raise ParamError(f"p must be >= 1, got {p}")
-        return transform_dataset(dataset, InputSpec(self.getInputCol(), check_finite=False),
-                                 lambda X: {out: row_normalize(X, p)}, [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            lambda X: {out: row_normalize(X, p)}, [Output(out, VECTOR)])
 
 
 def row_normalize(X, p: float):

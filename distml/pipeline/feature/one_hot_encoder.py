@@ -11,11 +11,11 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
                                      HasOutputCols)
 
-from distml.engine.partition_map import DOUBLE, map_partitions
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns
+from distml import frames
+from distml.errors import DataError
+from distml.frames import DOUBLE, VECTOR, InputSpec, Output
+from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns, setter
+from distml.pipeline.constraints import OneOf
 
 
 class _OneHotEncoderParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputCols,
@@ -24,6 +24,8 @@ class _OneHotEncoderParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputC
                                   "whether to drop the last category",
                                   typeConverter=TypeConverters.toBoolean)
 
+    _param_constraints = {"handleInvalid": [OneOf(("error", "keep"), "'error' or 'keep'")]}
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(handleInvalid="error", dropLast=True)
@@ -31,18 +33,10 @@ class _OneHotEncoderParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputC
     def getDropLast(self) -> bool:
         return self.getOrDefault(self.dropLast)
 
-    def setDropLast(self, value: bool):
-        return self._set(dropLast=value)
-
+    setDropLast = setter("dropLast")
 
     def _columns(self) -> tuple[list[str], list[str]]:
         return input_output_columns(self)
-
-    def _checked_invalid(self) -> str:
-        if self.getHandleInvalid() not in ("error", "keep"):
-            raise ParamError("handleInvalid must be 'error' or 'keep', got "
-                             f"{self.getHandleInvalid()!r}")
-        return self.getHandleInvalid()
 
 
 class OneHotEncoder(SparkEstimator, _Persistable, _OneHotEncoderParams):
@@ -67,17 +61,16 @@ class OneHotEncoder(SparkEstimator, _Persistable, _OneHotEncoderParams):
                  dropLast: bool = True, inputCol: str | None = None,
                  outputCol: str | None = None):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _fit(self, dataset: Any) -> "OneHotEncoderModel":
         inputs, _ = self._columns()
-        self._checked_invalid()
-        from distml.engine.spark_input import category_count
-        sizes = [category_count(dataset, name) for name in inputs]
+        frame = frames.of(dataset)
+        sizes = [frame.category_count(name) for name in inputs]
         missing = [i for i, size in enumerate(sizes) if size is None]
         if missing:
             columns = {f"c{i}": (inputs[i], DOUBLE) for i in missing}
-            parts = map_partitions(dataset, columns, lambda a: _largest_indices(a, columns))
+            parts = frame.map_partitions(columns, lambda a: _largest_indices(a, columns))
             for i in missing:
                 sizes[i] = int(max(p[f"c{i}"] for p in parts)) + 1
         return self._copyValues(OneHotEncoderModel(sizes))
@@ -111,14 +104,15 @@ class OneHotEncoderModel(Model, _OneHotEncoderParams):
         if len(inputs) != len(self._sizes):
             raise DataError(f"the model encodes {len(self._sizes)} columns, "
                             f"{len(inputs)} given")
-        keep, drop_last = self._checked_invalid() == "keep", self.getDropLast()
+        keep, drop_last = self.getHandleInvalid() == "keep", self.getDropLast()
         sizes = self._sizes
 
         def encode(X):
             return {out: one_hot(X[:, j], sizes[j], keep, drop_last, name)
                     for j, (name, out) in enumerate(zip(inputs, outputs))}
-        return transform_dataset(dataset, InputSpec(tuple(inputs), check_finite=False), encode,
-                                 [Output(out, VECTOR) for out in outputs])
+        return frames.of(dataset).transform(
+            InputSpec(tuple(inputs), check_finite=False), encode,
+            [Output(out, VECTOR) for out in outputs])
 
     def _save_data(self) -> tuple[dict, dict]:
         return {}, {"categorySizes": self._sizes}

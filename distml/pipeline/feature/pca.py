@@ -9,12 +9,12 @@ from pyspark.ml.linalg import DenseMatrix, DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
+from distml import frames
 from distml.algorithms.decomposition.pca_program import principal_components
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.errors import ParamError
-from distml.pipeline.base import Estimator, HasBackend, Model
+from distml.frames import VECTOR, InputSpec, Output
+from distml.pipeline.base import Estimator, HasBackend, Model, setters
+from distml.pipeline.constraints import Interval, Required
 
 
 class _PCAParams(HasInputCol, HasOutputCol, HasBackend):
@@ -52,6 +52,8 @@ class PCA(Estimator, _PCAParams):
     (3, 1)
     """
 
+    _param_constraints = {"k": [Required(" to a number of components >= 1"), Interval(1)]}
+
     @keyword_only
     def __init__(self, *, k: int | None = None, inputCol: str | None = None,
                  outputCol: str | None = None, engine: str = "auto", numWorkers: int = 0,
@@ -63,24 +65,14 @@ class PCA(Estimator, _PCAParams):
     def setParams(self, *, k: int | None = None, inputCol: str | None = None,
                   outputCol: str | None = None, engine: str = "auto", numWorkers: int = 0,
                   backend: str = "auto"):
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
-    def setK(self, value: int):
-        return self._set(k=value)
-
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setK, setInputCol, setOutputCol = setters("k", "inputCol", "outputCol")
 
     def _training_program(self):
         return principal_components
 
     def _program_params(self) -> dict:
-        if not self.isDefined(self.k) or self.getK() < 1:
-            raise ParamError(f"k must be set to a number of components >= 1, got "
-                             f"{self.getOrDefault(self.k) if self.isDefined(self.k) else None}")
         return {"k": self.getK(), "inputCol": self.getInputCol(),
                 "backend": self._checked_backend()}
 
@@ -108,16 +100,13 @@ class PCAModel(Model, _PCAParams):
     def explainedVariance(self) -> DenseVector:
         return DenseVector(self._explained)
 
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
     def _transform(self, dataset: Any) -> Any:
         pc, out = self._pc, self.getOutputCol()
-        return transform_dataset(dataset, InputSpec(self.getInputCol(), check_finite=False),
-                                 lambda X: {out: np.asarray(X @ pc)}, [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            lambda X: {out: np.asarray(X @ pc)}, [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"pc": self._pc, "explainedVariance": self._explained}, {}

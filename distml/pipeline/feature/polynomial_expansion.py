@@ -9,10 +9,10 @@ from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
-from distml.errors import ParamError
-from distml.pipeline.base import SparkTwin, Transformer
+from distml import frames
+from distml.frames import VECTOR, InputSpec, Output
+from distml.pipeline.base import SparkTwin, Transformer, setter
+from distml.pipeline.constraints import Interval
 
 
 class PolynomialExpansion(SparkTwin, Transformer, HasInputCol, HasOutputCol):
@@ -30,18 +30,19 @@ class PolynomialExpansion(SparkTwin, Transformer, HasInputCol, HasOutputCol):
     degree: Param[int] = Param(Params._dummy(), "degree", "the polynomial degree to expand "
                                "(>= 1)", typeConverter=TypeConverters.toInt)
 
+    _param_constraints = {"degree": [Interval(1)]}
+
     @keyword_only
     def __init__(self, *, degree: int = 2, inputCol: str | None = None,
                  outputCol: str | None = None):
         super().__init__()
         self._setDefault(degree=2)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def getDegree(self) -> int:
         return self.getOrDefault(self.degree)
 
-    def setDegree(self, value: int):
-        return self._set(degree=value)
+    setDegree = setter("degree")
 
     def _spark_class(self):
         from pyspark.ml.feature import PolynomialExpansion as SparkExpansion
@@ -49,15 +50,14 @@ class PolynomialExpansion(SparkTwin, Transformer, HasInputCol, HasOutputCol):
 
     def _transform_pandas(self, frame):
         degree, out = self.getDegree(), self.getOutputCol()
-        if degree < 1:
-            raise ParamError(f"degree must be >= 1, got {degree}")
 
         def expand(X):
             dense = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
             powers = monomial_exponents(dense.shape[1], degree)
             return {out: np.prod(dense[:, None, :] ** powers[None, :, :], axis=2)}
-        return transform_dataset(frame, InputSpec(self.getInputCol(), check_finite=False),
-                                 expand, [Output(out, VECTOR)])
+        return frames.of(frame).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            expand, [Output(out, VECTOR)])
 
 
 @lru_cache(maxsize=64)

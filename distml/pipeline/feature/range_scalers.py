@@ -14,22 +14,18 @@ from pyspark.ml.linalg import DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
+from distml import frames
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
 from distml.errors import ParamError
-from distml.pipeline.base import Estimator, Model
+from distml.frames import VECTOR, InputSpec, Output
+from distml.pipeline.base import Estimator, Model, setters
 from distml.pipeline.stat.summarizer import column_statistics
 
 
 class _RangeScaler(Estimator, HasInputCol, HasOutputCol):
     """Fits column minima and maxima; subclasses make the model."""
 
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
     def _training_program(self):
         return column_statistics
@@ -42,19 +38,16 @@ class _RangeScaler(Estimator, HasInputCol, HasOutputCol):
 
 
 class _RangeModel(Model, HasInputCol, HasOutputCol):
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
     def _rescale(self, X):
         raise NotImplementedError
 
     def _transform(self, dataset: Any) -> Any:
         out = self.getOutputCol()
-        return transform_dataset(dataset, InputSpec(self.getInputCol(), check_finite=False),
-                                 lambda X: {out: self._rescale(X)}, [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            lambda X: {out: self._rescale(X)}, [Output(out, VECTOR)])
 
 
 class _MinMaxScalerParams(HasInputCol, HasOutputCol):
@@ -92,13 +85,9 @@ class MinMaxScaler(_RangeScaler, _MinMaxScalerParams):
     def __init__(self, *, min: float = 0.0, max: float = 1.0, inputCol: str | None = None,
                  outputCol: str | None = None, engine: str = "auto", numWorkers: int = 0):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setMin(self, value: float):
-        return self._set(min=value)
-
-    def setMax(self, value: float):
-        return self._set(max=value)
+    setMin, setMax = setters("min", "max")
 
     def _program_params(self) -> dict:
         if self.getMin() >= self.getMax():
@@ -126,11 +115,7 @@ class MinMaxScalerModel(_RangeModel, _MinMaxScalerParams):
     def originalMax(self) -> DenseVector:
         return DenseVector(self._range[1])
 
-    def setMin(self, value: float):
-        return self._set(min=value)
-
-    def setMax(self, value: float):
-        return self._set(max=value)
+    setMin, setMax = setters("min", "max")
 
     def _rescale(self, X):
         low, high = self._range
@@ -163,7 +148,7 @@ class MaxAbsScaler(_RangeScaler):
     def __init__(self, *, inputCol: str | None = None, outputCol: str | None = None,
                  engine: str = "auto", numWorkers: int = 0):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _create_model(self, result: FitResult) -> "MaxAbsScalerModel":
         v = result.values

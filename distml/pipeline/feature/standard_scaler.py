@@ -9,11 +9,11 @@ from pyspark.ml.linalg import DenseVector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
+from distml import frames
 from distml.engine.context import FitResult
-from distml.engine.pandas_input import InputSpec
-from distml.engine.transform import VECTOR, Output, transform_dataset
+from distml.frames import VECTOR, InputSpec, Output
 from distml.kernels.statistics import standardize
-from distml.pipeline.base import Estimator, Model
+from distml.pipeline.base import Estimator, Model, setters
 from distml.pipeline.stat.summarizer import column_statistics
 
 
@@ -67,19 +67,10 @@ class StandardScaler(Estimator, _StandardScalerParams):
     def setParams(self, *, withMean: bool = False, withStd: bool = True,
                   inputCol: str | None = None, outputCol: str | None = None,
                  engine: str = "auto", numWorkers: int = 0):
-        return self._set(**self._input_kwargs)
+        return self._set_given(self._input_kwargs)
 
-    def setWithMean(self, value: bool) -> "StandardScaler":
-        return self._set(withMean=value)
-
-    def setWithStd(self, value: bool) -> "StandardScaler":
-        return self._set(withStd=value)
-
-    def setInputCol(self, value: str) -> "StandardScaler":
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str) -> "StandardScaler":
-        return self._set(outputCol=value)
+    (setWithMean, setWithStd, setInputCol, setOutputCol) = setters(
+        "withMean", "withStd", "inputCol", "outputCol")
 
     def _training_program(self):
         return column_statistics
@@ -110,11 +101,7 @@ class StandardScalerModel(Model, _StandardScalerParams):
     def std(self) -> DenseVector:
         return DenseVector(self._std)
 
-    def setInputCol(self, value: str) -> "StandardScalerModel":
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str) -> "StandardScalerModel":
-        return self._set(outputCol=value)
+    setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
     def _transform(self, dataset: Any) -> Any:
         mean, std = self._mean, self._std
@@ -124,8 +111,9 @@ class StandardScalerModel(Model, _StandardScalerParams):
         def scale(X):
             return {out: standardize(X, mean, std, with_mean, with_std)}
 
-        return transform_dataset(dataset, InputSpec(self.getInputCol(), check_finite=False),
-                                 scale, [Output(out, VECTOR)])
+        return frames.of(dataset).transform(
+            InputSpec(self.getInputCol(), check_finite=False),
+            scale, [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"mean": self._mean, "std": self._std}, {}

@@ -19,10 +19,11 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol,
                                      HasOutputCols)
 
-from distml.engine.partition_map import STRING, map_partitions, string_values
-from distml.engine.fit import is_spark_dataframe
-from distml.errors import DataError, ParamError
-from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns
+from distml import frames
+from distml.errors import DataError
+from distml.frames import STRING, string_values
+from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns, setter
+from distml.pipeline.constraints import OneOf
 
 ORDERS = ("frequencyDesc", "frequencyAsc", "alphabetDesc", "alphabetAsc")
 INVALID = ("error", "skip", "keep")
@@ -37,6 +38,8 @@ class _StringIndexerParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputC
         "In case of equal frequency, the strings are further sorted alphabetically",
         typeConverter=TypeConverters.toString)
 
+    _param_constraints = {"handleInvalid": [OneOf(INVALID)], "stringOrderType": [OneOf(ORDERS)]}
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(handleInvalid="error", stringOrderType="frequencyDesc")
@@ -46,13 +49,6 @@ class _StringIndexerParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputC
 
     def _columns(self) -> tuple[list[str], list[str]]:
         return input_output_columns(self)
-
-    def _checked_invalid(self) -> str:
-        if self.getHandleInvalid() not in INVALID:
-            raise ParamError(f"handleInvalid must be one of {', '.join(INVALID)}, got "
-                             f"{self.getHandleInvalid()!r}")
-        return self.getHandleInvalid()
-
 
 
 class StringIndexer(SparkEstimator, _Persistable, _StringIndexerParams):
@@ -77,20 +73,15 @@ class StringIndexer(SparkEstimator, _Persistable, _StringIndexerParams):
                  inputCols: list[str] | None = None, outputCols: list[str] | None = None,
                  handleInvalid: str = "error", stringOrderType: str = "frequencyDesc"):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setStringOrderType(self, value: str):
-        return self._set(stringOrderType=value)
+    setStringOrderType = setter("stringOrderType")
 
     def _fit(self, dataset: Any) -> "StringIndexerModel":
         inputs, _ = self._columns()
         order = self.getStringOrderType()
-        if order not in ORDERS:
-            raise ParamError(f"stringOrderType must be one of {', '.join(ORDERS)}, got "
-                             f"{order!r}")
-        self._checked_invalid()
         columns = {f"c{i}": (name, STRING) for i, name in enumerate(inputs)}
-        parts = map_partitions(dataset, columns, _value_counts)
+        parts = frames.of(dataset).map_partitions(columns, _value_counts)
         labels = []
         for i in range(len(inputs)):
             counts = Counter()
@@ -141,42 +132,49 @@ class StringIndexerModel(Model, _StringIndexerParams):
 
     def _transform(self, dataset: Any) -> Any:
         inputs, outputs = self._columns()
-        invalid = self._checked_invalid()
-        if is_spark_dataframe(dataset):
-            # One pyspark.ml model per column: from_arrays_of_labels pads shorter label lists
-            # with nulls in the JVM (a rectangular String[][]), which adds a null label and
-            # breaks the output's ML attributes.
-            from pyspark.ml.feature import StringIndexerModel as SparkModel
-            for name, target, labels in zip(inputs, outputs, self._labels):
-                dataset = SparkModel.from_labels(labels, inputCol=name, outputCol=target,
-                                                 handleInvalid=invalid).transform(dataset)
-            return dataset
-        if not isinstance(dataset, pd.DataFrame):
-            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
-        out, keep = dataset.copy(), np.ones(len(dataset), dtype=bool)
-        for name, target, labels in zip(inputs, outputs, self._labels):
-            if name not in dataset.columns:
-                raise DataError(f"column '{name}' not found; the input has columns "
-                                f"{list(dataset.columns)}")
-            if target in dataset.columns:
-                raise DataError(f"output column '{target}' already exists in the input")
-            index, valid = _index(string_values(dataset[name]), labels)
-            if not valid.all():
-                if invalid == "error":
-                    bad = string_values(dataset[name])[~valid][0]
-                    what = "a null value" if bad is None else f"the unseen label {bad!r}"
-                    raise DataError(f"column '{name}' has {what} ({int((~valid).sum())} "
-                                    "invalid rows); set handleInvalid to 'skip' or 'keep'")
-                index[~valid] = len(labels)
-                keep &= valid if invalid == "skip" else True
-            out[target] = index
-        return out[keep] if not keep.all() else out
+        invalid = self.getHandleInvalid()
+        columns = list(zip(inputs, outputs, self._labels))
+        return frames.of(dataset).with_mllib(
+            lambda df: _index_with_mllib(df, columns, invalid),
+            lambda frame: _index_here(frame, columns, invalid))
 
     def _save_data(self) -> tuple[dict, dict]:
         return {}, {"labelsArray": self._labels}
 
     def _load_data(self, arrays: dict, extra: dict) -> None:
         self._labels = [list(labels) for labels in extra["labelsArray"]]
+
+
+def _index_with_mllib(dataset: Any, columns: list, invalid: str) -> Any:
+    # One pyspark.ml model per column: from_arrays_of_labels pads shorter label lists with
+    # nulls in the JVM (a rectangular String[][]), which adds a null label and breaks the
+    # output's ML attributes.
+    from pyspark.ml.feature import StringIndexerModel as SparkModel
+    for name, target, labels in columns:
+        dataset = SparkModel.from_labels(labels, inputCol=name, outputCol=target,
+                                         handleInvalid=invalid).transform(dataset)
+    return dataset
+
+
+def _index_here(dataset: pd.DataFrame, columns: list, invalid: str) -> pd.DataFrame:
+    out, keep = dataset.copy(), np.ones(len(dataset), dtype=bool)
+    for name, target, labels in columns:
+        if name not in dataset.columns:
+            raise DataError(f"column '{name}' not found; the input has columns "
+                            f"{list(dataset.columns)}")
+        if target in dataset.columns:
+            raise DataError(f"output column '{target}' already exists in the input")
+        index, valid = _index(string_values(dataset[name]), labels)
+        if not valid.all():
+            if invalid == "error":
+                bad = string_values(dataset[name])[~valid][0]
+                what = "a null value" if bad is None else f"the unseen label {bad!r}"
+                raise DataError(f"column '{name}' has {what} ({int((~valid).sum())} "
+                                "invalid rows); set handleInvalid to 'skip' or 'keep'")
+            index[~valid] = len(labels)
+            keep &= valid if invalid == "skip" else True
+        out[target] = index
+    return out[keep] if not keep.all() else out
 
 
 def _index(values: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:

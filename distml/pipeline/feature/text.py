@@ -22,7 +22,7 @@ from pyspark.ml.param.shared import (HasInputCol, HasInputCols, HasNumFeatures, 
                                      HasOutputCols)
 
 from distml.errors import DataError
-from distml.pipeline.base import SparkTwin, Transformer
+from distml.pipeline.base import SparkTwin, Transformer, setters
 
 
 def _column(frame: pd.DataFrame, name: str, kind: type = str) -> list:
@@ -62,11 +62,7 @@ class _InOut(HasInputCol, HasOutputCol):
     def _null_checked(self) -> list[str]:
         return [self.getInputCol()] if self.isSet(self.inputCol) else []
 
-    def setInputCol(self, value: str):
-        return self._set(inputCol=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
+    setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
 
 class Tokenizer(SparkTwin, Transformer, _InOut):
@@ -81,7 +77,7 @@ class Tokenizer(SparkTwin, Transformer, _InOut):
     @keyword_only
     def __init__(self, *, inputCol: str | None = None, outputCol: str | None = None):
         super().__init__()
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _spark_class(self):
         from pyspark.ml.feature import Tokenizer as SparkTokenizer
@@ -122,19 +118,10 @@ class RegexTokenizer(SparkTwin, Transformer, _InOut):
                  toLowercase: bool = True):
         super().__init__()
         self._setDefault(minTokenLength=1, gaps=True, pattern="\\s+", toLowercase=True)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setPattern(self, value: str):
-        return self._set(pattern=value)
-
-    def setGaps(self, value: bool):
-        return self._set(gaps=value)
-
-    def setMinTokenLength(self, value: int):
-        return self._set(minTokenLength=value)
-
-    def setToLowercase(self, value: bool):
-        return self._set(toLowercase=value)
+    (setPattern, setGaps, setMinTokenLength, setToLowercase) = setters(
+        "pattern", "gaps", "minTokenLength", "toLowercase")
 
     def _spark_class(self):
         from pyspark.ml.feature import RegexTokenizer as SparkRegexTokenizer
@@ -198,16 +185,12 @@ class StopWordsRemover(SparkTwin, Transformer, _InOut, HasInputCols, HasOutputCo
         super().__init__()
         self._setDefault(stopWords=default_stop_words("english"), caseSensitive=False,
                          locale="en_US")
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
     def _null_checked(self) -> list[str]:
         return [self.getInputCol()] if self.isSet(self.inputCol) else list(self.getInputCols())
 
-    def setStopWords(self, value: list[str]):
-        return self._set(stopWords=value)
-
-    def setCaseSensitive(self, value: bool):
-        return self._set(caseSensitive=value)
+    setStopWords, setCaseSensitive = setters("stopWords", "caseSensitive")
 
     @staticmethod
     def loadDefaultStopWords(language: str) -> list[str]:
@@ -249,13 +232,9 @@ class HashingTF(SparkTwin, Transformer, _InOut, HasNumFeatures):
                  inputCol: str | None = None, outputCol: str | None = None):
         super().__init__()
         self._setDefault(numFeatures=1 << 18, binary=False)
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setNumFeatures(self, value: int):
-        return self._set(numFeatures=value)
-
-    def setBinary(self, value: bool):
-        return self._set(binary=value)
+    setNumFeatures, setBinary = setters("numFeatures", "binary")
 
     def indexOf(self, term: Any) -> int:
         return murmur3_32(str(term).encode("utf-8"), 42) % self.getNumFeatures()

@@ -9,9 +9,10 @@ from pyspark import keyword_only
 from pyspark.ml.linalg import DenseVector, SparseVector, Vector
 from pyspark.ml.param.shared import HasHandleInvalid, HasInputCols, HasOutputCol
 
-from distml.engine.fit import is_spark_dataframe
-from distml.errors import DataError, ParamError
-from distml.pipeline.base import Transformer
+from distml import frames
+from distml.errors import DataError
+from distml.pipeline.base import Transformer, setters
+from distml.pipeline.constraints import OneOf
 
 
 class VectorAssembler(Transformer, HasInputCols, HasOutputCol, HasHandleInvalid):
@@ -30,34 +31,32 @@ class VectorAssembler(Transformer, HasInputCols, HasOutputCol, HasHandleInvalid)
     [DenseVector([1.0, 2.0, 3.0]), SparseVector(3, {})]
     """
 
+    _param_constraints = {
+        "handleInvalid": [OneOf(("error", "skip", "keep"), "error, skip or keep")]}
+
     @keyword_only
     def __init__(self, *, inputCols: list[str] | None = None, outputCol: str | None = None,
                  handleInvalid: str = "error"):
         super().__init__()
         self._setDefault(handleInvalid="error")
-        self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        self._set_given(self._input_kwargs)
 
-    def setInputCols(self, value: list[str]):
-        return self._set(inputCols=value)
-
-    def setOutputCol(self, value: str):
-        return self._set(outputCol=value)
-
-    def setHandleInvalid(self, value: str):
-        return self._set(handleInvalid=value)
+    (setInputCols, setOutputCol, setHandleInvalid) = setters(
+        "inputCols", "outputCol", "handleInvalid")
 
     def _transform(self, dataset: Any) -> Any:
+        frame = frames.of(dataset)
+        if self.getHandleInvalid() == "keep":
+            _check_sizes_known(frame, self.getInputCols())
+        return frame.with_mllib(self._assemble_with_mllib, self._assemble_here)
+
+    def _assemble_with_mllib(self, dataset: Any) -> Any:
+        from pyspark.ml.feature import VectorAssembler as SparkAssembler
+        return SparkAssembler(inputCols=self.getInputCols(), outputCol=self.getOutputCol(),
+                              handleInvalid=self.getHandleInvalid()).transform(dataset)
+
+    def _assemble_here(self, dataset: pd.DataFrame) -> pd.DataFrame:
         invalid = self.getHandleInvalid()
-        if invalid not in ("error", "skip", "keep"):
-            raise ParamError(f"handleInvalid must be error, skip or keep, got {invalid!r}")
-        if is_spark_dataframe(dataset):
-            if invalid == "keep":
-                _check_sizes_known(dataset, self.getInputCols())
-            from pyspark.ml.feature import VectorAssembler as SparkAssembler
-            return SparkAssembler(inputCols=self.getInputCols(), outputCol=self.getOutputCol(),
-                                  handleInvalid=invalid).transform(dataset)
-        if not isinstance(dataset, pd.DataFrame):
-            raise DataError(f"expected a Spark or pandas DataFrame, got {type(dataset).__name__}")
         blocks, bad = [], np.zeros(len(dataset), dtype=bool)
         for name in self.getInputCols():
             block, missing = _column_block(dataset, name)
@@ -72,12 +71,11 @@ class VectorAssembler(Transformer, HasInputCols, HasOutputCol, HasHandleInvalid)
         return out[~bad] if invalid == "skip" else out
 
 
-def _check_sizes_known(df, columns: list[str]) -> None:
+def _check_sizes_known(frame: frames.Frame, columns: list[str]) -> None:
     """MLlib's "keep" needs each vector column's size in its metadata (it cannot look at the
     rows): say so here rather than through a JVM stack trace."""
-    from distml.engine.spark_columns import vector_size_unknown
     for name in columns:
-        if vector_size_unknown(df, name):
+        if frame.vector_size_unknown(name):
             raise DataError(f"column '{name}' has no vector size in its metadata, which "
                             "handleInvalid='keep' needs on Spark (MLlib's rule): add it "
                             "with pyspark.ml.feature.VectorSizeHint, or use 'skip'/'error'")

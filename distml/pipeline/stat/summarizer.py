@@ -6,9 +6,9 @@ from typing import Any
 import numpy as np
 
 from distml.engine.context import Context
-from distml.engine.pandas_input import InputSpec
 from distml.engine.fit import fit_program
 from distml.errors import DataError, ParamError
+from distml.frames import InputSpec
 from distml.kernels.statistics import centered_sq_sum, extremes, first_moments
 
 METRICS = ("count", "weightSum", "mean", "sum", "variance", "std", "min", "max",

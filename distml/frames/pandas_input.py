@@ -1,4 +1,4 @@
-"""pandas DataFrames -> the same arrays the Spark adapter makes (for LocalEngine and transform).
+"""pandas DataFrames -> the same arrays and partitions the Spark adapter makes.
 
 A features column may hold ``pyspark.ml.linalg`` vectors (what ``toPandas()`` gives), numpy
 arrays or lists; a list of column names means one numeric column per feature. Sparse vectors
@@ -6,41 +6,15 @@ become CSR, never dense.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from distml.engine.arrow_input import check_finite
+from distml.engine.partition import Partition
+from distml.frames.arrow_input import check_finite
+from distml.frames.spec import InputSpec, check_columns
 from distml.errors import DataError
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """Which columns a fit or transform reads, by the user's names."""
-
-    features: str | tuple
-    label: str | None = None
-    weight: str | None = None
-    id: str | None = None
-    check_finite: bool = True
-
-    @property
-    def features_name(self) -> str:
-        return self.features if isinstance(self.features, str) else ", ".join(self.features)
-
-    def columns(self) -> list[str]:
-        cols = [self.features] if isinstance(self.features, str) else list(self.features)
-        return cols + [c for c in (self.label, self.weight, self.id) if c is not None]
-
-
-def check_columns(available: Sequence[str], wanted: Sequence[str], role: str = "") -> None:
-    missing = [c for c in wanted if c not in available]
-    if missing:
-        raise DataError(f"column '{missing[0]}'{role} not found; the input has columns "
-                        f"{list(available)}")
 
 
 def pandas_arrays(pdf: pd.DataFrame, spec: InputSpec):
@@ -127,18 +101,14 @@ def _vector_column(series: pd.Series, name: str):
     return np.ascontiguousarray(np.stack(arrays), dtype=np.float64)
 
 
-def vector_rows(features: Any, num_features: int):
-    """One vector (pyspark.ml.linalg or array-like) as a 1-row matrix, checked for width."""
-    from pyspark.ml.linalg import DenseVector, SparseVector  # pure Python, no JVM
-
-    if isinstance(features, SparseVector):
-        X = sp.csr_matrix((features.values, features.indices, [0, len(features.indices)]),
-                          shape=(1, features.size))
-    elif isinstance(features, DenseVector):
-        X = features.toArray()[None, :]
-    else:
-        X = np.asarray(features, dtype=np.float64).reshape(1, -1)
-    if X.shape[1] != num_features:
-        raise DataError(f"the model expects {num_features} features, got a vector of "
-                        f"{X.shape[1]}")
-    return X
+def split_rows(X, y, w, ids, num_partitions: int) -> list[Partition]:
+    """Contiguous row ranges, as Spark's range partitions would be, keeping row order."""
+    bounds = np.linspace(0, X.shape[0], num_partitions + 1).astype(np.int64)
+    parts = []
+    for i in range(num_partitions):
+        rows = slice(int(bounds[i]), int(bounds[i + 1]))
+        pick = (lambda a: None if a is None else a[rows])
+        Xi = X[rows]
+        parts.append(Partition(i, Xi.copy() if isinstance(Xi, np.ndarray) else Xi,
+                               pick(y), pick(w), pick(ids)))
+    return parts

@@ -10,11 +10,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, BooleanType, IntegralType, NumericType
 
 from distml.engine import results
-from distml.engine.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
-                                       InputLayout, batches_to_partition)
-from distml.engine.pandas_input import InputSpec, check_columns
-from distml.engine.spark_errors import wrap_executor_errors
+from distml.engine.spark_errors import original_exception, wrap_executor_errors
 from distml.errors import DataError, ParamError
+from distml.frames.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
+                                       InputLayout, batches_to_partition)
+from distml.frames.spec import InputSpec, check_columns
 
 
 def col(name: str) -> Column:
@@ -184,7 +184,7 @@ def partitions_as_rows(prepared: DataFrame, layout: InputLayout) -> DataFrame:
     return prepared.mapInArrow(wrap_executor_errors(convert), results.CHUNK_SCHEMA)
 
 
-def _attribute_categories(attr: dict) -> int | None:
+def attribute_categories(attr: dict) -> int | None:
     """The category count one ML attribute states: a nominal one's values, 2 for binary."""
     if attr.get("type", "nominal") == "binary":
         return 2
@@ -193,36 +193,10 @@ def _attribute_categories(attr: dict) -> int | None:
     return int(attr["num_vals"]) if attr.get("num_vals") else None
 
 
-def category_count(dataset, column: str) -> int | None:
-    """The category count a scalar column's ML attributes state (StringIndexer's output), or
-    None (pandas input, no attributes, or not a nominal/binary column)."""
-    if not hasattr(dataset, "schema") or column not in dataset.schema.fieldNames():
-        return None
-    attr = dataset.schema[column].metadata.get("ml_attr", {})
-    return _attribute_categories(attr) if attr.get("type") in ("nominal", "binary") else None
-
-
-def categorical_arities(dataset, column: str) -> dict[int, int]:
-    """{feature index: number of categories} from a Spark vector column's ML attributes (what
-    VectorIndexer and StringIndexer + VectorAssembler write); empty for pandas input or a
-    column without them. Binary attributes count as 2 categories."""
-    if not hasattr(dataset, "schema") or column not in dataset.schema.fieldNames():
-        return {}
-    attrs = dataset.schema[column].metadata.get("ml_attr", {}).get("attrs", {})
-    arities = {int(a["idx"]): 2 for a in attrs.get("binary", [])}
-    for a in attrs.get("nominal", []):
-        count = _attribute_categories(a)
-        if count:
-            arities[int(a["idx"])] = count
-    return arities
-
-
 def collect_partitions(df: DataFrame, spec: InputSpec, num_workers: int) -> list:
     """A Spark DataFrame's partitions, converted on the executors and collected to the driver
     (LocalEngine on Spark data). Spark's partitions are kept, not re-split: that is what makes
     a local fit of Spark data give the same bits as the other engines."""
-    from distml.engine.spark_errors import original_exception
-
     prepared, layout = prepare(df, spec)
     num = resolve_ranks(df.sparkSession, prepared, num_workers, barrier=False)
     try:

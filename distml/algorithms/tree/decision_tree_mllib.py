@@ -1,44 +1,9 @@
-"""Building pyspark.ml's JVM-backed models from distml's arrays (and back): Spark plumbing."""
+"""DecisionTree*Model.toMLlib(): pyspark.ml's JVM-backed tree built from distml's node arrays."""
 from __future__ import annotations
 
 import numpy as np
-from pyspark.sql import SparkSession
 
-from distml.errors import FitError
-
-
-def _active_spark() -> SparkSession:
-    spark = SparkSession.getActiveSession()
-    if spark is None:
-        raise FitError("toMLlib() builds a JVM model: it needs an active SparkSession")
-    return spark
-
-
-def mllib_logistic_regression_model(uid: str, coefficients: np.ndarray, intercepts: np.ndarray,
-                                    num_classes: int, is_multinomial: bool, params: dict):
-    """A ``pyspark.ml.classification.LogisticRegressionModel`` holding these arrays."""
-    from pyspark.ml.classification import LogisticRegressionModel
-    from pyspark.ml.common import _py2java
-    from pyspark.ml.linalg import DenseMatrix, DenseVector
-
-    sc = _active_spark().sparkContext
-    rows, cols = coefficients.shape
-    matrix = _py2java(sc, DenseMatrix(rows, cols, np.ascontiguousarray(coefficients).ravel()
-                                      .tolist(), isTransposed=True))
-    vector = _py2java(sc, DenseVector(np.asarray(intercepts, dtype=np.float64)))
-    java_model = sc._jvm.org.apache.spark.ml.classification.LogisticRegressionModel(
-        uid, matrix, vector, int(num_classes), bool(is_multinomial))
-    model = LogisticRegressionModel(java_model)
-    model._set(**{k: v for k, v in params.items() if model.hasParam(k) and v is not None})
-    model._transfer_params_to_java()
-    return model
-
-
-def _double_array(sc, values) -> object:
-    array = sc._gateway.new_array(sc._jvm.double, len(values))
-    for i, v in enumerate(values):
-        array[i] = float(v)
-    return array
+from distml.frames import java_doubles, spark_context
 
 
 def mllib_decision_tree_model(uid: str, nodes: dict, num_features: int, num_classes: int,
@@ -49,7 +14,7 @@ def mllib_decision_tree_model(uid: str, nodes: dict, num_features: int, num_clas
     ``nodes`` are distml's arrays (parents before children); MLlib's impurity statistics are
     the same sums (class weights, or weight, sum, sum of squares), its raw count the rows.
     """
-    sc = _active_spark().sparkContext
+    sc = spark_context("toMLlib() builds a JVM model")
     jvm = sc._jvm
     tree, calculators = jvm.org.apache.spark.ml.tree, jvm.org.apache.spark.mllib.tree.impurity
     calculator = {"gini": calculators.GiniCalculator, "entropy": calculators.EntropyCalculator,
@@ -62,14 +27,14 @@ def mllib_decision_tree_model(uid: str, nodes: dict, num_features: int, num_clas
             prediction = float(np.argmax(values))
         else:
             prediction = float(values[1] / values[0]) if values[0] > 0 else 0.0
-        calc = calculator(_double_array(sc, values), int(round(stats[node, -1])))
+        calc = calculator(java_doubles(sc, values), int(round(stats[node, -1])))
         if nodes["feature"][node] < 0:
             built[node] = tree.LeafNode(prediction, float(nodes["impurity"][node]), calc)
         else:
             feature = int(nodes["feature"][node])
             if nodes["numCategories"][node] > 0:
                 split = tree.CategoricalSplit(
-                    feature, _double_array(sc, np.flatnonzero(nodes["leftCategories"][node])),
+                    feature, java_doubles(sc, np.flatnonzero(nodes["leftCategories"][node])),
                     int(nodes["numCategories"][node]))
             else:
                 split = tree.ContinuousSplit(feature, float(nodes["threshold"][node]))

@@ -12,10 +12,9 @@ import os
 import shutil
 import uuid
 
-from distml.engine.private_files import private_dir, sync_dir, write_private
-
 from pyspark.sql import SparkSession
 
+from distml.engine.private_files import private_dir, sync_dir, write_private
 from distml.errors import PersistenceError
 
 

@@ -1,6 +1,6 @@
 """Arrow record batches -> numpy/CSR, vectorized, on the executors (no JVM, no pyspark.sql).
 
-The driver (``spark_input``) selects the input as at most four columns with fixed names:
+The driver (``frames.spark_input``) selects the input as at most four columns with fixed names:
 features as ``array<double>`` (dense vectors are converted in the JVM by ``vector_to_array``,
 which measured 7x faster than shipping the vector UDT's struct) or as the vector UDT's struct
 (sparse vectors: its ``indices``/``values`` list buffers become CSR without a per-row loop),
