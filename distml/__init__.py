@@ -13,6 +13,7 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                KMeansModel, DecisionTreeClassifier,
                                DecisionTreeClassificationModel, DecisionTreeRegressor,
                                DecisionTreeRegressionModel, ALS, ALSModel, LDA, LDAModel)
+from distml.engine.resident import release  # noqa: E402
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
 from distml import pipeline as _pipeline  # noqa: E402
@@ -25,5 +26,5 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
            "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
            "CollectiveError", "DataError",
-           "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError"]
+           "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "release"]
 __all__ += sorted(set(_pipeline.__all__) | set(_pipeline.feature.__all__))

@@ -1,6 +1,7 @@
 """BarrierEngine: the whole fit in one Spark barrier stage, primitives as TCP collectives.
 
-Every task converts its Arrow batches to numpy once, meets the others through the driver's
+Every task converts its Arrow batches to numpy once (or, for a cached DataFrame fitted before,
+maps its resident partition back: ``engine.resident``), meets the others through the driver's
 rendezvous, and runs the same training loop in lock-step; map_reduce is a local call plus one
 allreduce. This is what makes an iteration cost milliseconds instead of a Spark job.
 """
@@ -11,11 +12,13 @@ import logging
 import secrets
 import time
 import uuid
+from typing import Any, Callable
 
 import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
-from distml.engine import results
+from distml import frames
+from distml.engine import partition_store, resident, results
 from distml.engine.checkpoint import Checkpoint
 from distml.engine.combine import check_op
 from distml.engine.comm import (Communicator, PeerAborted, Security, connect_mesh, open_listener,
@@ -24,6 +27,7 @@ from distml.engine.context import (Context, FitResult, Program, Recovery, merge_
                                    split_by_destination)
 from distml.engine.faults import FaultSpec
 from distml.engine.partition import Partition
+from distml.engine.partition_store import StoreMiss
 from distml.engine.recovery import is_transient
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.engine.spark_errors import original_exception, python_error_summary
@@ -80,12 +84,37 @@ class BarrierContext(Context):
         self.partition.state[into] = merge_pieces(self.comm.alltoall(pieces))
 
 
-def _barrier_task(program: Program, params: dict, layout: InputLayout,
+class RankInput:
+    """Where a rank's partition comes from: converted from the stage's Arrow batches (and,
+    with a resident ``key``, kept in this host's store for later fits; ``unstored`` hears of
+    a partition the store could not take), or, with ``reuse``, mapped back from the store."""
+
+    def __init__(self, layout: InputLayout, key: str | None = None, limit: int = 0,
+                 reuse: bool = False, unstored=None):
+        self.layout, self.key, self.limit = layout, key, limit
+        self.reuse, self.unstored = reuse, unstored
+
+    def partition(self, items, rank: int) -> Partition:
+        if self.reuse:
+            return partition_store.read(self.key, rank, {})  # StoreMiss: the driver ingests
+        part = batches_to_partition(items, self.layout, rank)
+        if self.key is not None and not resident.store(self.key, part, self.limit):
+            self.unstored.add(1)
+        return part
+
+    def emit(self, result: Any, rank: int):
+        """The result as the stage returns it: Arrow batches from ``mapInArrow``, rows from
+        the RDD stage of a reuse."""
+        for batch in results.to_batches(result, rank):
+            yield tuple(batch.column(i)[0].as_py() for i in range(3)) if self.reuse else batch
+
+
+def _barrier_task(program: Program, params: dict, source: RankInput,
                   driver: tuple[str, int], security: Security, timeout: float,
                   recovery: Recovery):
     """The function every barrier task runs; it closes over plain values only."""
 
-    def task(batches):
+    def task(items):
         from pyspark import BarrierTaskContext
 
         from distml.engine.faults import task_fault
@@ -95,13 +124,13 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
         client = RendezvousClient(driver, security, rank, timeout)
         comm = None
         try:
-            part = batches_to_partition(batches, layout, rank)
+            part = source.partition(items, rank)
             listener = open_listener(client.local_host)
             peers = client.register(listener.getsockname()[1], size)
             comm = connect_mesh(rank, peers, listener, security, timeout)
             recovery.save = client.checkpoint
             ctx = BarrierContext(comm, part, client, recovery, task_fault())
-            result = run_program(program, ctx, params, layout.features_name)
+            result = run_program(program, ctx, params, source.layout.features_name)
             client.done()
         except BaseException as e:
             client.report_failure(e, origin=not isinstance(e, PeerAborted))
@@ -113,7 +142,7 @@ def _barrier_task(program: Program, params: dict, layout: InputLayout,
                 comm.close()
             client.close()
         if rank == 0:
-            yield from results.to_batches(result, rank)
+            yield from source.emit(result, rank)
 
     return task
 
@@ -143,6 +172,33 @@ class BarrierEngine:
         ranks = resolve_ranks(self.spark, prepared, num_workers, barrier=True)
         prepared = with_partitions(prepared, ranks, source=df)
         sc = self.spark.sparkContext
+        key = resident.key_of(frames.of(df), spec, ranks, layout.features_kind)
+        limit = resident.limit_bytes(self.spark) if key else 0
+        if resident.is_complete(key, ranks):
+            try:
+                result = self._stage(
+                    program, params, RankInput(layout, key, reuse=True), recovery,
+                    lambda task: sc.parallelize(range(ranks), ranks).barrier()
+                    .mapPartitions(task).collect())
+                resident.note_reused(key)
+                result.resident = True
+                return result
+            except StoreMiss:  # a rank's host lacks its partition: ingest, and store again
+                log.info("distml: a rank found no resident partition on its host; the fit "
+                         "reads the DataFrame")
+                resident.forget(key)
+        unstored = sc.accumulator(0)
+        result = self._stage(
+            program, params, RankInput(layout, key, limit, unstored=unstored), recovery,
+            lambda task: prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect())
+        if key is not None:
+            resident.mark(key, ranks, stored=unstored.value == 0)
+        return result
+
+    def _stage(self, program: Program, params: dict, source: RankInput, recovery: Recovery,
+               collect: Callable) -> FitResult:
+        """One barrier stage of the program (``collect(task)`` runs it) with its rendezvous."""
+        sc = self.spark.sparkContext
         advertise = conf_get(self.spark, "spark.driver.host")
         bind = conf_get(self.spark, "spark.driver.bindAddress", advertise)
         security = security_settings(self.spark, secrets.token_bytes(32))
@@ -155,11 +211,11 @@ class BarrierEngine:
         # checkpoints to the server above, which writes them.
         shipped = dataclasses.replace(
             recovery, save=None, interval=recovery.interval if recovery.checkpoints else 0)
-        task = _barrier_task(program, params, layout, (advertise, server.address[1]),
+        task = _barrier_task(program, params, source, (advertise, server.address[1]),
                              security, self.timeout, shipped)
         sc.addJobTag(tag)
         try:
-            rows = prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect()
+            rows = collect(task)
             server.wait_done(timeout=5.0)
         except Exception as e:
             error = _fit_error(server, e)
@@ -170,7 +226,7 @@ class BarrierEngine:
             server.close()
         if not rows:  # the stage had no tasks: Spark planned the input as no partitions
             raise DataError(f"the input has 0 rows: nothing to fit on column "
-                            f"'{layout.features_name}'")
+                            f"'{source.layout.features_name}'")
         return results.from_rows(rows)[0]
 
 

@@ -73,6 +73,7 @@ class FitResult:
     resumed_from: int | None = None  # the checkpoint's iteration, when the program resumed
     notes: list = field(default_factory=list)  # how the fit recovered, for the driver's log
     restarted: str | None = None  # why a checkpoint found was not resumed, for the log
+    resident: bool = False  # the rows came from resident partitions: nothing was ingested
 
 
 @runtime_checkable

@@ -27,11 +27,13 @@ import pyarrow as pa
 from pyspark import AccumulatorParam, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from distml.engine import partition_store, results
+from distml import frames
+from distml.engine import partition_store, resident, results
 from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
                                    split_by_destination)
 from distml.engine.faults import task_fault
+from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (original_exception, python_error_summary,
                                         wrap_executor_errors)
@@ -67,15 +69,30 @@ class _Appended(AccumulatorParam):
 
 
 class RoundInfo:
-    """What a round's tasks know of the fit: where the arrays are stored, whether to read them
-    the slow way, the iteration and the fit's attempt (for the test hook, ``engine.faults``),
-    and the accumulator that tells the driver which tasks Spark ran again."""
+    """What a round's tasks know of the fit: where the arrays are stored (``data_id``: the
+    fit's own id, or the resident key its rows are kept under, beside which arrays the fit
+    replaces go under ``fit_id``), whether to read them the slow way, the iteration and the
+    fit's attempt (for the test hook, ``engine.faults``), and the accumulator that tells the
+    driver which tasks Spark ran again."""
 
-    __slots__ = ("fit_id", "slow", "iteration", "attempt", "reruns")
+    __slots__ = ("fit_id", "data_id", "limit", "slow", "iteration", "attempt", "reruns")
 
-    def __init__(self, fit_id, slow, iteration, attempt, reruns):
-        self.fit_id, self.slow, self.iteration = fit_id, slow, iteration
+    def __init__(self, fit_id, data_id, limit, slow, iteration, attempt, reruns):
+        self.fit_id, self.data_id, self.limit = fit_id, data_id, limit
+        self.slow, self.iteration = slow, iteration
         self.attempt, self.reruns = attempt, reruns
+
+    def keep(self, part: Partition) -> bool:
+        """Store a freshly converted partition where the rounds read it."""
+        if self.data_id == self.fit_id:
+            return partition_store.write(self.fit_id, part, replace=True)
+        return resident.store(self.data_id, part, self.limit)
+
+    def read(self, index: int, state: dict) -> Partition:
+        """The partition's arrays: those the fit replaced, else those it was given."""
+        if self.data_id != self.fit_id and partition_store.holds(self.fit_id, index):
+            return partition_store.read(self.fit_id, index, state)
+        return partition_store.read(self.data_id, index, state)
 
     def start(self, index: int) -> None:
         """In the task, before partition ``index`` is touched."""
@@ -95,12 +112,12 @@ def _partitions(info: RoundInfo):
             if info.slow:
                 data, st = item
                 info.start(st.index)
-                partition_store.write(info.fit_id, data)  # refill this host's store
+                info.keep(data)  # refill this host's store
                 data.state = st.state
                 yield data, st
             else:
                 info.start(item.index)
-                yield partition_store.read(info.fit_id, item.index, item.state), item
+                yield info.read(item.index, item.state), item
     return iterate
 
 
@@ -153,12 +170,11 @@ def _results(iterator):
     return [st.result for st in iterator]
 
 
-def _ingest(layout: InputLayout, fit_id: str, unstored):
+def _ingest(layout: InputLayout, info: RoundInfo, unstored):
     def convert(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
-        if not partition_store.write(fit_id, batches_to_partition(batches, layout, index),
-                                     replace=True):
+        if not info.keep(batches_to_partition(batches, layout, index)):
             unstored.add([index])  # no room on this host: the rounds read it the slow way
         yield pa.RecordBatch.from_arrays([pa.array([index], pa.int32())], ["part"])
     return wrap_executor_errors(convert)
@@ -177,7 +193,8 @@ def _job_error(err: Exception) -> BaseException:
 
 class JobsContext(Context):
     def __init__(self, spark: SparkSession, states, data_factory: Callable, fit_id: str,
-                 num_partitions: int, recovery: Recovery | None = None, unstored=None):
+                 num_partitions: int, recovery: Recovery | None = None, unstored=None,
+                 data_id: str | None = None, limit: int = 0):
         super().__init__(recovery)
         self.sc = spark.sparkContext
         self._reruns = self.sc.accumulator([], _Appended())
@@ -186,9 +203,11 @@ class JobsContext(Context):
         self.states = states
         self._data_factory = data_factory
         self.fit_id = fit_id
+        self.data_id, self.limit = data_id or fit_id, limit
         self.num_partitions = num_partitions
         self._updates = 0
         self._stored = False  # whether any job ran, i.e. the store holds anything to remove
+        self.read_dataframe = False  # whether a round read the DataFrame (a store miss)
 
     def _ship(self, args: tuple):
         if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > _BROADCAST_BYTES:
@@ -200,11 +219,12 @@ class JobsContext(Context):
             return self.states
         log.info("distml: a task ran away from its stored partition; rerunning the round "
                  "from the DataFrame")
+        self.read_dataframe = True
         return self._data_factory().zip(self.states)
 
     def _info(self, slow: bool) -> RoundInfo:
-        return RoundInfo(self.fit_id, slow, self.iteration + 1, self.recovery.attempt,
-                         self._reruns)
+        return RoundInfo(self.fit_id, self.data_id, self.limit, slow, self.iteration + 1,
+                         self.recovery.attempt, self._reruns)
 
     def _run(self, build: Callable[[RoundInfo], Any], action: Callable[[Any], Any]):
         """``action(build(info))``, fast first; on a store miss once more the slow way. When
@@ -331,17 +351,31 @@ class JobsEngine:
         num = resolve_ranks(self.spark, prepared, self.num_workers, barrier=False)
         prepared = with_partitions(prepared, num, source=df)
         fit_id = uuid.uuid4().hex
-        unstored = self.spark.sparkContext.accumulator([], _Appended())
-        states = (prepared.mapInArrow(_ingest(layout, fit_id, unstored), "part int").rdd
-                  .map(lambda row: PartitionState(row[0]))
-                  .persist(StorageLevel.MEMORY_AND_DISK))
+        sc = self.spark.sparkContext
+        key = resident.key_of(frames.of(df), spec, num, layout.features_kind)
+        limit = resident.limit_bytes(self.spark) if key else 0
+        unstored = sc.accumulator([], _Appended())
+        reused = resident.is_complete(key, num)
+        if reused:  # each host maps its stored partitions back; a miss reads the DataFrame
+            resident.note_reused(key)
+            states = sc.parallelize(range(num), num).map(PartitionState)
+        else:
+            ingest = _ingest(layout, RoundInfo(fit_id, key or fit_id, limit, False, 0, 0, None),
+                             unstored)
+            states = prepared.mapInArrow(ingest, "part int").rdd.map(
+                lambda row: PartitionState(row[0]))
+        states = states.persist(StorageLevel.MEMORY_AND_DISK)
 
         def data():
             return partitions_as_rows(prepared, layout).rdd.mapPartitions(
                 _assemble_data, preservesPartitioning=True)
 
-        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery, unstored)
+        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery, unstored, key, limit)
         try:
-            return run_program(program, ctx, params, layout.features_name)
+            result = run_program(program, ctx, params, layout.features_name)
         finally:
             ctx.close()
+        if key is not None and not reused:
+            resident.mark(key, num, stored=not unstored.value)
+        result.resident = reused and not ctx.read_dataframe
+        return result

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from distml import frames
+from distml.engine import resident
 from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
                                    split_by_destination)
@@ -64,14 +65,25 @@ class LocalEngine:
     def fit(self, program: Program, params: dict, frame: Any, spec: Any,
             recovery: Recovery | None = None) -> FitResult:
         spec = spec if isinstance(spec, InputSpec) else InputSpec(spec)
-        partitions = self._partitions(frame, spec)
+        partitions, reused = self._partitions(frame, spec)
         ctx = LocalContext(partitions, min(len(partitions), os.cpu_count() or 1), recovery)
         try:
-            return run_program(program, ctx, params, spec.features_name)
+            result = run_program(program, ctx, params, spec.features_name)
         finally:
             ctx.close()
+        result.resident = reused
+        return result
 
-    def _partitions(self, frame: Any, spec: InputSpec) -> list[Partition]:
+    def _partitions(self, frame: Any, spec: InputSpec) -> tuple[list[Partition], bool]:
+        """The partitions, and whether they are resident ones (``engine.resident``)."""
         if isinstance(frame, list):
-            return frame
-        return frames.of(frame).read_partitions(spec, self.num_workers)
+            return frame, False
+        data = frames.of(frame)
+        key = resident.key_of(data, spec, self.num_workers, "local")
+        held = resident.local_partitions(key)
+        if held is not None:
+            return held, True
+        parts = data.read_partitions(spec, self.num_workers)
+        if key is None:
+            return parts, False
+        return resident.keep_local(key, parts, resident.limit_bytes(data.session)), False

@@ -143,6 +143,7 @@ def read(fit_id: str, index: int, state: dict) -> Partition:
     path = _find(fit_id, index)
     if path is None:
         raise StoreMiss(f"partition {index} of fit {fit_id} is not stored on this host")
+    os.utime(path)  # last use, for the least-recently-used eviction of resident entries
 
     def load(name):
         f = os.path.join(path, f"{name}.npy")
@@ -168,3 +169,38 @@ def remove(fit_id: str, index: int | None = None, but: str | None = None) -> Non
 
 def holds(fit_id: str, index: int) -> bool:
     return _find(fit_id, index) is not None
+
+
+def entries(prefix: str) -> list[tuple[float, int, str]]:
+    """(last use, bytes, folder) of every stored partition whose fit id starts with
+    ``prefix``, on this host."""
+    found = []
+    for root in candidate_roots():
+        if not os.path.isdir(root):
+            continue
+        for fit_id in os.listdir(root):
+            if not fit_id.startswith(prefix):
+                continue
+            for index in os.listdir(os.path.join(root, fit_id)):
+                path = _dir(root, fit_id, index)
+                if ".tmp-" in index or ".old-" in index or not os.path.isdir(path):
+                    continue
+                size = sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
+                found.append((os.stat(path).st_mtime, size, path))
+    return found
+
+
+def make_room(prefix: str, needed: int, limit: int) -> bool:
+    """Remove the least recently used partitions under ``prefix`` until ``needed`` more bytes
+    fit in ``limit``; False (nothing removed) when they cannot fit at all."""
+    if needed > limit:
+        return False
+    held = sorted(entries(prefix))
+    total = sum(size for _, size, _ in held)
+    for _, size, path in held:
+        if total + needed <= limit:
+            break
+        shutil.rmtree(path, ignore_errors=True)
+        total -= size
+    return True
+

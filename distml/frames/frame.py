@@ -32,6 +32,12 @@ class Frame(ABC):
     def columns(self) -> list[str]:
         """The column names, in order."""
 
+    @abstractmethod
+    def cache_generation(self) -> int | None:
+        """An id of the cached data the rows are read from, the same for every DataFrame with
+        this plan until it is unpersisted; None when the plan is not persisted (or pandas,
+        which has no plan to cache). What resident partitions are keyed by."""
+
     # reading rows into numpy ----------------------------------------------------------------
     @abstractmethod
     def read_partitions(self, spec: InputSpec, num_workers: int) -> list:

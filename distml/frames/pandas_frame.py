@@ -30,6 +30,9 @@ class PandasFrame(Frame):
     def columns(self) -> list[str]:
         return list(self.dataset.columns)
 
+    def cache_generation(self) -> None:
+        return None
+
     def read_partitions(self, spec: InputSpec, num_workers: int) -> list:
         arrays = pandas_arrays(self.dataset, spec)
         rows = arrays[0].shape[0]

@@ -22,8 +22,8 @@ from distml.errors import DataError
 from distml.frames.arrow_input import ARRAY, FEATURES, InputLayout, features_from_arrow
 from distml.frames.frame import Frame
 from distml.frames.pandas_frame import NUMPY_TYPES, _whole, check_new_columns, objects
-from distml.frames.spark_input import (attribute_categories, col, collect_partitions,
-                                       features_expr)
+from distml.frames.spark_input import (attribute_categories, cache_generation, col,
+                                       collect_partitions, features_expr)
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
                                 VECTOR, InputSpec, Output, check_columns)
 from distml.frames.vectors import vector_arrow
@@ -41,6 +41,9 @@ class SparkFrame(Frame):
     @property
     def columns(self) -> list[str]:
         return list(self.dataset.columns)
+
+    def cache_generation(self) -> int | None:
+        return cache_generation(self.dataset)
 
     def read_partitions(self, spec: InputSpec, num_workers: int) -> list:
         return collect_partitions(self.dataset, spec, num_workers)

@@ -166,6 +166,20 @@ def with_partitions(df: DataFrame, count: int, source: DataFrame | None = None) 
     return df.repartition(count)
 
 
+def cache_generation(df: DataFrame) -> int | None:
+    """The id of the cached data Spark reads ``df`` from, or None when its plan is not cached.
+
+    Spark's CacheManager finds the cache of any DataFrame with the same plan (as the queries
+    themselves do), and a plan persisted again gets new cached data with a new id: so the id
+    names the rows exactly, and an unpersisted or changed DataFrame never matches an old one.
+    """
+    manager = df.sparkSession._jsparkSession.sharedState().cacheManager()
+    found = manager.lookupCachedData(df._jdf)
+    if not found.isDefined():
+        return None
+    return int(found.get().cachedRepresentation().cacheBuilder().cachedColumnBuffers().id())
+
+
 def dynamic_allocation_on(spark: SparkSession) -> bool:
     """Spark's own rule (Utils.isDynamicAllocationEnabled): on, and not local unless testing."""
     if conf_get(spark, "spark.dynamicAllocation.enabled", "false").lower() != "true":
