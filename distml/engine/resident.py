@@ -20,6 +20,7 @@ never wrong.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -67,6 +68,8 @@ def key_of(frame: Any, spec: Any, count: int, layout: str) -> str | None:
                  layout]
     key = PREFIX + hashlib.sha256(json.dumps(described).encode()).hexdigest()[:32]
     with _lock:
+        if not _keys_of:
+            atexit.register(_remove_all)
         _keys_of.setdefault(frame.dataset.semanticHash(), set()).add(key)
     return key
 
@@ -156,6 +159,14 @@ def keep_local(key: str | None, parts: list[Partition], limit: int) -> list[Part
 
 
 # release ---------------------------------------------------------------------------------------
+def _remove_all() -> None:
+    """At exit, this host's entries of this driver (the application's key is in theirs, so
+    no later application could use them); other hosts' age out under their limit."""
+    for keys in _keys_of.values():
+        for key in keys:
+            partition_store.remove(key)
+
+
 def release(df: Any) -> None:
     """Free the resident partitions of ``df`` (every DataFrame with its plan), on this host and,
     on a cluster, on every executor a cleanup task reaches (the others evict them in time)."""

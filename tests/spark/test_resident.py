@@ -1,6 +1,8 @@
 """Issue 20, resident partitions: a second fit on the same cached DataFrame maps the converted
 partitions back instead of ingesting, on every engine, and a changed, unpersisted, evicted or
 missing entry is never served: that fit ingests, and its result is a fresh fit's."""
+import shutil
+
 import numpy as np
 import pytest
 from pyspark.ml.linalg import Vectors
@@ -110,6 +112,8 @@ def test_eviction_keeps_the_store_under_its_limit(spark):
     # a DataFrame is 2 partitions of 1000 x 4 features + labels: 2 x 40 kB (+ file headers);
     # the limit leaves room for one DataFrame, not two
     limit = 120_000
+    for _, _, path in partition_store.entries(resident.PREFIX):  # earlier tests' entries
+        shutil.rmtree(path)
     spark.conf.set(resident.LIMIT_CONF, str(limit))
     try:
         _fit(frames_[0], "barrier")
