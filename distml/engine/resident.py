@@ -169,7 +169,11 @@ def _remove_all() -> None:
 
 def release(df: Any) -> None:
     """Free the resident partitions of ``df`` (every DataFrame with its plan), on this host and,
-    on a cluster, on every executor a cleanup task reaches (the others evict them in time)."""
+    on a cluster, on every executor a cleanup task reaches (the others evict them in time).
+    A pandas DataFrame has none: nothing to do."""
+    from distml import frames
+    if frames.of(df).session is None:
+        return
     with _lock:
         keys = _keys_of.pop(df.semanticHash(), set())
         for key in keys:

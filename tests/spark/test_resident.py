@@ -139,6 +139,12 @@ def test_release_frees_the_entries(spark, cached):
     assert not _fit(cached, "barrier").resident
 
 
+def test_release_of_pandas_or_of_data_never_fitted_does_nothing(spark, cached):
+    import pandas as pd
+    distml.release(pd.DataFrame({"x": [1.0]}))
+    distml.release(cached.filter("label > 0"))
+
+
 def test_turned_off_by_a_zero_limit(spark, cached):
     spark.conf.set(resident.LIMIT_CONF, "0")
     try:
