@@ -190,14 +190,18 @@ def entries(prefix: str) -> list[tuple[float, int, str]]:
     return found
 
 
-def make_room(prefix: str, needed: int, limit: int) -> bool:
-    """Remove the least recently used partitions under ``prefix`` until ``needed`` more bytes
-    fit in ``limit``; False (nothing removed) when they cannot fit at all."""
-    if needed > limit:
-        return False
+def make_room(prefix: str, needed: int, limit: int, keep: str) -> bool:
+    """Remove the least recently used partitions under ``prefix``, but none of fit ``keep``'s,
+    until ``needed`` more bytes fit in ``limit``; False (nothing removed) when they cannot.
+    ``keep``'s own partitions stay: evicting them to store another of its partitions would
+    only trade one miss for another, every round."""
     held = sorted(entries(prefix))
     total = sum(size for _, size, _ in held)
-    for _, size, path in held:
+    mine = f"{os.sep}{keep}{os.sep}"
+    others = [(size, path) for _, size, path in held if mine not in path]
+    if total - sum(size for size, _ in others) + needed > limit:
+        return False
+    for size, path in others:
         if total + needed <= limit:
             break
         shutil.rmtree(path, ignore_errors=True)

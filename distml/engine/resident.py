@@ -68,8 +68,6 @@ def key_of(frame: Any, spec: Any, count: int, layout: str) -> str | None:
                  layout]
     key = PREFIX + hashlib.sha256(json.dumps(described).encode()).hexdigest()[:32]
     with _lock:
-        if not _keys_of:
-            atexit.register(_remove_all)
         _keys_of.setdefault(frame.dataset.semanticHash(), set()).add(key)
     return key
 
@@ -113,7 +111,7 @@ def store(key: str, part: Partition, limit: int) -> bool:
     """Keep ``part``'s arrays under ``key`` on this host, evicting the least recently used
     resident partitions to stay under ``limit`` bytes; False when it does not fit."""
     needed = nbytes(part)
-    if not partition_store.make_room(PREFIX, needed, limit):
+    if not partition_store.make_room(PREFIX, needed, limit, keep=key):
         return False
     return partition_store.write(key, part)
 
@@ -159,6 +157,7 @@ def keep_local(key: str | None, parts: list[Partition], limit: int) -> list[Part
 
 
 # release ---------------------------------------------------------------------------------------
+@atexit.register
 def _remove_all() -> None:
     """At exit, this host's entries of this driver (the application's key is in theirs, so
     no later application could use them); other hosts' age out under their limit."""

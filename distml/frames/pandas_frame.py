@@ -71,7 +71,7 @@ class PandasFrame(Frame):
 
     def distinct_integers(self, column: str) -> np.ndarray:
         self._require(column)
-        return _whole(self.dataset[column].to_numpy(dtype=np.float64, na_value=np.nan))
+        return whole_values(self.dataset[column].to_numpy(dtype=np.float64, na_value=np.nan))
 
     def numeric_type(self, column: str) -> tuple[bool, str] | None:
         if column not in self.dataset.columns:
@@ -145,7 +145,7 @@ def check_new_columns(columns: list[str], outputs: list[Output]) -> None:
                             "another name or drop it first")
 
 
-def _whole(values: np.ndarray) -> np.ndarray:
+def whole_values(values: np.ndarray) -> np.ndarray:
     """The distinct whole finite values, as sorted int64 (others are dropped later as unknown
     ids)."""
     values = values[np.isfinite(values) & (values == np.round(values))]

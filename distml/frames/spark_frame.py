@@ -21,7 +21,7 @@ from distml.engine.spark_errors import original_exception, wrap_executor_errors
 from distml.errors import DataError
 from distml.frames.arrow_input import ARRAY, FEATURES, InputLayout, features_from_arrow
 from distml.frames.frame import Frame
-from distml.frames.pandas_frame import NUMPY_TYPES, _whole, check_new_columns, objects
+from distml.frames.pandas_frame import NUMPY_TYPES, check_new_columns, objects, whole_values
 from distml.frames.spark_input import (attribute_categories, cache_generation, col,
                                        collect_partitions, features_expr)
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
@@ -101,7 +101,7 @@ class SparkFrame(Frame):
     def distinct_integers(self, column: str) -> np.ndarray:
         self._require(column)
         table = self.dataset.select(col(column).cast("double").alias("id")).distinct().toArrow()
-        return _whole(table.column("id").to_numpy(zero_copy_only=False))
+        return whole_values(table.column("id").to_numpy(zero_copy_only=False))
 
     def numeric_type(self, column: str) -> tuple[bool, str] | None:
         if column not in self.dataset.columns:

@@ -69,8 +69,7 @@ def test_setters_set_and_return_the_stage():
 
 
 def test_none_means_not_given_in_every_set_params():
-    for stage in (LogisticRegression(), StandardScaler(), KMeans()):
-        stage.setParams(weightCol=None) if stage.hasParam("weightCol") else \
-            stage.setParams(inputCol=None)
-        name = "weightCol" if stage.hasParam("weightCol") else "inputCol"
+    for stage, name in ((LogisticRegression(), "weightCol"), (StandardScaler(), "inputCol"),
+                        (KMeans(), "weightCol")):
+        stage.setParams(**{name: None})
         assert not stage.isSet(name), type(stage).__name__

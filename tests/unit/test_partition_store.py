@@ -49,3 +49,34 @@ def test_the_rows_digest_is_stored_with_the_partition(fit_id, rng):
     digest = part.fingerprint()
     partition_store.write(fit_id, part)
     assert partition_store.read(fit_id, 0, {}).digest == digest
+
+
+def test_make_room_evicts_the_least_recently_used_but_never_the_fit_s_own(rng):
+    """Resident entries (issue 20): room is made by evicting other fits' partitions, oldest
+    first; a fit's own partitions are never traded for another of its partitions."""
+    import os
+    import time
+    import uuid
+    prefix = "test-room-" + uuid.uuid4().hex[:8] + "-"
+    a, b = prefix + "a", prefix + "b"
+    part = Partition(0, rng.normal(size=(100, 10)))  # 8,000 bytes of X
+    try:
+        partition_store.write(b, part)
+        time.sleep(0.01)
+        partition_store.write(b, Partition(1, part.X))
+        size = partition_store.entries(prefix)[0][1]
+        os.utime(partition_store.entries(prefix)[0][2], (0, 0))  # entry used longest ago
+        oldest = partition_store.entries(prefix)[0][2]
+        assert partition_store.make_room(prefix, 8_000, 2 * size + 100, keep=a)
+        left = partition_store.entries(prefix)
+        assert len(left) == 1 and left[0][2] != oldest
+        partition_store.write(a, part)
+        # a's own partition stays: storing a's second one needs b's, not a's, room
+        assert partition_store.make_room(prefix, 8_000, 2 * size + 100, keep=a)
+        assert [path for _, _, path in partition_store.entries(prefix)] == \
+            [path for _, _, path in partition_store.entries(prefix) if a in path]
+        assert not partition_store.make_room(prefix, 8_000, size + 100, keep=a)
+        assert partition_store.holds(a, 0)
+    finally:
+        partition_store.remove(a)
+        partition_store.remove(b)
