@@ -127,8 +127,8 @@ class RendezvousServer:
         channel.settimeout(None)  # a fit may run for hours; this channel only listens
         thread = threading.Thread(target=self._serve, args=(rank, channel), daemon=True,
                                   name=f"distml-rdv-{rank}")
+        thread.start()  # before it is listed: drain() on another thread joins what it lists
         self._threads.append(thread)
-        thread.start()
 
     def _serve(self, rank: int, channel: Channel) -> None:
         try:
