@@ -59,8 +59,10 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
 
 def _fit_on(chosen: str, program: Program, params: dict, dataset: Any, spec: InputSpec,
             num_workers: int, recovery: Recovery) -> FitResult:
-    return make_engine(chosen, dataset, num_workers).fit(program, params, dataset, spec,
-                                                          recovery)
+    result = make_engine(chosen, dataset, num_workers).fit(program, params, dataset, spec,
+                                                            recovery)
+    result.engine = chosen
+    return result
 
 
 def make_engine(chosen: str, dataset: Any, num_workers: int) -> Engine:

@@ -102,8 +102,8 @@ class _Display:
     def show(self, label: str, entry: dict) -> None:
         figures = ", ".join(f"{k}={_fmt(v)}" for k, v in entry.items()
                             if k not in ("iteration", "elapsed"))
-        text = (f"{label}: iteration {entry.get('iteration', '?')}"
-                + (f", {figures}" if figures else "") + f" ({entry['elapsed']:.1f} s)")
+        step = f"iteration {entry['iteration']}, " if "iteration" in entry else ""
+        text = f"{label}: {step}{figures} ({entry['elapsed']:.1f} s)"
         if self._interactive():
             sys.stderr.write("\r" + text[:150].ljust(80))
             sys.stderr.flush()

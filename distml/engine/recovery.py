@@ -64,15 +64,14 @@ def max_retries(spark) -> int:
 def checkpoint_store(spark, settings: CheckpointSettings, label: str,
                      params: dict) -> CheckpointStore | None:
     """This fit's checkpoint directory, or None when it neither writes nor reads one."""
-    owner = owner_of(label, params)
     if settings.resume_from:
-        return CheckpointStore(settings.resume_from, owner)
+        return CheckpointStore(settings.resume_from, owner_of(label, params))
     if settings.interval <= 0 or (spark is None and not settings.directory):
         # In-process fits of pandas data checkpoint only into a directory the user names:
         # there is no executor to lose, only the process itself.
         return None
     return CheckpointStore(fit_directory(checkpoint_base(spark, settings.directory), label,
-                                         params), owner)
+                                         params), owner_of(label, params))
 
 
 def usable_checkpoint(store: CheckpointStore | None, explicit: bool) -> Checkpoint | None:

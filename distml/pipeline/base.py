@@ -214,18 +214,32 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
         return estimator._fit(dataset)
 
     def _fit(self, dataset: Any):
-        params = {**self._program_params(), **self._dataset_params(dataset)}
         settings = (self._checkpoint_settings(self._resume_from)
                     if isinstance(self, HasCheckpoints) else None)
-        result = fit_program(self._training_program(), params, dataset,
-                             self._input_spec(), self.getEngine(), self.getNumWorkers(),
-                             label=type(self).__name__, checkpoints=settings)
-        model = self._create_model(result)
+        result = fit_program(self._training_program(), self._all_program_params(dataset),
+                             dataset, self._input_spec(), self.getEngine(),
+                             self.getNumWorkers(), label=type(self).__name__,
+                             checkpoints=settings)
+        return self._model_from_result(result, dataset)
+
+    def _all_program_params(self, dataset: Any) -> dict:
+        return {**self._program_params(), **self._dataset_params(dataset)}
+
+    def _model_from_result(self, result: FitResult, dataset: Any) -> "Model":
+        """The fitted model: the hook's, with this estimator's params, how it was trained
+        (``trainingInfo``) and its summary."""
+        model = self._model_from_values(result.values)
         model._fitted_on_spark = frames.of(dataset).session is not None
+        model._training_info = TrainingInfo.of(result)
         if result.summary is not None and result.summary.devices:  # an array backend's
             model._devices = list(result.summary.devices)
             log.info("%s trained on %s", type(self).__name__, ", ".join(model._devices))
-        return self._copyValues(model)
+        self._summarize(model, dataset)
+        return model
+
+    def _model_from_values(self, values: dict) -> "Model":
+        """The model of a program's result, with this estimator's params (also on a rank)."""
+        return self._copyValues(self._create_model(FitResult(values=values)))
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self) -> Program:
@@ -244,11 +258,63 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
     def _create_model(self, result: FitResult) -> "Model":
         raise NotImplementedError
 
+    def _summarize(self, model: "Model", dataset: Any) -> None:
+        """Attach the model's training summary, for the estimators that have one."""
+
+    # Model selection on the ranks (``pipeline.tuning_on_ranks``): whether the program runs on
+    # a subset of the rows (no repartition) and the model scores arrays (``Model._scores``).
+    _tunes_on_ranks = False
+
+    def _path_order(self, param_maps: list) -> list[int]:
+        """The order to fit ``param_maps`` in within one fold, so each may start from the one
+        before (``_warm_start``); as given by default."""
+        return list(range(len(param_maps)))
+
+    def _warm_start(self, previous: dict) -> dict:
+        """Program params that start a fit from the values of the fit before it in
+        ``_path_order`` (that of a neighbouring param map, on the same rows); none by
+        default."""
+        return {}
+
+
+class TrainingInfo:
+    """How a model was trained (``Model.trainingInfo``): the engine, the partitions and rows,
+    and whether the rows came from resident partitions (``distml.engine.resident``: nothing
+    was ingested) or the fit resumed from a checkpoint."""
+
+    __slots__ = ("engine", "numPartitions", "numRows", "residentInput", "resumedFrom")
+
+    def __init__(self, engine: str, num_partitions: int, num_rows: int, resident_input: bool,
+                 resumed_from: int | None) -> None:
+        self.engine, self.numPartitions, self.numRows = engine, num_partitions, num_rows
+        self.residentInput, self.resumedFrom = resident_input, resumed_from
+
+    @classmethod
+    def of(cls, result: FitResult) -> "TrainingInfo":
+        summary = result.summary
+        return cls(result.engine, len(summary.rows_per_partition) if summary else 0,
+                   summary.num_rows if summary else 0, result.resident, result.resumed_from)
+
+    def __repr__(self) -> str:
+        return "TrainingInfo(" + ", ".join(f"{n}={getattr(self, n)!r}"
+                                           for n in self.__slots__) + ")"
+
 
 class Model(_SparkModel, _Persistable):
     """Base of distml models: ``_save_data``/``_load_data`` carry their arrays on save/load."""
 
     _fitted_on_spark: bool | None = None  # None: loaded, or made by hand
+    _training_info: TrainingInfo | None = None
+
+    @property
+    def trainingInfo(self) -> TrainingInfo | None:
+        """How this model was trained (``TrainingInfo``); None for a loaded model."""
+        return self._training_info
+
+    def _scores(self, wanted: frozenset) -> Any:
+        """X -> {output: array} for the outputs ``wanted`` ("rawPrediction", "probability",
+        "prediction"), for models that score arrays (``Estimator._tunes_on_ranks``)."""
+        raise NotImplementedError
 
     def _table_session(self):
         """Where tables the model returns (factors, topics) live: the active SparkSession,

@@ -44,9 +44,41 @@ class Evaluator(_SparkEvaluator, _Persistable):
         return {**super().param_constraints(), "metricName": [OneOf(tuple(cls._METRICS))]}
 
     def _weight_column(self) -> dict:
-        if self.isDefined("weightCol") and self.getOrDefault("weightCol"):
-            return {"w": (self.getOrDefault("weightCol"), DOUBLE)}
+        if self.weight_col():
+            return {"w": (self.weight_col(), DOUBLE)}
         return {}
+
+    def weight_col(self) -> str | None:
+        """The weight column read, or None."""
+        if self.isDefined("weightCol") and self.getOrDefault("weightCol"):
+            return self.getOrDefault("weightCol")
+        return None
+
+    # The metric in two steps, so a metric can be taken where the scored rows already are (the
+    # tuning's ranks, ``pipeline.tuning_on_ranks``): each partition's arrays reduce to a few
+    # sums (``partition_sums``), the sums of all partitions to the metric (``metric_from``).
+    # ``scored_inputs`` names, per array key, the model output and the column it is read from;
+    # "y" and "w" are the label and weight. None: the metric needs more than one pass.
+    def scored_inputs(self) -> dict[str, tuple[str, str]] | None:
+        return None
+
+    def partition_sums(self, arrays: dict) -> Any:
+        raise NotImplementedError
+
+    def metric_from(self, parts: list) -> float:
+        raise NotImplementedError
+
+    def _columns(self, dataset: Any) -> dict:
+        inputs = self.scored_inputs()
+        kinds = {"rawPrediction": _score_kind(dataset, inputs["s"][1]) if "s" in inputs
+                 else DOUBLE, "prediction": DOUBLE, "probability": VECTOR}
+        return {"y": (self.getOrDefault("labelCol"), DOUBLE),
+                **{key: (column, kinds[output]) for key, (output, column) in inputs.items()},
+                **self._weight_column()}
+
+    def _evaluate(self, dataset: Any) -> float:
+        parts = frames.of(dataset).map_partitions(self._columns(dataset), self.partition_sums)
+        return self.metric_from(parts)
 
 
 def _weights(arrays: dict, n: int) -> np.ndarray:
@@ -88,11 +120,14 @@ class RegressionEvaluator(Evaluator, HasLabelCol, HasPredictionCol, HasWeightCol
                          throughOrigin=False)
         self._set_given(self._input_kwargs)
 
-    def _evaluate(self, dataset: Any) -> float:
+    def scored_inputs(self) -> dict:
+        return {"p": ("prediction", self.getPredictionCol())}
+
+    def partition_sums(self, arrays: dict) -> np.ndarray:
+        return _regression_sums(arrays)
+
+    def metric_from(self, parts: list) -> float:
         metric = self.getMetricName()
-        columns = {"y": (self.getLabelCol(), DOUBLE), "p": (self.getPredictionCol(), DOUBLE),
-                   **self._weight_column()}
-        parts = frames.of(dataset).map_partitions(columns, _regression_sums)
         w, wy, wyy, wp, se, ae, wpp = np.sum(parts, axis=0)
         if w <= 0:
             raise DataError("nothing to evaluate: the input has no rows (or all weights are 0)")
@@ -143,14 +178,15 @@ class BinaryClassificationEvaluator(Evaluator, HasLabelCol, HasRawPredictionCol,
                          metricName="areaUnderROC", numBins=1000)
         self._set_given(self._input_kwargs)
 
-    def _evaluate(self, dataset: Any) -> float:
-        metric = self.getMetricName()
-        kind = _score_kind(dataset, self.getRawPredictionCol())
-        columns = {"y": (self.getLabelCol(), DOUBLE), "s": (self.getRawPredictionCol(), kind),
-                   **self._weight_column()}
-        parts = frames.of(dataset).map_partitions(columns, _score_label_weights)
-        scores, positive, negative = _merge_score_weights(parts)
-        return _area(scores, positive, negative, metric)
+    def scored_inputs(self) -> dict:
+        return {"s": ("rawPrediction", self.getRawPredictionCol())}
+
+    def partition_sums(self, arrays: dict) -> tuple:
+        return _score_label_weights(arrays)
+
+    def metric_from(self, parts: list) -> float:
+        _, positive, negative = _merge_score_weights(parts)
+        return _area(positive, negative, self.getMetricName())
 
 
 def _score_kind(dataset: Any, column: str) -> str:
@@ -175,20 +211,32 @@ def _score_label_weights(arrays: dict) -> tuple:
 
 
 def _group_by_score(s, pos, neg):
-    scores, inverse = np.unique(s, return_inverse=True)
-    return (scores, np.bincount(inverse, pos, scores.size),
-            np.bincount(inverse, neg, scores.size))
+    """(distinct scores ascending, positive weight, negative weight of each)."""
+    order = np.argsort(s)
+    return _sum_ties(s[order], pos[order], neg[order])
+
+
+def _sum_ties(s, pos, neg):
+    """The label weights of sorted scores summed per distinct score."""
+    if s.size == 0:
+        return s, pos, neg
+    first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    return s[first], np.add.reduceat(pos, first), np.add.reduceat(neg, first)
 
 
 def _merge_score_weights(parts):
+    # Each part is sorted already: a stable sort of their concatenation (timsort) merges the
+    # runs in linear time, where np.unique's sort would start afresh.
     s = np.concatenate([p[0] for p in parts])
-    return _group_by_score(s, np.concatenate([p[1] for p in parts]),
-                           np.concatenate([p[2] for p in parts]))
+    order = np.argsort(s, kind="stable")
+    return _sum_ties(s[order], np.concatenate([p[1] for p in parts])[order],
+                     np.concatenate([p[2] for p in parts])[order])
 
 
-def _area(scores, positive, negative, metric: str) -> float:
-    order = np.argsort(-scores, kind="stable")
-    tp, fp = np.cumsum(positive[order]), np.cumsum(negative[order])
+def _area(positive, negative, metric: str) -> float:
+    """The area from the label weights of distinct scores in ascending order
+    (``_merge_score_weights``'s), walked from the highest threshold down."""
+    tp, fp = np.cumsum(positive[::-1]), np.cumsum(negative[::-1])
     total_pos, total_neg = (tp[-1], fp[-1]) if tp.size else (0.0, 0.0)
     if metric == "areaUnderROC":
         if total_pos == 0 or total_neg == 0:
@@ -241,17 +289,21 @@ class MulticlassClassificationEvaluator(Evaluator, HasLabelCol, HasPredictionCol
                          metricLabel=0.0, beta=1.0, probabilityCol="probability", eps=1e-15)
         self._set_given(self._input_kwargs)
 
-    def _evaluate(self, dataset: Any) -> float:
+    def scored_inputs(self) -> dict:
+        if self.getMetricName() == "logLoss":
+            return {"prob": ("probability", self.getProbabilityCol())}
+        return {"p": ("prediction", self.getPredictionCol())}
+
+    def partition_sums(self, arrays: dict) -> Any:
+        if self.getMetricName() == "logLoss":
+            return _log_loss_sums(arrays, self.getOrDefault("eps"))
+        return _confusion(arrays)
+
+    def metric_from(self, parts: list) -> float:
         metric = self.getMetricName()
-        columns = {"y": (self.getLabelCol(), DOUBLE), **self._weight_column()}
         if metric == "logLoss":
-            columns["prob"] = (self.getProbabilityCol(), VECTOR)
-            eps = self.getOrDefault("eps")
-            parts = frames.of(dataset).map_partitions(columns, lambda a: _log_loss_sums(a, eps))
             loss, weight = np.sum(parts, axis=0)
             return loss / weight
-        columns["p"] = (self.getPredictionCol(), DOUBLE)
-        parts = frames.of(dataset).map_partitions(columns, _confusion)
         labels = np.unique(np.concatenate([p[0] for p in parts]))
         matrix = np.zeros((labels.size, labels.size))
         for part_labels, part_matrix in parts:

@@ -1,14 +1,20 @@
 """Model selection on Spark and pandas DataFrames: CrossValidator, TrainValidationSplit.
 
-They are pyspark.ml's classes (same params, same models, same persistence), extended to pandas
-input: on a Spark DataFrame pyspark.ml's own fit runs unchanged; on a pandas one the same
-procedure runs here (rows assigned to folds by uniform draws from ``seed``, as pyspark.ml does
-with ``rand(seed)``; each fold's param maps fitted ``parallelism`` at a time with
-``fitMultiple``; the best param map refitted on all rows). ``ParamGridBuilder`` is
-pyspark.ml's.
+They are pyspark.ml's classes (same params, same models, same persistence). Given a distml
+estimator (or a Pipeline of transformers ending in one) and an evaluator distml computes on
+the ranks, the whole procedure runs in one engine run over one ingestion
+(``pipeline.tuning_on_ranks``): rows are dealt into folds by a hash of their position and
+``seed`` (or by ``foldCol``), every fold x param map is fitted and scored where the rows are,
+and the best param map is refitted in the same run. ``parallelism`` does not apply there (the
+fits share the ranks one after another). Otherwise, on a Spark DataFrame, pyspark.ml's own
+fit runs unchanged, after one log line saying why; on a pandas one the same procedure runs
+here (the same fold assignment as the ranks'; each fold's param maps fitted ``parallelism``
+at a time with ``fitMultiple``; the best param map refitted on all rows).
+``ParamGridBuilder`` is pyspark.ml's.
 """
 from __future__ import annotations
 
+import logging
 from multiprocessing.pool import ThreadPool
 from typing import Any
 
@@ -20,11 +26,16 @@ from pyspark.ml.tuning import TrainValidationSplit as _SparkTrainValidationSplit
 from pyspark.ml.tuning import TrainValidationSplitModel
 
 from distml import frames
+from distml.engine.row_views import FOLD_STREAM
 from distml.errors import ParamError
+from distml.kernels.hashed_random import uniforms
+from distml.pipeline import tuning_on_ranks
 from distml.pipeline.constraints import Interval, ParamChecks
 
 __all__ = ["CrossValidator", "CrossValidatorModel", "ParamGridBuilder", "TrainValidationSplit",
            "TrainValidationSplitModel"]
+
+log = logging.getLogger("distml")
 
 
 def _fit_and_evaluate(estimator, param_maps, evaluator, train, validation, parallelism: int,
@@ -44,17 +55,28 @@ def _fit_and_evaluate(estimator, param_maps, evaluator, train, validation, paral
     return metrics, models
 
 
-def _best(evaluator, metrics) -> int:
-    return int(np.argmax(metrics) if evaluator.isLargerBetter() else np.argmin(metrics))
+def _draws(frame: pd.DataFrame, seed: int) -> np.ndarray:
+    """The ranks' draws (``engine.row_views``), by row position."""
+    return uniforms(seed, FOLD_STREAM, np.arange(len(frame)))[:, 0]
 
 
-def _draws(frame: pd.DataFrame, seed: int | None) -> np.ndarray:
-    return np.random.default_rng(None if seed is None else seed & 0xFFFFFFFFFFFFFFFF) \
-        .random(len(frame))
+class _OnRanks:
+    """The validators' shared step: run on the ranks when the plan allows, else say why."""
+
+    def _on_ranks(self, dataset: Any, rows: dict, splits: list, fold_col: str = ""):
+        plan, why = tuning_on_ranks.plan(self.getEstimator(), self.getEstimatorParamMaps(),
+                                         self.getEvaluator(), dataset, fold_col)
+        if plan is None:
+            log.info("distml %s: pyspark.ml's procedure, one fit per fold and param map (%s)",
+                     type(self).__name__, why)
+            return None
+        return tuning_on_ranks.run(plan, rows, splits, self.getCollectSubModels(),
+                                   type(self).__name__)
 
 
-class CrossValidator(ParamChecks, _SparkCrossValidator):
-    """pyspark.ml's CrossValidator, also on pandas DataFrames (see the module docstring).
+class CrossValidator(ParamChecks, _OnRanks, _SparkCrossValidator):
+    """pyspark.ml's CrossValidator, in one engine run for distml estimators, also on pandas
+    DataFrames (see the module docstring).
 
     >>> import numpy as np, pandas as pd
     >>> from distml import LogisticRegression
@@ -75,7 +97,16 @@ class CrossValidator(ParamChecks, _SparkCrossValidator):
     _param_constraints = {"numFolds": [Interval(2)]}
 
     def _fit(self, dataset: Any):
-        return frames.of(dataset).with_mllib(super()._fit, self._fit_here)
+        folds = self.getNumFolds()
+        ran = self._on_ranks(dataset, {"groups": folds, "seed": self.getSeed(),
+                                       "from_ids": self.getFoldCol() or None},
+                             list(range(folds)), self.getFoldCol())
+        if ran is None:
+            return frames.of(dataset).with_mllib(super()._fit, self._fit_here)
+        metrics = ran["metrics"]
+        return self._copyValues(CrossValidatorModel(
+            ran["model"], metrics.mean(axis=0).tolist(), ran["subModels"],
+            metrics.std(axis=0).tolist()))
 
     def _fit_here(self, dataset: pd.DataFrame):
         estimator, param_maps = self.getEstimator(), self.getEstimatorParamMaps()
@@ -92,7 +123,8 @@ class CrossValidator(ParamChecks, _SparkCrossValidator):
             sub_models.append(models)
         metrics = np.array(metrics)
         average, std = metrics.mean(axis=0), metrics.std(axis=0)
-        best = estimator.fit(dataset, param_maps[_best(evaluator, average)])
+        best = estimator.fit(dataset, param_maps[tuning_on_ranks.best_index(
+            average, evaluator.isLargerBetter())])
         return self._copyValues(CrossValidatorModel(best, average.tolist(),
                                                     sub_models if keep else None, std.tolist()))
 
@@ -106,11 +138,19 @@ class CrossValidator(ParamChecks, _SparkCrossValidator):
         return np.minimum((_draws(frame, self.getSeed()) * folds).astype(np.int64), folds - 1)
 
 
-class TrainValidationSplit(_SparkTrainValidationSplit):
-    """pyspark.ml's TrainValidationSplit, also on pandas DataFrames."""
+class TrainValidationSplit(_OnRanks, _SparkTrainValidationSplit):
+    """pyspark.ml's TrainValidationSplit, in one engine run for distml estimators, also on
+    pandas DataFrames (see the module docstring). Rows whose draw is below ``trainRatio``
+    train."""
 
     def _fit(self, dataset: Any):
-        return frames.of(dataset).with_mllib(super()._fit, self._fit_here)
+        ran = self._on_ranks(dataset, {"groups": 2, "seed": self.getSeed(),
+                                       "cut": self.getTrainRatio()}, [1])
+        if ran is None:
+            return frames.of(dataset).with_mllib(super()._fit, self._fit_here)
+        subs = ran["subModels"]
+        return self._copyValues(TrainValidationSplitModel(
+            ran["model"], ran["metrics"][0].tolist(), None if subs is None else subs[0]))
 
     def _fit_here(self, dataset: pd.DataFrame):
         estimator, param_maps = self.getEstimator(), self.getEstimatorParamMaps()
@@ -119,6 +159,7 @@ class TrainValidationSplit(_SparkTrainValidationSplit):
         keep = self.getCollectSubModels()
         metrics, models = _fit_and_evaluate(estimator, param_maps, evaluator, dataset[train],
                                             dataset[~train], self.getParallelism(), keep)
-        best = estimator.fit(dataset, param_maps[_best(evaluator, metrics)])
+        best = estimator.fit(dataset, param_maps[tuning_on_ranks.best_index(
+            np.asarray(metrics), evaluator.isLargerBetter())])
         return self._copyValues(TrainValidationSplitModel(best, metrics,
                                                           models if keep else None))

@@ -65,6 +65,9 @@ def test_estimators_share_resident_partitions_and_give_the_same_model(cached):
     assert resident.counts()["reused"] == reused + 1
     assert first.coefficients.toArray().tobytes() == second.coefficients.toArray().tobytes()
     assert first.intercept == second.intercept
+    # The models say how they were trained: the second from resident partitions.
+    assert not first.trainingInfo.residentInput and second.trainingInfo.residentInput
+    assert second.trainingInfo.numRows == 300 and second.trainingInfo.numPartitions == 2
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -32,6 +32,8 @@ class ClassifierParams(HasFeaturesCol, HasLabelCol, HasPredictionCol, HasProbabi
 class Classifier(Estimator):
     """Base of classifier estimators: their fit reads features, label and (if set) weight."""
 
+    _tunes_on_ranks = True
+
     def _input_spec(self) -> InputSpec:
         return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(),
                          weight=self._weight_col())
@@ -98,29 +100,31 @@ class ProbabilisticClassificationModel(Model, ClassifierParams):
         prob = self._probability_fn()(raw)
         return float(self._prediction_fn()(raw, prob)[0])
 
-    def _transform(self, dataset: Any) -> Any:
-        raw_col, prob_col = self.getRawPredictionCol(), self.getProbabilityCol()
-        pred_col = self.getPredictionCol()
-        outputs = ([Output(raw_col, VECTOR)] if raw_col else []) + \
-                  ([Output(prob_col, VECTOR)] if prob_col else []) + \
-                  ([Output(pred_col, DOUBLE)] if pred_col else [])
-        if not outputs:
-            return dataset
+    def _scores(self, wanted: frozenset) -> Any:
+        """X -> {output: array} for the outputs ``wanted`` among "rawPrediction",
+        "probability" and "prediction"; a plain function over the model's arrays."""
         raw_fn, prob_fn, pred_fn = self._raw_fn(), self._probability_fn(), self._prediction_fn()
-        need_prob = bool(prob_col) or self._needs_probability_for_prediction()
+        need_prob = "probability" in wanted or (
+            "prediction" in wanted and self._needs_probability_for_prediction())
 
-        def predict(X):
+        def scores(X):
             raw = raw_fn(X)
             prob = prob_fn(raw) if need_prob else None
-            out = {}
-            if raw_col:
-                out[raw_col] = raw
-            if prob_col:
-                out[prob_col] = prob
-            if pred_col:
-                out[pred_col] = pred_fn(raw, prob)
-            return out
+            out = {"rawPrediction": raw, "probability": prob}
+            if "prediction" in wanted:
+                out["prediction"] = pred_fn(raw, prob)
+            return {name: out[name] for name in wanted}
+        return scores
 
+    def _transform(self, dataset: Any) -> Any:
+        columns = {"rawPrediction": (self.getRawPredictionCol(), VECTOR),
+                   "probability": (self.getProbabilityCol(), VECTOR),
+                   "prediction": (self.getPredictionCol(), DOUBLE)}
+        columns = {output: c for output, c in columns.items() if c[0]}
+        if not columns:
+            return dataset
+        scores = self._scores(frozenset(columns))
         return frames.of(dataset).transform(
             InputSpec(self.getFeaturesCol(), check_finite=False),
-            predict, outputs)
+            lambda X: {columns[output][0]: v for output, v in scores(X).items()},
+            [Output(name, kind) for name, kind in columns.values()])

@@ -173,12 +173,26 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
                                        objective_history=v["objectiveHistory"],
                                        total_iterations=int(v["totalIterations"]))
 
-    def _fit(self, dataset: Any):
-        model = super()._fit(dataset)
+    def _summarize(self, model: "LogisticRegressionModel", dataset: Any) -> None:
         cls = BinaryLogisticRegressionTrainingSummary if model.numClasses <= 2 else \
             LogisticRegressionTrainingSummary
         model._summary = cls(model, dataset, model._objective_history, model._total_iterations)
-        return model
+
+    # A regularization path, as glmnet's: within a fold, the strongest penalty first, each fit
+    # starting from the solution of the one before and reusing its input statistics (the same
+    # rows, so the same standardization); the optimum does not depend on the start, the
+    # passes to reach it do.
+    _tunes_on_ranks = True
+
+    def _path_order(self, param_maps: list) -> list[int]:
+        def penalty(i):
+            merged = self.extractParamMap(param_maps[i])
+            return -merged[self.regParam], -merged[self.elasticNetParam]
+        return sorted(range(len(param_maps)), key=penalty)
+
+    def _warm_start(self, previous: dict) -> dict:
+        return {"initialSolution": previous["solution"],
+                "inputStatistics": previous["inputStatistics"]}
 
 
 class LogisticRegressionModel(ProbabilisticClassificationModel, _LogisticRegressionParams):

@@ -160,11 +160,10 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
             objective_history=v["objectiveHistory"],
             total_iterations=int(v["totalIterations"]))
 
-    def _fit(self, dataset: Any):
-        model = super()._fit(dataset)
+    def _summarize(self, model: "MultilayerPerceptronClassificationModel",
+                   dataset: Any) -> None:
         model._summary = MultilayerPerceptronClassificationTrainingSummary(
             model, dataset, model._objective_history, model._total_iterations)
-        return model
 
 
 class MultilayerPerceptronClassificationModel(ProbabilisticClassificationModel,

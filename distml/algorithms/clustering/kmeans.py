@@ -133,10 +133,8 @@ class KMeans(Estimator, _KMeansParams):
         return KMeansModel(v["clusterCenters"], [int(s) for s in v["clusterSizes"]],
                            float(v["trainingCost"]), int(v["numIter"]))
 
-    def _fit(self, dataset: Any):
-        model = super()._fit(dataset)
+    def _summarize(self, model: "KMeansModel", dataset: Any) -> None:
         model._summary = KMeansSummary(model, dataset)
-        return model
 
 
 class KMeansModel(Model, _KMeansParams):

@@ -310,8 +310,7 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
         return self._categorical_params(dataset)
 
     def _create_model(self, result: FitResult) -> "DecisionTreeClassificationModel":
-        nodes = dict(result.values, numFeatures=np.int64(result.summary.num_features))
-        return DecisionTreeClassificationModel(nodes)
+        return DecisionTreeClassificationModel(result.values)
 
 
 class DecisionTreeClassificationModel(_TreeModelMixin, ProbabilisticClassificationModel,
@@ -372,6 +371,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
     [1.0, 1.0, 1.0, 5.0, 5.0, 5.0]
     """
 
+    _tunes_on_ranks = True
+
     _param_constraints = {"impurity": [OneOf((VARIANCE,), "variance")]}
 
     @keyword_only
@@ -413,8 +414,7 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                          weight=self._weight_col())
 
     def _create_model(self, result: FitResult) -> "DecisionTreeRegressionModel":
-        nodes = dict(result.values, numFeatures=np.int64(result.summary.num_features))
-        return DecisionTreeRegressionModel(nodes)
+        return DecisionTreeRegressionModel(result.values)
 
 
 class DecisionTreeRegressionModel(_TreeModelMixin, Model, _DecisionTreeRegressorParams):
@@ -440,8 +440,13 @@ class DecisionTreeRegressionModel(_TreeModelMixin, Model, _DecisionTreeRegressor
         X = vector_rows(features, self.numFeatures)
         return float(self._leaf_means()[self._leaf_fn()(X)][0])
 
+    def _scores(self, wanted: frozenset) -> Any:
+        """X -> {"prediction": the leaf's mean label}."""
+        means, leaf_of = self._leaf_means(), self._leaf_fn()
+        return lambda X: {"prediction": means[leaf_of(X)]}
+
     def _transform(self, dataset: Any) -> Any:
-        means, out, leaf_of = self._leaf_means(), self.getPredictionCol(), self._leaf_fn()
+        out, scores = self.getPredictionCol(), self._scores(frozenset({"prediction"}))
         return frames.of(dataset).transform(
             InputSpec(self.getFeaturesCol(), check_finite=False),
-            lambda X: {out: means[leaf_of(X)]}, [Output(out, DOUBLE)])
+            lambda X: {out: scores(X)["prediction"]}, [Output(out, DOUBLE)])

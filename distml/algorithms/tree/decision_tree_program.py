@@ -200,7 +200,8 @@ def decision_tree(ctx, params: dict) -> dict:
                                            "hist": hist, "total_weight": total_weight,
                                            "iteration": depth + 1})
     nodes = tree.arrays(criterion, num_classes)
-    return prune_equal_leaves(nodes, classification) if params.get("prune", True) else nodes
+    nodes = prune_equal_leaves(nodes, classification) if params.get("prune", True) else nodes
+    return dict(nodes, numFeatures=np.int64(ctx.input.num_features))
 
 
 def _predictions(nodes: dict, classification: bool) -> np.ndarray:
