@@ -12,8 +12,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (bench_als, bench_checkpoint, bench_decision_tree,  # noqa: E402
                         bench_kmeans, bench_lda, bench_logistic_regression, bench_naive_bayes,
-                        bench_pca, bench_resident, bench_security, bench_standard_scaler,
-                        bench_svd, bench_tuning)
+                        bench_pca, bench_pipeline, bench_resident, bench_security,
+                        bench_standard_scaler, bench_svd, bench_tuning)
 from distml.frames import local_session  # noqa: E402
 
 SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
@@ -21,6 +21,7 @@ SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
           "kmeans": bench_kmeans.run, "lda": bench_lda.run,
           "logistic_regression": bench_logistic_regression.run,
           "naive_bayes": bench_naive_bayes.run, "pca": bench_pca.run,
+          "pipeline": bench_pipeline.run,
           "resident": bench_resident.run,
           "security": bench_security.run,
           "standard_scaler": bench_standard_scaler.run, "svd": bench_svd.run,

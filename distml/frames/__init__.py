@@ -18,7 +18,8 @@ from distml.errors import DataError
 from distml.frames.frame import Frame
 from distml.frames.pandas_frame import string_values
 from distml.frames.hadoop_fs import filesystem, swap_into_place
-from distml.frames.session import active_spark, java_doubles, local_session, spark_context
+from distml.frames.session import (active_spark, java_doubles, java_ints, java_longs,
+                                   local_session, spark_context)
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
                                 VECTOR, InputSpec, Output)
 from distml.frames.vectors import to_vectors, vector_rows
@@ -86,5 +87,5 @@ def _pandas_of_arrow(table: Any) -> pd.DataFrame:
 
 __all__ = ["DOUBLE", "FLOAT", "INTEGER", "NULLABLE_DOUBLE", "OBJECT", "STRING", "VECTOR",
            "Frame", "InputSpec", "Output", "active_spark", "filesystem", "generate",
-           "is_spark_dataframe", "java_doubles", "local_session", "new_table", "of",
+           "is_spark_dataframe", "java_doubles", "java_ints", "java_longs", "local_session", "new_table", "of",
            "spark_context", "string_values", "swap_into_place", "to_vectors", "vector_rows"]

@@ -14,6 +14,7 @@ and an output column that exists already raise the same ``DataError`` as on pand
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -22,21 +23,17 @@ from distml import frames
 from distml.frames import Output, spark_context
 from distml.frames.pandas_frame import check_new_columns
 from distml.frames.spec import check_columns
+from distml.pipeline.constraints import ParamChecks
 
 
-class ScoresInJvm:
-    """Mixin of models with a pyspark.ml twin. Hooks: ``_build_twin(sc)`` (the pyspark.ml
-    model holding this model's arrays), ``_transform_here(dataset)`` (the Python path),
-    ``_twin_columns()`` (input columns read, output columns written)."""
+_TWINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-    def _build_twin(self, sc) -> Any:
-        raise NotImplementedError
 
-    def _transform_here(self, dataset: Any) -> Any:
-        raise NotImplementedError
-
-    def _twin_columns(self) -> tuple[list[str], list[str]]:
-        raise NotImplementedError
+class ScoresInJvm(ParamChecks):
+    """Mixin of models with a pyspark.ml twin, first among their bases. The model (or a base
+    after this one) provides ``_build_twin(sc)`` (the pyspark.ml model holding this model's
+    arrays), ``_transform_here(dataset)`` (the Python path) and ``_twin_columns()`` (input
+    columns read, output columns written); no stubs here, as they would hide those bases'."""
 
     def _transform(self, dataset: Any) -> Any:
         return frames.of(dataset).with_mllib(self._transform_in_jvm, self._transform_here)
@@ -45,29 +42,25 @@ class ScoresInJvm:
         inputs, outputs = self._twin_columns()
         check_columns(dataset.columns, inputs)
         check_new_columns(dataset.columns, [Output(name, "") for name in outputs if name])
-        twin = self._twin().copy()
-        for param, value in self._paramMap.items():  # set ones: the defaults are MLlib's
-            if twin.hasParam(param.name) and value is not None:
-                twin._set(**{param.name: value})
-        return twin.transform(dataset)
-
-    def _twin(self) -> Any:
-        """The twin, built once per model object and Spark application (a copy of the model,
-        ``Params.copy``, builds its own: copies may carry other params)."""
-        sc = spark_context("scoring in the JVM")
-        cached = self.__dict__.get("_jvm_twin")
-        if cached is None or cached[0] is not self or cached[1] is not sc:
-            cached = (self, sc, self._build_twin(sc))
-            self.__dict__["_jvm_twin"] = cached
-        return cached[2]
+        return self._twin_with_params(dataset.sparkSession.sparkContext).transform(dataset)
 
     def toMLlib(self) -> Any:
         """The equivalent pyspark.ml model, with this model's params (needs Spark)."""
-        twin = self._twin().copy()
-        for param, value in self._paramMap.items():
-            if twin.hasParam(param.name) and value is not None:
-                twin._set(**{param.name: value})
-        return twin
+        return self._twin_with_params(spark_context("toMLlib() builds a JVM model")).copy()
+
+    def _twin_with_params(self, sc) -> Any:
+        """The twin holding this model's set params (the defaults are MLlib's): built once per
+        model object, SparkContext and set of params. Kept beside the model, not in it: a
+        model travels to executors in Python transforms' closures, and a twin holds the JVM;
+        a copy of the model (``Params.copy``) builds its own."""
+        params = {p.name: v for p, v in self._paramMap.items() if v is not None}
+        key = (sc, repr(sorted(params.items())))
+        cached = _TWINS.get(self)
+        if cached is None or cached[0] != key:
+            twin = self._build_twin(sc)
+            twin._set(**{name: v for name, v in params.items() if twin.hasParam(name)})
+            cached = _TWINS[self] = (key, twin)
+        return cached[1]
 
 
 # --- building twins ---------------------------------------------------------------------------
@@ -77,20 +70,14 @@ def jvm_vector(sc, values: np.ndarray) -> Any:
     return sc._jvm.org.apache.spark.ml.linalg.DenseVector(frames.java_doubles(sc, values))
 
 
-def jvm_matrix(sc, values: np.ndarray) -> Any:
-    """An ``org.apache.spark.ml.linalg.DenseMatrix`` of the 2-d ``values``."""
+def jvm_matrix(sc, values: np.ndarray, row_major: bool = False) -> Any:
+    """An ``org.apache.spark.ml.linalg.DenseMatrix`` of the 2-d ``values``, stored by
+    columns (MLlib's default) or by rows (``isTransposed``, which some models require)."""
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     rows, cols = values.shape
     return sc._jvm.org.apache.spark.ml.linalg.DenseMatrix(
-        rows, cols, frames.java_doubles(sc, values.ravel(order="F")))
-
-
-def jvm_array(sc, java_type: Any, values) -> Any:
-    """A Java array of ``java_type`` (``sc._gateway.jvm.int``, ...) holding ``values``."""
-    array = sc._gateway.new_array(java_type, len(values))
-    for i, v in enumerate(values):
-        array[i] = v
-    return array
+        rows, cols, frames.java_doubles(sc, values.ravel(order="C" if row_major else "F")),
+        row_major)
 
 
 def twin_of(wrapper: type, java_model: Any) -> Any:

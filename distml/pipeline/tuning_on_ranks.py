@@ -92,6 +92,8 @@ def plan(estimator: Any, param_maps: list, evaluator: Any, dataset: Any,
         why = _columns_disagree(candidate, evaluator)
         if why:
             return None, why
+    if len({c._input_spec() for c in chosen}) > 1:
+        return None, "the param maps read different columns (one ingestion reads one set)"
     if prefix:
         dataset = _pipeline_model(pipeline, prefix).transform(dataset)
     fits = [RankFit(c, c._training_program(), c._all_program_params(dataset),

@@ -109,7 +109,9 @@ def test_fitted_saved_and_loaded_in_a_fresh_process_predicts_the_same(spark, tmp
     expected = _outputs(model, df)
     loaded = _apply_in_fresh_process(path, frame, tmp_path)  # pandas there, no JVM
     np.testing.assert_array_equal(loaded[0], expected[0])
-    np.testing.assert_allclose(loaded[1], expected[1], rtol=1e-12)
+    # On Spark the model scores in the JVM, which sums the margins in another order than
+    # numpy: the last bits differ.
+    np.testing.assert_allclose(loaded[1], expected[1], rtol=1e-12, atol=1e-14)
     assert (expected[0] == frame.sort_values("id")["label"]).mean() > 0.75
     # pyspark.ml reads distml's pipeline save (the same layout).
     np.testing.assert_array_equal(_outputs(SparkPipelineModel.load(path), df), expected)

@@ -116,7 +116,16 @@ class ProbabilisticClassificationModel(Model, ClassifierParams):
             return {name: out[name] for name in wanted}
         return scores
 
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getFeaturesCol()], [self.getRawPredictionCol(), self.getProbabilityCol(),
+                                         self.getPredictionCol()]
+
     def _transform(self, dataset: Any) -> Any:
+        return self._transform_here(dataset)
+
+    def _transform_here(self, dataset: Any) -> Any:
+        """The transform in Python (a model with a pyspark.ml twin scores in the JVM on
+        Spark, ``pipeline.jvm_scoring``)."""
         columns = {"rawPrediction": (self.getRawPredictionCol(), VECTOR),
                    "probability": (self.getProbabilityCol(), VECTOR),
                    "prediction": (self.getPredictionCol(), DOUBLE)}

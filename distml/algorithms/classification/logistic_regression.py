@@ -22,6 +22,7 @@ from distml.errors import ParamError
 from distml.kernels.logistic import multinomial_margins, softmax
 from distml.pipeline.base import HasBackend, HasCheckpoints, setters
 from distml.pipeline.constraints import Interval, OneOf
+from distml.pipeline.jvm_scoring import ScoresInJvm
 
 
 class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetParam, HasMaxIter,
@@ -195,7 +196,8 @@ class LogisticRegression(Classifier, _LogisticRegressionParams):
                 "inputStatistics": previous["inputStatistics"]}
 
 
-class LogisticRegressionModel(ProbabilisticClassificationModel, _LogisticRegressionParams):
+class LogisticRegressionModel(ScoresInJvm, ProbabilisticClassificationModel,
+                              _LogisticRegressionParams):
     """A fitted LogisticRegression: coefficients, intercepts, transform, predict, summary."""
 
     def __init__(self, coefficient_matrix: np.ndarray | None = None,
@@ -296,18 +298,12 @@ class LogisticRegressionModel(ProbabilisticClassificationModel, _LogisticRegress
     def _needs_probability_for_prediction(self) -> bool:
         return self._multinomial and self.isDefined(self.thresholds)
 
-    # MLlib interchange -------------------------------------------------------------------------
-    def _param_values(self) -> dict:
-        return {p.name: self.getOrDefault(p) for p in self.params if self.isDefined(p)
-                and p.name not in ("engine", "numWorkers", "backend")}
-
-    def toMLlib(self):
-        """The equivalent ``pyspark.ml.classification.LogisticRegressionModel`` (needs Spark)."""
+    # MLlib interchange (``toMLlib()`` and scoring on Spark: ``ScoresInJvm``) ------------------
+    def _build_twin(self, sc):
         from distml.algorithms.classification.logistic_regression_mllib import (
             mllib_logistic_regression_model)
-        return mllib_logistic_regression_model(self.uid, self._coef, self._intercepts,
-                                               self.numClasses, self._multinomial,
-                                               self._param_values())
+        return mllib_logistic_regression_model(sc, self.uid, self._coef, self._intercepts,
+                                               self.numClasses, self._multinomial)
 
     @classmethod
     def fromMLlib(cls, mllib_model) -> "LogisticRegressionModel":

@@ -3,24 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from distml.frames import spark_context
+from distml.pipeline.jvm_scoring import jvm_matrix, jvm_vector, twin_of
 
 
-def mllib_logistic_regression_model(uid: str, coefficients: np.ndarray, intercepts: np.ndarray,
-                                    num_classes: int, is_multinomial: bool, params: dict):
+def mllib_logistic_regression_model(sc, uid: str, coefficients: np.ndarray,
+                                    intercepts: np.ndarray, num_classes: int,
+                                    is_multinomial: bool):
     """A ``pyspark.ml.classification.LogisticRegressionModel`` holding these arrays."""
     from pyspark.ml.classification import LogisticRegressionModel
-    from pyspark.ml.common import _py2java
-    from pyspark.ml.linalg import DenseMatrix, DenseVector
 
-    sc = spark_context("toMLlib() builds a JVM model")
-    rows, cols = coefficients.shape
-    matrix = _py2java(sc, DenseMatrix(rows, cols, np.ascontiguousarray(coefficients).ravel()
-                                      .tolist(), isTransposed=True))
-    vector = _py2java(sc, DenseVector(np.asarray(intercepts, dtype=np.float64)))
     java_model = sc._jvm.org.apache.spark.ml.classification.LogisticRegressionModel(
-        uid, matrix, vector, int(num_classes), bool(is_multinomial))
-    model = LogisticRegressionModel(java_model)
-    model._set(**{k: v for k, v in params.items() if model.hasParam(k) and v is not None})
-    model._transfer_params_to_java()
-    return model
+        uid, jvm_matrix(sc, coefficients, row_major=True), jvm_vector(sc, intercepts), int(num_classes),
+        bool(is_multinomial))
+    return twin_of(LogisticRegressionModel, java_model)

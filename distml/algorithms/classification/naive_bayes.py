@@ -16,6 +16,7 @@ from distml.kernels.logistic import softmax
 from distml.kernels.naive_bayes import MODEL_TYPES, naive_bayes_raw
 from distml.pipeline.base import HasBackend, setters
 from distml.pipeline.constraints import Interval, OneOf
+from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_matrix, jvm_vector, twin_of
 
 
 class _NaiveBayesParams(ClassifierParams, HasBackend):
@@ -104,7 +105,7 @@ class NaiveBayes(Classifier, _NaiveBayesParams):
         return NaiveBayesModel(v["pi"], v["theta"], v["sigma"], self.getModelType())
 
 
-class NaiveBayesModel(ProbabilisticClassificationModel, _NaiveBayesParams):
+class NaiveBayesModel(ScoresInJvm, ProbabilisticClassificationModel, _NaiveBayesParams):
     """A fitted NaiveBayes: ``pi``, ``theta``, ``sigma``, transform, predict."""
 
     def __init__(self, pi: np.ndarray | None = None, theta: np.ndarray | None = None,
@@ -142,6 +143,12 @@ class NaiveBayesModel(ProbabilisticClassificationModel, _NaiveBayesParams):
 
     def _probability_fn(self):
         return softmax
+
+    def _build_twin(self, sc):
+        from pyspark.ml.classification import NaiveBayesModel as SparkModel
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.classification.NaiveBayesModel(
+            self.uid, jvm_vector(sc, self._pi), jvm_matrix(sc, self._theta),
+            jvm_matrix(sc, self._sigma)))
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"pi": self._pi, "theta": self._theta, "sigma": self._sigma}, {}

@@ -17,6 +17,7 @@ from distml.frames import INTEGER, InputSpec, Output, vector_rows
 from distml.kernels.kmeans import COSINE, EUCLIDEAN, assign, squared_row_norms, unit_rows
 from distml.pipeline.base import Estimator, HasBackend, HasCheckpoints, HasWeights, Model, setters
 from distml.pipeline.constraints import Interval, OneOf
+from distml.pipeline.jvm_scoring import ScoresInJvm, twin_of
 
 INIT_MODES = ("k-means||", "random")
 
@@ -137,7 +138,7 @@ class KMeans(Estimator, _KMeansParams):
         model._summary = KMeansSummary(model, dataset)
 
 
-class KMeansModel(Model, _KMeansParams):
+class KMeansModel(ScoresInJvm, Model, _KMeansParams):
     """A fitted KMeans: ``clusterCenters()``, ``predict``, ``transform``, ``summary``."""
 
     def __init__(self, centers: np.ndarray | None = None, cluster_sizes: list[int] | None = None,
@@ -172,7 +173,20 @@ class KMeansModel(Model, _KMeansParams):
     def predict(self, value) -> int:
         return int(self._assign_fn()(vector_rows(value, self._centers.shape[1]))[0])
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getFeaturesCol()], [self.getPredictionCol()]
+
+    def _build_twin(self, sc):
+        from pyspark.ml.clustering import KMeansModel as SparkModel
+        mllib = sc._jvm.org.apache.spark.mllib
+        centers = sc._gateway.new_array(mllib.linalg.Vector, len(self._centers))
+        for i, center in enumerate(self._centers):
+            centers[i] = mllib.linalg.Vectors.dense(frames.java_doubles(sc, center))
+        parent = mllib.clustering.KMeansModel(centers, self.getDistanceMeasure())
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.clustering.KMeansModel(
+            self.uid, parent))
+
+    def _transform_here(self, dataset: Any) -> Any:
         nearest, out = self._assign_fn(), self.getPredictionCol()
         return frames.of(dataset).transform(
             InputSpec(self.getFeaturesCol(), check_finite=False),

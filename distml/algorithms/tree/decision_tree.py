@@ -18,6 +18,7 @@ from distml.frames import DOUBLE, InputSpec, Output, vector_rows
 from distml.kernels.tree import ENTROPY, GINI, VARIANCE
 from distml.pipeline.base import Estimator, HasCheckpoints, HasWeights, Model, setter
 from distml.pipeline.constraints import Interval, OneOf
+from distml.pipeline.jvm_scoring import ScoresInJvm
 
 # Deeper trees work (node ids are int64); memory grows with the nodes of the deepest level.
 MAX_DEPTH_LIMIT = 64
@@ -208,15 +209,12 @@ class _TreeModelMixin:
     def _header_extra(self) -> str:
         return ""
 
-    def toMLlib(self):
+    def _build_twin(self, sc):
         """The same tree as a pyspark.ml model (``DecisionTreeClassificationModel`` or
-        ``DecisionTreeRegressionModel``); needs an active SparkSession."""
+        ``DecisionTreeRegressionModel``), for ``toMLlib()`` and scoring on Spark."""
         from distml.algorithms.tree.decision_tree_mllib import mllib_decision_tree_model
-        params = {p.name: self.getOrDefault(p) for p in self.params if self.isDefined(p)
-                  and p.name not in ("engine", "numWorkers", "categoricalFeatures")}
-        return mllib_decision_tree_model(self.uid, self._nodes, self.numFeatures,
-                                         getattr(self, "numClasses", 0), self.getImpurity(),
-                                         params)
+        return mllib_decision_tree_model(sc, self.uid, self._nodes, self.numFeatures,
+                                         getattr(self, "numClasses", 0), self.getImpurity())
 
     def _save_data(self) -> tuple[dict, dict]:
         return dict(self._nodes), {}
@@ -313,7 +311,8 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
         return DecisionTreeClassificationModel(result.values)
 
 
-class DecisionTreeClassificationModel(_TreeModelMixin, ProbabilisticClassificationModel,
+class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
+                                      ProbabilisticClassificationModel,
                                       _DecisionTreeClassifierParams):
     """A fitted classification tree: depth, numNodes, featureImportances, toDebugString."""
 
@@ -417,7 +416,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
         return DecisionTreeRegressionModel(result.values)
 
 
-class DecisionTreeRegressionModel(_TreeModelMixin, Model, _DecisionTreeRegressorParams):
+class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
+                                  _DecisionTreeRegressorParams):
     """A fitted regression tree: depth, numNodes, featureImportances, predict, transform."""
 
     def __init__(self, nodes: dict | None = None):
@@ -445,7 +445,10 @@ class DecisionTreeRegressionModel(_TreeModelMixin, Model, _DecisionTreeRegressor
         means, leaf_of = self._leaf_means(), self._leaf_fn()
         return lambda X: {"prediction": means[leaf_of(X)]}
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getFeaturesCol()], [self.getPredictionCol()]
+
+    def _transform_here(self, dataset: Any) -> Any:
         out, scores = self.getPredictionCol(), self._scores(frozenset({"prediction"}))
         return frames.of(dataset).transform(
             InputSpec(self.getFeaturesCol(), check_finite=False),

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from distml.frames import java_doubles, spark_context
+from distml.frames import java_doubles
+from distml.pipeline.jvm_scoring import twin_of
 
 
-def mllib_decision_tree_model(uid: str, nodes: dict, num_features: int, num_classes: int,
-                              impurity: str, params: dict):
+def mllib_decision_tree_model(sc, uid: str, nodes: dict, num_features: int, num_classes: int,
+                              impurity: str):
     """A pyspark.ml ``DecisionTreeClassificationModel`` (num_classes > 0) or
     ``DecisionTreeRegressionModel`` with the same nodes, built node by node in the JVM.
 
     ``nodes`` are distml's arrays (parents before children); MLlib's impurity statistics are
     the same sums (class weights, or weight, sum, sum of squares), its raw count the rows.
     """
-    sc = spark_context("toMLlib() builds a JVM model")
     jvm = sc._jvm
     tree, calculators = jvm.org.apache.spark.ml.tree, jvm.org.apache.spark.mllib.tree.impurity
     calculator = {"gini": calculators.GiniCalculator, "entropy": calculators.EntropyCalculator,
@@ -50,7 +50,4 @@ def mllib_decision_tree_model(uid: str, nodes: dict, num_features: int, num_clas
         from pyspark.ml.regression import DecisionTreeRegressionModel as Wrapper
         java_model = jvm.org.apache.spark.ml.regression.DecisionTreeRegressionModel(
             uid, built[0], int(num_features))
-    model = Wrapper(java_model)
-    model._set(**{k: v for k, v in params.items() if model.hasParam(k) and v is not None})
-    model._transfer_params_to_java()
-    return model
+    return twin_of(Wrapper, java_model)

@@ -15,6 +15,7 @@ from distml import frames
 from distml.engine.context import FitResult
 from distml.frames import VECTOR, InputSpec, Output
 from distml.pipeline.base import Estimator, Model, setter, setters
+from distml.pipeline.jvm_scoring import ScoresInJvm, twin_of
 from distml.pipeline.stat.summarizer import column_statistics
 
 
@@ -71,7 +72,7 @@ class IDF(Estimator, _IDFParams):
         return IDFModel(idf, holding, documents)
 
 
-class IDFModel(Model, _IDFParams):
+class IDFModel(ScoresInJvm, Model, _IDFParams):
     """``idf``, ``docFreq``, ``numDocs`` and ``transform``."""
 
     def __init__(self, idf: np.ndarray | None = None, doc_freq: np.ndarray | None = None,
@@ -91,7 +92,19 @@ class IDFModel(Model, _IDFParams):
     def numDocs(self) -> int:
         return self._num_docs
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getInputCol()], [self.getOutputCol()]
+
+    def _build_twin(self, sc):
+        from pyspark.ml.feature import IDFModel as SparkModel
+        mllib = sc._jvm.org.apache.spark.mllib
+        parent = mllib.feature.IDFModel(
+            mllib.linalg.Vectors.dense(frames.java_doubles(sc, self._idf)),
+            frames.java_longs(sc, self._doc_freq), int(self._num_docs))
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.IDFModel(self.uid,
+                                                                               parent))
+
+    def _transform_here(self, dataset: Any) -> Any:
         idf, out = self._idf, self.getOutputCol()
 
         def weigh(X):

@@ -16,6 +16,7 @@ from distml.errors import DataError
 from distml.frames import DOUBLE, VECTOR, InputSpec, Output
 from distml.pipeline.base import Model, SetsColumns, _Persistable, input_output_columns, setter
 from distml.pipeline.constraints import OneOf
+from distml.pipeline.jvm_scoring import ScoresInJvm, twin_of
 
 
 class _OneHotEncoderParams(SetsColumns, HasHandleInvalid, HasInputCol, HasInputCols,
@@ -88,7 +89,7 @@ def _largest_indices(arrays: dict, columns: dict) -> dict:
     return out
 
 
-class OneHotEncoderModel(Model, _OneHotEncoderParams):
+class OneHotEncoderModel(ScoresInJvm, Model, _OneHotEncoderParams):
     """``categorySizes`` and ``transform``."""
 
     def __init__(self, category_sizes: list[int] | None = None):
@@ -99,11 +100,20 @@ class OneHotEncoderModel(Model, _OneHotEncoderParams):
     def categorySizes(self) -> list[int]:
         return list(self._sizes)
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
         inputs, outputs = self._columns()
         if len(inputs) != len(self._sizes):
             raise DataError(f"the model encodes {len(self._sizes)} columns, "
                             f"{len(inputs)} given")
+        return inputs, outputs
+
+    def _build_twin(self, sc):
+        from pyspark.ml.feature import OneHotEncoderModel as SparkModel
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.OneHotEncoderModel(
+            self.uid, frames.java_ints(sc, self._sizes)))
+
+    def _transform_here(self, dataset: Any) -> Any:
+        inputs, outputs = self._twin_columns()
         keep, drop_last = self.getHandleInvalid() == "keep", self.getDropLast()
         sizes = self._sizes
 

@@ -14,6 +14,7 @@ from distml.algorithms.decomposition.pca_program import principal_components
 from distml.engine.context import FitResult
 from distml.frames import VECTOR, InputSpec, Output
 from distml.pipeline.base import Estimator, HasBackend, Model, setters
+from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_matrix, jvm_vector, twin_of
 from distml.pipeline.constraints import Interval, Required
 
 
@@ -83,7 +84,7 @@ class PCA(Estimator, _PCAParams):
         return PCAModel(result.values["pc"], result.values["explainedVariance"])
 
 
-class PCAModel(Model, _PCAParams):
+class PCAModel(ScoresInJvm, Model, _PCAParams):
     """A fitted PCA: ``pc`` (d x k DenseMatrix), ``explainedVariance``, ``transform``."""
 
     def __init__(self, pc: np.ndarray | None = None,
@@ -102,7 +103,15 @@ class PCAModel(Model, _PCAParams):
 
     setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getInputCol()], [self.getOutputCol()]
+
+    def _build_twin(self, sc):
+        from pyspark.ml.feature import PCAModel as SparkModel
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.PCAModel(
+            self.uid, jvm_matrix(sc, self._pc), jvm_vector(sc, self._explained)))
+
+    def _transform_here(self, dataset: Any) -> Any:
         pc, out = self._pc, self.getOutputCol()
         return frames.of(dataset).transform(
             InputSpec(self.getInputCol(), check_finite=False),

@@ -19,6 +19,7 @@ from distml.engine.context import FitResult
 from distml.errors import ParamError
 from distml.frames import VECTOR, InputSpec, Output
 from distml.pipeline.base import Estimator, Model, setters
+from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_vector, twin_of
 from distml.pipeline.stat.summarizer import column_statistics
 
 
@@ -37,13 +38,16 @@ class _RangeScaler(Estimator, HasInputCol, HasOutputCol):
         return InputSpec(self.getInputCol())
 
 
-class _RangeModel(Model, HasInputCol, HasOutputCol):
+class _RangeModel(ScoresInJvm, Model, HasInputCol, HasOutputCol):
     setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
     def _rescale(self, X):
         raise NotImplementedError
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getInputCol()], [self.getOutputCol()]
+
+    def _transform_here(self, dataset: Any) -> Any:
         out = self.getOutputCol()
         return frames.of(dataset).transform(
             InputSpec(self.getInputCol(), check_finite=False),
@@ -126,6 +130,11 @@ class MinMaxScalerModel(_RangeModel, _MinMaxScalerParams):
         out[:, span == 0] = 0.5 * target + self.getMin()
         return out
 
+    def _build_twin(self, sc):
+        from pyspark.ml.feature import MinMaxScalerModel as SparkModel
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.MinMaxScalerModel(
+            self.uid, jvm_vector(sc, self._range[0]), jvm_vector(sc, self._range[1])))
+
     def _save_data(self) -> tuple[dict, dict]:
         return {"originalMin": self._range[0], "originalMax": self._range[1]}, {}
 
@@ -165,6 +174,11 @@ class MaxAbsScalerModel(_RangeModel):
     @property
     def maxAbs(self) -> DenseVector:
         return DenseVector(self._max_abs)
+
+    def _build_twin(self, sc):
+        from pyspark.ml.feature import MaxAbsScalerModel as SparkModel
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.MaxAbsScalerModel(
+            self.uid, jvm_vector(sc, self._max_abs)))
 
     def _rescale(self, X):
         scale = np.divide(1.0, self._max_abs, out=np.ones_like(self._max_abs),

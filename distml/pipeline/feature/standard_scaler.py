@@ -14,6 +14,7 @@ from distml.engine.context import FitResult
 from distml.frames import VECTOR, InputSpec, Output
 from distml.kernels.statistics import standardize
 from distml.pipeline.base import Estimator, Model, setters
+from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_vector, twin_of
 from distml.pipeline.stat.summarizer import column_statistics
 
 
@@ -85,7 +86,7 @@ class StandardScaler(Estimator, _StandardScalerParams):
         return StandardScalerModel(result.values["mean"], result.values["std"])
 
 
-class StandardScalerModel(Model, _StandardScalerParams):
+class StandardScalerModel(ScoresInJvm, Model, _StandardScalerParams):
     """The fitted StandardScaler: ``mean`` and ``std`` (DenseVectors), and ``transform``."""
 
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None):
@@ -103,7 +104,15 @@ class StandardScalerModel(Model, _StandardScalerParams):
 
     setInputCol, setOutputCol = setters("inputCol", "outputCol")
 
-    def _transform(self, dataset: Any) -> Any:
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getInputCol()], [self.getOutputCol()]
+
+    def _build_twin(self, sc):
+        from pyspark.ml.feature import StandardScalerModel as SparkModel
+        return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.StandardScalerModel(
+            self.uid, jvm_vector(sc, self._std), jvm_vector(sc, self._mean)))
+
+    def _transform_here(self, dataset: Any) -> Any:
         mean, std = self._mean, self._std
         with_mean, with_std = self.getWithMean(), self.getWithStd()
         out = self.getOutputCol()
