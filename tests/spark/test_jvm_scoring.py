@@ -12,7 +12,7 @@ import pytest
 from pyspark.ml.linalg import DenseVector, SparseVector, Vectors
 
 from distml import (DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
-                    LogisticRegression, NaiveBayes)
+                    LogisticRegression, MultilayerPerceptronClassifier, NaiveBayes)
 from distml.pipeline.feature import (IDF, PCA, MaxAbsScaler, MinMaxScaler, OneHotEncoder,
                                      StandardScaler)
 from distml.pipeline.jvm_scoring import ScoresInJvm
@@ -88,6 +88,12 @@ def test_naive_bayes(data, model_type, column):
         column = "binary"
     model = NaiveBayes(modelType=model_type, featuresCol=column, labelCol="label3").fit(frame)
     _compare(model, frame, ["rawPrediction", "probability", "prediction"])
+
+
+def test_multilayer_perceptron(data):
+    model = MultilayerPerceptronClassifier(layers=[4, 5, 3], labelCol="label3", maxIter=30,
+                                           seed=3).fit(data)
+    _compare(model, data, ["rawPrediction", "probability", "prediction"])
 
 
 def test_trees(data):

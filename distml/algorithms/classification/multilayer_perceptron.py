@@ -21,6 +21,7 @@ from distml.kernels.logistic import softmax
 from distml.kernels.perceptron import perceptron_raw, weight_count
 from distml.pipeline.base import HasBackend, HasCheckpoints, java_string_hash, setters
 from distml.pipeline.constraints import Interval, OneOf, Required, Rule
+from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_vector, twin_of
 
 SOLVERS = ("l-bfgs", "gd", "adam")
 
@@ -166,7 +167,7 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
             model, dataset, model._objective_history, model._total_iterations)
 
 
-class MultilayerPerceptronClassificationModel(ProbabilisticClassificationModel,
+class MultilayerPerceptronClassificationModel(ScoresInJvm, ProbabilisticClassificationModel,
                                               _MultilayerPerceptronParams):
     """A fitted MultilayerPerceptronClassifier: ``weights``, transform, predict, summary."""
 
@@ -222,6 +223,14 @@ class MultilayerPerceptronClassificationModel(ProbabilisticClassificationModel,
 
     def _probability_fn(self):
         return softmax
+
+    def _build_twin(self, sc):
+        """pyspark.ml's model over the same flat weights (distml keeps MLlib's layout); its
+        ``layers`` param is set on this model, so it reaches the twin with the others."""
+        from pyspark.ml.classification import MultilayerPerceptronClassificationModel as Twin
+        return twin_of(Twin, sc._jvm.org.apache.spark.ml.classification
+                       .MultilayerPerceptronClassificationModel(self.uid,
+                                                                jvm_vector(sc, self._weights)))
 
     # persistence --------------------------------------------------------------------------------
     def _save_data(self) -> tuple[dict, dict]:
