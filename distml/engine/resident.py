@@ -43,6 +43,7 @@ DEFAULT_LIMIT = "2g"
 _lock = threading.Lock()
 _complete: dict[str, int] = {}            # key -> partition count some host stores in full
 _keys_of: dict[int, set[str]] = {}        # a DataFrame's semantic hash -> its keys
+_generation_of: dict[str, int] = {}       # key -> the id of the cached data it was read from
 _local: "OrderedDict[str, tuple[int, list[Partition]]]" = OrderedDict()  # LocalEngine's
 _counts = {"ingested": 0, "reused": 0}
 
@@ -64,12 +65,34 @@ def key_of(frame: Any, spec: Any, count: int, layout: str) -> str | None:
     if generation is None or limit_bytes(frame.session) <= 0:
         return None
     sc = frame.session.sparkContext
+    drop_unpersisted(sc)
     described = [sc.applicationId, generation, count, spec.columns(), spec.check_finite,
                  layout]
     key = PREFIX + hashlib.sha256(json.dumps(described).encode()).hexdigest()[:32]
     with _lock:
         _keys_of.setdefault(frame.dataset.semanticHash(), set()).add(key)
+        _generation_of[key] = generation
     return key
+
+
+def drop_unpersisted(sc: Any) -> None:
+    """Free the entries of DataFrames unpersisted since (their cached data is gone, so no fit
+    can ask for them again): on this host and in the driver's memory; other hosts' age out.
+    Called at each keyed fit, which is as close to ``unpersist()`` as distml can hook."""
+    with _lock:
+        if not _generation_of:
+            return
+    live = {int(i) for i in sc._jsc.getPersistentRDDs().keySet()}
+    with _lock:
+        gone = [key for key, generation in _generation_of.items() if generation not in live]
+        for key in gone:
+            del _generation_of[key]
+            _complete.pop(key, None)
+            _local.pop(key, None)
+            for keys in _keys_of.values():
+                keys.discard(key)
+    for key in gone:
+        partition_store.remove(key)
 
 
 def is_complete(key: str | None, count: int) -> bool:
@@ -178,6 +201,7 @@ def release(df: Any) -> None:
         for key in keys:
             _complete.pop(key, None)
             _local.pop(key, None)
+            _generation_of.pop(key, None)
     if not keys:
         return
     for key in keys:

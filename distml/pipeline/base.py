@@ -225,16 +225,18 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
     def _all_program_params(self, dataset: Any) -> dict:
         return {**self._program_params(), **self._dataset_params(dataset)}
 
-    def _model_from_result(self, result: FitResult, dataset: Any) -> "Model":
+    def _model_from_result(self, result: FitResult, dataset: Any,
+                           summarized: bool = True) -> "Model":
         """The fitted model: the hook's, with this estimator's params, how it was trained
-        (``trainingInfo``) and its summary."""
+        (``trainingInfo``) and (``summarized``) its training summary on ``dataset``."""
         model = self._model_from_values(result.values)
         model._fitted_on_spark = frames.of(dataset).session is not None
         model._training_info = TrainingInfo.of(result)
         if result.summary is not None and result.summary.devices:  # an array backend's
             model._devices = list(result.summary.devices)
             log.info("%s trained on %s", type(self).__name__, ", ".join(model._devices))
-        self._summarize(model, dataset)
+        if summarized:
+            self._summarize(model, dataset)
         return model
 
     def _model_from_values(self, values: dict) -> "Model":

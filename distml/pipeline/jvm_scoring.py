@@ -58,9 +58,22 @@ class ScoresInJvm(ParamChecks):
         cached = _TWINS.get(self)
         if cached is None or cached[0] != key:
             twin = self._build_twin(sc)
-            twin._set(**{name: v for name, v in params.items() if twin.hasParam(name)})
+            for name, value in params.items():
+                if twin.hasParam(name) and _accepts(twin, name, value):
+                    twin._set(**{name: value})
             cached = _TWINS[self] = (key, twin)
         return cached[1]
+
+
+def _accepts(twin: Any, name: str, value: Any) -> bool:
+    """Whether MLlib's param takes the value: a distml-only one (a training param, such as the
+    perceptron's solver="adam") stays behind, and the twin keeps MLlib's default."""
+    from pyspark.errors import IllegalArgumentException
+    try:
+        twin._java_obj.set(twin._make_java_param_pair(twin.getParam(name), value))
+    except IllegalArgumentException:
+        return False
+    return True
 
 
 # --- building twins ---------------------------------------------------------------------------

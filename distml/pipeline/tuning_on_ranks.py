@@ -22,7 +22,6 @@ evaluator or stage) the caller falls back to pyspark.ml's procedure and logs why
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -38,8 +37,6 @@ from distml.engine.row_views import RowGroups, RowView, ViewContext, forget, par
 from distml.frames import InputSpec
 from distml.pipeline import evaluation
 from distml.pipeline.base import Estimator
-
-log = logging.getLogger("distml")
 
 
 @dataclass
@@ -152,15 +149,18 @@ def run(plan_: Plan, rows: dict, splits: list, collect_sub_models: bool, label: 
     values = result.values
     best = int(values["best"])
 
-    def model(index: int, fit_values: dict) -> Any:
+    def model(index: int, fit_values: dict, summarized: bool = False) -> Any:
+        # Only the refit has a training summary: a sub model's would describe all rows,
+        # not the fold it was trained on.
         fit = plan_.fits[index].estimator
-        made = fit._model_from_result(replace(result, values=fit_values), plan_.dataset)
+        made = fit._model_from_result(replace(result, values=fit_values), plan_.dataset,
+                                      summarized)
         return made if plan_.pipeline is None else \
             _pipeline_model(plan_.pipeline, plan_.prefix + [made])
 
     subs = values["subValues"]
     return {"metrics": values["metrics"], "best": best,
-            "model": model(best, values["bestValues"]),
+            "model": model(best, values["bestValues"], summarized=True),
             "subModels": None if subs is None else
             [[model(i, v) for i, v in enumerate(row)] for row in subs]}
 

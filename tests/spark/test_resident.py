@@ -134,6 +134,19 @@ def test_eviction_keeps_the_store_under_its_limit(spark):
             df.unpersist()
 
 
+def test_unpersisting_frees_the_entries_at_the_next_fit(spark, cached):
+    df = _frame(spark, 7).persist()
+    df.count()
+    before = {path for _, _, path in partition_store.entries(resident.PREFIX)}
+    _fit(df, "barrier")
+    mine = {path for _, _, path in partition_store.entries(resident.PREFIX)} - before
+    assert len(mine) == 2
+    df.unpersist()
+    _fit(cached, "barrier")  # any keyed fit notices
+    left = {path for _, _, path in partition_store.entries(resident.PREFIX)}
+    assert not mine & left
+
+
 def test_release_frees_the_entries(spark, cached):
     _fit(cached, "barrier")
     _fit(cached, "local")
