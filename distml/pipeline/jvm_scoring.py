@@ -3,8 +3,8 @@
 A distml model's Python transform sends every row through a Python worker and back (Arrow
 both ways); pyspark.ml's model computes the same columns in the JVM, inside the query plan,
 with no Python pass. Where pyspark.ml has a model class computing the same columns from the
-same arrays, the model builds that twin once (its arrays copied into the JVM; cached on the
-model object), and each Spark transform runs a copy of it with this model's params set. On
+same arrays, the model builds that twin once per set of params (its arrays copied into the
+JVM; kept beside the model object), and each Spark transform runs it. On
 pandas, and for models without a twin, the Python path runs as before. The outputs agree
 with the Python path's (``tests/spark/test_jvm_scoring.py``, per model); where they would
 not, a model keeps the Python path.
@@ -24,7 +24,6 @@ from distml.frames import Output, spark_context
 from distml.frames.pandas_frame import check_new_columns
 from distml.frames.spec import check_columns
 from distml.pipeline.constraints import ParamChecks
-
 
 _TWINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 

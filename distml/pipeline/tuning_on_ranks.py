@@ -149,12 +149,13 @@ def run(plan_: Plan, rows: dict, splits: list, collect_sub_models: bool, label: 
     values = result.values
     best = int(values["best"])
 
-    def model(index: int, fit_values: dict, summarized: bool = False) -> Any:
+    def model(index: int, fit_values: dict, rows=None, summarized: bool = False) -> Any:
         # Only the refit has a training summary: a sub model's would describe all rows,
-        # not the fold it was trained on.
+        # not the fold it was trained on (its trainingInfo counts the fold's rows: ``rows``).
         fit = plan_.fits[index].estimator
-        made = fit._model_from_result(replace(result, values=fit_values), plan_.dataset,
-                                      summarized)
+        made = fit._model_from_result(
+            replace(result, values=fit_values, summary=rows or result.summary),
+            plan_.dataset, summarized)
         return made if plan_.pipeline is None else \
             _pipeline_model(plan_.pipeline, plan_.prefix + [made])
 
@@ -162,7 +163,7 @@ def run(plan_: Plan, rows: dict, splits: list, collect_sub_models: bool, label: 
     return {"metrics": values["metrics"], "best": best,
             "model": model(best, values["bestValues"], summarized=True),
             "subModels": None if subs is None else
-            [[model(i, v) for i, v in enumerate(row)] for row in subs]}
+            [[model(i, v, rows) for i, (v, rows) in enumerate(row)] for row in subs]}
 
 
 def _pipeline_model(pipeline: Any, stages: list) -> Any:
@@ -190,8 +191,9 @@ def model_selection(ctx: Context, params: dict) -> dict:
             fit, name = fits[i], f"{s}.{i}"
             program_params = fit.params if previous is None else \
                 {**fit.params, **fit.estimator._warm_start(previous)}
-            values = run_program(fit.program, ViewContext(ctx, train, name), program_params,
-                                 fit.features).values
+            fitted = run_program(fit.program, ViewContext(ctx, train, name), program_params,
+                                 fit.features)
+            values = fitted.values
             forget(ctx, keep=(train, held_out), fit=name)
             sums = ctx.map_collect(_held_out_sums, held_out, fit.estimator, values, evaluator)
             metrics[s, i] = evaluator.metric_from(sums)
@@ -199,7 +201,7 @@ def model_selection(ctx: Context, params: dict) -> dict:
                        metric=float(metrics[s, i]))
             previous = values
             if sub_values is not None:
-                sub_values[s][i] = values
+                sub_values[s][i] = (values, fitted.summary)
         forget(ctx)
     best = best_index(metrics.mean(axis=0), evaluator.isLargerBetter())
     refit = run_program(fits[best].program, ctx, fits[best].params, fits[best].features)

@@ -172,6 +172,7 @@ def test_sub_models_are_the_fold_fits_and_the_model_saves(binary, tmp_path):
                            foldCol="fold", evaluator=BinaryClassificationEvaluator(),
                            collectSubModels=True).fit(binary)
     assert len(model.subModels) == FOLDS and len(model.subModels[0]) == 2
+    assert model.subModels[1][1].trainingInfo.numRows == ROWS - ROWS // FOLDS
     direct = lr.fit(binary.where("fold != 1"), grid[1])
     np.testing.assert_allclose(model.subModels[1][1].coefficients.toArray(),
                                direct.coefficients.toArray(), atol=1e-5)
