@@ -7,8 +7,11 @@ setup:
 main: setup
 	.venv/bin/python examples/main_job.py
 
+# tests/cluster runs on a local-cluster master (separate executor JVMs) in a process of its
+# own: one SparkContext per process, and the rest of the suite holds a local one.
 test: setup
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q --ignore=tests/cluster
+	.venv/bin/python -m pytest -q tests/cluster
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py
