@@ -14,7 +14,9 @@ way. A full disk never fails a fit.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import logging
 import os
 import shutil
@@ -41,6 +43,24 @@ def candidate_roots() -> list[str]:
     bases = [b for b in ("/dev/shm", tempfile.gettempdir())
              if os.path.isdir(b) and os.access(b, os.W_OK)]
     return [os.path.join(user_folder(b), "partitions") for b in dict.fromkeys(bases)]
+
+
+@contextlib.contextmanager
+def host_lock():
+    """This user's store, locked on this host across processes (the Python workers of one
+    executor, or of several): eviction's accounting and the write it makes room for must not
+    interleave with another worker's, or both evict for the same room and overshoot."""
+    roots = candidate_roots()
+    if not roots:
+        yield
+        return
+    folder = private_dir(os.path.dirname(roots[0]))
+    fd = os.open(os.path.join(folder, "store.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _dir(root: str, fit_id: str, index: int) -> str:

@@ -134,9 +134,10 @@ def store(key: str, part: Partition, limit: int) -> bool:
     """Keep ``part``'s arrays under ``key`` on this host, evicting the least recently used
     resident partitions to stay under ``limit`` bytes; False when it does not fit."""
     needed = nbytes(part)
-    if not partition_store.make_room(PREFIX, needed, limit, keep=key):
-        return False
-    return partition_store.write(key, part)
+    with partition_store.host_lock():
+        if not partition_store.make_room(PREFIX, needed, limit, keep=key):
+            return False
+        return partition_store.write(key, part)
 
 
 def nbytes(part: Partition) -> int:
