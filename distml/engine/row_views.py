@@ -57,10 +57,16 @@ class RowGroups:
                                 f"{values[bad][0]})")
             return values.astype(np.int64)
         positions = self.offsets[part.index] + np.arange(part.num_rows, dtype=np.int64)
-        draws = uniforms(self.seed, FOLD_STREAM, positions)[:, 0]
-        if self.cut is not None:
-            return (draws >= self.cut).astype(np.int64)
-        return np.minimum((draws * self.groups).astype(np.int64), self.groups - 1)
+        return groups_of(positions, self.groups, self.seed, self.cut)
+
+
+def groups_of(positions: np.ndarray, groups: int, seed: int, cut: float | None = None):
+    """The group of each global row position (``RowGroups``' rule; the pandas procedure of
+    ``pipeline.tuning`` deals its rows by it too, so both paths agree)."""
+    draws = uniforms(seed, FOLD_STREAM, positions)[:, 0]
+    if cut is not None:
+        return (draws >= cut).astype(np.int64)
+    return np.minimum((draws * groups).astype(np.int64), groups - 1)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,8 @@ from pyspark.ml.tuning import TrainValidationSplit as _SparkTrainValidationSplit
 from pyspark.ml.tuning import TrainValidationSplitModel
 
 from distml import frames
-from distml.engine.row_views import FOLD_STREAM
+from distml.engine.row_views import groups_of
 from distml.errors import ParamError
-from distml.kernels.hashed_random import uniforms
 from distml.pipeline import tuning_on_ranks
 from distml.pipeline.constraints import Interval, ParamChecks
 
@@ -55,11 +54,6 @@ def _fit_and_evaluate(estimator, param_maps, evaluator, train, validation, paral
     return metrics, models
 
 
-def _draws(frame: pd.DataFrame, seed: int) -> np.ndarray:
-    """The ranks' draws (``engine.row_views``), by row position."""
-    return uniforms(seed, FOLD_STREAM, np.arange(len(frame)))[:, 0]
-
-
 class _OnRanks:
     """The validators' shared step: run on the ranks when the plan allows, else say why."""
 
@@ -70,6 +64,8 @@ class _OnRanks:
             log.info("distml %s: pyspark.ml's procedure, one fit per fold and param map (%s)",
                      type(self).__name__, why)
             return None
+        log.info("distml %s: %d param maps x %d splits and the refit in one engine run",
+                 type(self).__name__, len(plan.fits), len(splits))
         return tuning_on_ranks.run(plan, rows, splits, self.getCollectSubModels(),
                                    type(self).__name__)
 
@@ -135,7 +131,7 @@ class CrossValidator(ParamChecks, _OnRanks, _SparkCrossValidator):
             if ((values < 0) | (values >= folds)).any():
                 raise ParamError(f"foldCol '{column}' holds values outside 0..{folds - 1}")
             return values.astype(np.int64)
-        return np.minimum((_draws(frame, self.getSeed()) * folds).astype(np.int64), folds - 1)
+        return groups_of(np.arange(len(frame)), folds, self.getSeed())
 
 
 class TrainValidationSplit(_OnRanks, _SparkTrainValidationSplit):
@@ -155,7 +151,7 @@ class TrainValidationSplit(_OnRanks, _SparkTrainValidationSplit):
     def _fit_here(self, dataset: pd.DataFrame):
         estimator, param_maps = self.getEstimator(), self.getEstimatorParamMaps()
         evaluator, ratio = self.getEvaluator(), self.getTrainRatio()
-        train = _draws(dataset, self.getSeed()) < ratio
+        train = groups_of(np.arange(len(dataset)), 2, self.getSeed(), cut=ratio) == 0
         keep = self.getCollectSubModels()
         metrics, models = _fit_and_evaluate(estimator, param_maps, evaluator, dataset[train],
                                             dataset[~train], self.getParallelism(), keep)
