@@ -33,8 +33,9 @@ from distml.engine.rendezvous import RendezvousClient, RendezvousServer
 from distml.engine.spark_errors import original_exception, python_error_summary
 from distml.errors import DataError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
-from distml.frames.spark_input import (conf_get, dynamic_allocation_on, prepare, resolve_ranks,
-                                       task_slots, with_partitions)
+from distml.frames.capacity import (allocation_wait, dynamic_allocation_on, task_slots,
+                                    wait_for_slots)
+from distml.frames.spark_input import conf_get, prepare, resolve_ranks, with_partitions
 
 log = logging.getLogger("distml")
 
@@ -109,76 +110,112 @@ class RankInput:
             yield tuple(batch.column(i)[0].as_py() for i in range(3)) if self.reuse else batch
 
 
-def _barrier_task(program: Program, params: dict, source: RankInput,
-                  driver: tuple[str, int], security: Security, timeout: float,
-                  recovery: Recovery):
-    """The function every barrier task runs; it closes over plain values only."""
+def run_rank(rank: int, size: int, items, program: Program, params: dict,
+             source: RankInput, client: RendezvousClient, security: Security, timeout: float,
+             recovery: Recovery, fault: FaultSpec | None):
+    """One rank's part of a collective fit, once its task knows its rank and the rank count:
+    read its partition, join the mesh, run the program; yields what the stage returns."""
+    if client.duplicate:  # a second copy of a rank that is running: it does not join
+        client.wait_for_end()
+        return
+    comm = None
+    try:
+        part = source.partition(items, rank)
+        listener = open_listener(client.local_host)
+        peers = client.register(listener.getsockname()[1], size)
+        comm = connect_mesh(rank, peers, listener, security, timeout)
+        recovery.save = client.checkpoint
+        ctx = BarrierContext(comm, part, client, recovery, fault)
+        result = run_program(program, ctx, params, source.layout.features_name)
+        client.done()
+    except BaseException as e:
+        client.report_failure(e, origin=not isinstance(e, PeerAborted))
+        if comm is not None:
+            comm.abort(f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        if comm is not None:
+            comm.close()
+        client.close()
+    if rank == 0:
+        yield from source.emit(result, rank)
+
+
+def _rank_task(program: Program, params: dict, source: RankInput, driver: tuple[str, int],
+               security: Security, timeout: float, recovery: Recovery, size: int | None):
+    """The function every task of the stage runs; it closes over plain values only. A barrier
+    stage's tasks learn the rank count from Spark (``size`` None); an ordinary stage's are told
+    it (the gang engine)."""
 
     def task(items):
-        from pyspark import BarrierTaskContext
+        from pyspark import BarrierTaskContext, TaskContext
 
         from distml.engine.faults import task_fault
 
-        tctx = BarrierTaskContext.get()
-        rank, size = tctx.partitionId(), len(tctx.getTaskInfos())
+        if size is None:
+            tctx = BarrierTaskContext.get()
+            rank, count = tctx.partitionId(), len(tctx.getTaskInfos())
+        else:
+            rank, count = TaskContext.get().partitionId(), size
         client = RendezvousClient(driver, security, rank, timeout)
-        comm = None
-        try:
-            part = source.partition(items, rank)
-            listener = open_listener(client.local_host)
-            peers = client.register(listener.getsockname()[1], size)
-            comm = connect_mesh(rank, peers, listener, security, timeout)
-            recovery.save = client.checkpoint
-            ctx = BarrierContext(comm, part, client, recovery, task_fault())
-            result = run_program(program, ctx, params, source.layout.features_name)
-            client.done()
-        except BaseException as e:
-            client.report_failure(e, origin=not isinstance(e, PeerAborted))
-            if comm is not None:
-                comm.abort(f"{type(e).__name__}: {e}")
-            raise
-        finally:
-            if comm is not None:
-                comm.close()
-            client.close()
-        if rank == 0:
-            yield from source.emit(result, rank)
+        yield from run_rank(rank, count, items, program, params, source, client, security,
+                            timeout, recovery, task_fault())
 
     return task
 
 
 class BarrierEngine:
+    """The fit in one barrier stage. ``GangEngine`` (``engine.gang``) runs the same ranks in an
+    ordinary stage, through the hooks ``_check_allowed``, ``_ranks``, ``_start`` and
+    ``barrier``."""
+
+    barrier = True
+
     def __init__(self, spark: SparkSession, num_workers: int = 0,
                  timeout: float | None = None):
         self.spark, self.num_workers = spark, num_workers
         self.timeout = float(timeout or conf_get(spark, "spark.distml.timeout",
                                                  str(DEFAULT_TIMEOUT)))
 
-    def fit(self, program: Program, params: dict, df: DataFrame, spec,
-            recovery: Recovery | None = None) -> FitResult:
-        recovery = recovery or Recovery()
+    def _check_allowed(self) -> None:
         if dynamic_allocation_on(self.spark):
             raise ParamError(
                 "engine='barrier' cannot run while dynamic allocation is on (Spark refuses "
-                "barrier stages there): use engine='jobs' or 'auto', or set "
+                "barrier stages there): use engine='gang' or 'auto', or set "
                 "spark.dynamicAllocation.enabled=false for this application")
-        prepared, layout = prepare(df, spec)
-        layout = dataclasses.replace(layout, fingerprint=recovery.fingerprints)
+
+    def _ranks(self, df: DataFrame, prepared: DataFrame, recovery: Recovery) -> int:
         num_workers = self.num_workers
         if recovery.attempt > 0 and num_workers > task_slots(self.spark):
-            num_workers = task_slots(self.spark)
-            log.warning("distml: the cluster runs %d tasks at once now (numWorkers=%d): this "
-                        "attempt runs on %d ranks", num_workers, self.num_workers, num_workers)
-        ranks = resolve_ranks(self.spark, prepared, num_workers, barrier=True)
+            # A retry after a lost executor: give the cluster a moment to replace it.
+            have = wait_for_slots(self.spark, num_workers, allocation_wait(self.spark))
+            if have < num_workers:
+                num_workers = have
+                log.warning("distml: the cluster runs %d tasks at once now (numWorkers=%d): "
+                            "this attempt runs on %d ranks", have, self.num_workers, have)
+        return resolve_ranks(self.spark, prepared, num_workers, barrier=True)
+
+    def _start(self, ranks: int) -> dict:
+        """What the rendezvous knows before the stage starts (nothing, for a barrier stage)."""
+        return {}
+
+    def fit(self, program: Program, params: dict, df: DataFrame, spec,
+            recovery: Recovery | None = None) -> FitResult:
+        recovery = recovery or Recovery()
+        self._check_allowed()
+        prepared, layout = prepare(df, spec)
+        layout = dataclasses.replace(layout, fingerprint=recovery.fingerprints)
+        ranks = self._ranks(df, prepared, recovery)
         prepared = with_partitions(prepared, ranks, source=df)
         sc = self.spark.sparkContext
         key = resident.key_of(frames.of(df), spec, ranks, layout.features_kind)
         limit = resident.limit_bytes(self.spark) if key else 0
         if resident.is_complete(key, ranks):
             try:
+                indices = sc.parallelize(range(ranks), ranks)
                 result = self._stage(
-                    program, params, RankInput(layout, key, reuse=True), recovery,
-                    lambda task: sc.parallelize(range(ranks), ranks).barrier()
+                    program, params, RankInput(layout, key, reuse=True), recovery, ranks,
+                    lambda task: (indices.barrier() if self.barrier else indices)
                     .mapPartitions(task).collect())
                 resident.note_reused(key)
                 result.resident = True
@@ -189,15 +226,16 @@ class BarrierEngine:
                 resident.forget(key)
         unstored = sc.accumulator(0)
         result = self._stage(
-            program, params, RankInput(layout, key, limit, unstored=unstored), recovery,
-            lambda task: prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect())
+            program, params, RankInput(layout, key, limit, unstored=unstored), recovery, ranks,
+            lambda task: prepared.mapInArrow(task, results.CHUNK_SCHEMA,
+                                             barrier=self.barrier).collect())
         if key is not None:
             resident.mark(key, ranks, stored=unstored.value == 0)
         return result
 
     def _stage(self, program: Program, params: dict, source: RankInput, recovery: Recovery,
-               collect: Callable) -> FitResult:
-        """One barrier stage of the program (``collect(task)`` runs it) with its rendezvous."""
+               ranks: int, collect: Callable) -> FitResult:
+        """One stage of the program (``collect(task)`` runs it) with its rendezvous."""
         sc = self.spark.sparkContext
         advertise = conf_get(self.spark, "spark.driver.host")
         bind = conf_get(self.spark, "spark.driver.bindAddress", advertise)
@@ -205,19 +243,22 @@ class BarrierEngine:
         tag = f"distml-fit-{uuid.uuid4().hex}"
         save = recovery.save
         server = RendezvousServer(
-            security, self.timeout, bind, on_failure=lambda f: sc.cancelJobsWithTag(tag),
-            on_checkpoint=(lambda _, msg: save(Checkpoint.from_wire(msg))) if save else None)
+            security, self.timeout, bind, cancel=lambda: sc.cancelJobsWithTag(tag),
+            on_checkpoint=(lambda _, msg: save(Checkpoint.from_wire(msg))) if save else None,
+            **self._start(ranks))
         # The tasks get the attempt's settings without the driver's writer: rank 0 sends its
         # checkpoints to the server above, which writes them.
         shipped = dataclasses.replace(
             recovery, save=None, interval=recovery.interval if recovery.checkpoints else 0)
-        task = _barrier_task(program, params, source, (advertise, server.address[1]),
-                             security, self.timeout, shipped)
+        task = _rank_task(program, params, source, (advertise, server.address[1]),
+                          security, self.timeout, shipped, None if self.barrier else ranks)
         sc.addJobTag(tag)
         try:
             rows = collect(task)
             server.wait_done(timeout=5.0)
         except Exception as e:
+            if server.abandoned is not None:
+                raise GangNotStarted(server.abandoned) from None
             error = _fit_error(server, e)
             server.drain(timeout=10.0)  # the checkpoints rank 0 sent before the failure
             raise error from None
@@ -246,4 +287,9 @@ def _fit_error(server: RendezvousServer, err: Exception) -> BaseException:
     original = original_exception(err)
     if original is not None:
         return original
-    return FitError(f"the barrier stage failed: {python_error_summary(err)}")
+    return FitError(f"the fit's stage failed: {python_error_summary(err)}")
+
+
+class GangNotStarted(Exception):
+    """Not all ranks of an ordinary stage started within the start timeout (``engine.gang``,
+    which then runs the fit on the jobs engine)."""

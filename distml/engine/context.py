@@ -74,7 +74,7 @@ class FitResult:
     notes: list = field(default_factory=list)  # how the fit recovered, for the driver's log
     restarted: str | None = None  # why a checkpoint found was not resumed, for the log
     resident: bool = False  # the rows came from resident partitions: nothing was ingested
-    engine: str = ""  # which engine ran it ("local", "barrier", "jobs")
+    engine: str = ""  # which engine ran it ("local", "barrier", "gang", "jobs")
 
 
 @runtime_checkable

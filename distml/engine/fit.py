@@ -14,7 +14,7 @@ from distml.frames import InputSpec
 
 log = logging.getLogger("distml")
 
-ENGINES = ("auto", "barrier", "jobs", "local")
+ENGINES = ("auto", "barrier", "gang", "jobs", "local")
 
 
 def choose_engine(name: str, dataset: Any) -> str:
@@ -22,20 +22,17 @@ def choose_engine(name: str, dataset: Any) -> str:
         raise ParamError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
     spark = frames.of(dataset).session
     if spark is None:
-        if name in ("barrier", "jobs"):
+        if name in ("barrier", "gang", "jobs"):
             raise ParamError(f"engine={name!r} needs a Spark DataFrame; a pandas DataFrame "
                              "trains on engine='local'")
         return "local"
     if name != "auto":
         return name
-    from distml.frames.spark_input import dynamic_allocation_on
+    from distml.frames.capacity import dynamic_allocation_on
     if dynamic_allocation_on(spark):
-        log.warning(
-            "distml: dynamic allocation is on (spark.dynamicAllocation.enabled) and Spark "
-            "refuses barrier stages there, so this fit runs one Spark job per round "
-            "(engine='jobs'). For the faster barrier engine, set "
-            "spark.dynamicAllocation.enabled=false for this application.")
-        return "jobs"
+        log.info("distml: dynamic allocation is on, where Spark refuses barrier stages: the "
+                 "fit runs its ranks as an ordinary stage (engine='gang')")
+        return "gang"
     return "barrier"
 
 
@@ -61,17 +58,20 @@ def _fit_on(chosen: str, program: Program, params: dict, dataset: Any, spec: Inp
             num_workers: int, recovery: Recovery) -> FitResult:
     result = make_engine(chosen, dataset, num_workers).fit(program, params, dataset, spec,
                                                             recovery)
-    result.engine = chosen
+    result.engine = result.engine or chosen  # the gang engine may have handed it to jobs
     return result
 
 
 def make_engine(chosen: str, dataset: Any, num_workers: int) -> Engine:
-    """The engine named ``chosen`` ("local", "barrier" or "jobs") for ``dataset``."""
+    """The engine named ``chosen`` ("local", "barrier", "gang" or "jobs") for ``dataset``."""
     if chosen == "local":
         return LocalEngine(num_workers)
     spark = frames.of(dataset).session
     if chosen == "barrier":
         from distml.engine.barrier import BarrierEngine
         return BarrierEngine(spark, num_workers)
+    if chosen == "gang":
+        from distml.engine.gang import GangEngine
+        return GangEngine(spark, num_workers)
     from distml.engine.jobs import JobsEngine
     return JobsEngine(spark, num_workers)

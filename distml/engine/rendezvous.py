@@ -9,6 +9,15 @@ rather than Spark's wrapped stack trace.
 Every connection is authenticated as the mesh's are (``comm``): strangers are handshaken on a
 bounded pool with a short limit and the accept loop keeps going whatever they do; messages are
 ``wire`` frames (a failure is its type name, message and traceback text, never a pickle).
+
+The first copy of a rank to connect holds that rank for the fit. A second copy (a speculative
+task, or a re-attempt of one that already joined) is told it is a duplicate and does not join;
+it waits, task still running, until the fit ends (``RendezvousClient.wait_for_end``), so Spark
+never takes its empty output for the rank's. A rank whose connection ends without "done" or a
+failure report (its executor was lost) fails the fit at once, as a reported failure does.
+With ``expected`` ranks and a ``start_timeout`` (the gang engine's ordinary stage, where Spark
+may not run all tasks at once), the fit is abandoned when not all ranks have connected that
+long after the first did: ``abandoned`` says why, and the connected ranks are told to stop.
 """
 from __future__ import annotations
 
@@ -59,11 +68,16 @@ class RendezvousServer:
     """Runs on the driver for one fit."""
 
     def __init__(self, security: Security, timeout: float, host: str,
-                 on_failure: Callable[[RankFailure], None] | None = None,
-                 on_checkpoint: Callable[[int, dict], None] | None = None):
-        self.num_ranks: int | None = None  # told by the ranks: the stage's real task count
+                 cancel: Callable[[], None] | None = None,
+                 on_checkpoint: Callable[[int, dict], None] | None = None,
+                 expected: int | None = None, start_timeout: float | None = None):
+        # The stage's task count: told by the ranks of a barrier stage, known beforehand for
+        # the gang engine's stage (whose tasks do not know it).
+        self.num_ranks: int | None = expected
         self.security, self.timeout = security, timeout
-        self.on_failure, self.on_checkpoint = on_failure, on_checkpoint
+        self.cancel, self.on_checkpoint = cancel, on_checkpoint
+        self.start_timeout = start_timeout
+        self.abandoned: str | None = None  # why the ranks did not all start, if they did not
         self._threads: list[threading.Thread] = []
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind((host, 0))
@@ -71,6 +85,8 @@ class RendezvousServer:
         self.address = (host, self._listener.getsockname()[1])
         self._lock = threading.Lock()
         self._conns: dict[int, Channel] = {}
+        self._duplicates: list[Channel] = []  # second copies of ranks, held until the end
+        self._first_connected: float | None = None
         self._table: dict[int, tuple[str, int]] = {}
         self.failures: list[RankFailure] = []
         self._done: set[int] = set()
@@ -103,7 +119,7 @@ class RendezvousServer:
             self._listener.close()
         except OSError:
             pass
-        for c in list(self._conns.values()):
+        for c in list(self._conns.values()) + self._duplicates:
             c.close()
 
     def _accept_loop(self) -> None:
@@ -118,12 +134,37 @@ class RendezvousServer:
             self._handshakes.submit(conn)
 
     def _authenticated(self, rank: int, channel: Channel) -> None:
-        """A rank proved the secret: serve it on a thread of its own (one per rank)."""
+        """A rank proved the secret: admit it and serve it on a thread of its own (one per
+        rank), or tell it why it does not join."""
         with self._lock:
-            if rank in self._conns or self._closed:  # a second copy of a rank is not served
+            refusal = None
+            if self._closed:
+                refusal = ("abort", -1, "the fit has ended")
+            elif self.abandoned is not None:
+                refusal = ("abort", -1, self.abandoned)
+            elif self.failures:
+                refusal = ("abort", self.failures[0].rank, self.failures[0].message)
+            elif rank in self._conns:
+                refusal = ("duplicate",)
+                self._duplicates.append(channel)
+            else:
+                self._conns[rank] = channel
+                if self._first_connected is None:
+                    self._first_connected = time.monotonic()
+                    if self.start_timeout is not None:
+                        threading.Thread(target=self._watch_start, daemon=True,
+                                         name="distml-rdv-start").start()
+        try:
+            channel.send(refusal or ("admitted",), DATA, lock_timeout=2.0)
+        except (OSError, CollectiveError):
+            pass
+        if refusal is not None:
+            if refusal[0] == "duplicate":
+                log.info("distml: a second copy of rank %d (a speculative or re-attempted "
+                         "task) connected; it does not join the fit", rank)
+            else:
                 channel.close()
-                return
-            self._conns[rank] = channel
+            return
         channel.settimeout(None)  # a fit may run for hours; this channel only listens
         thread = threading.Thread(target=self._serve, args=(rank, channel), daemon=True,
                                   name=f"distml-rdv-{rank}")
@@ -153,7 +194,41 @@ class RendezvousServer:
                             self._all_done.set()
                     return
         except (CollectiveError, OSError, LookupError, TypeError, ValueError):
-            return
+            self._lost(rank)
+
+    def _lost(self, rank: int) -> None:
+        """The rank's connection ended without "done": unless it reported why, or the fit is
+        over, its task is gone (a lost executor, a killed task) and the fit cannot go on."""
+        with self._lock:
+            if self._closed or rank in self._done or any(f.rank == rank for f in self.failures):
+                return
+        self._failed(describe_failure(rank, CollectiveError(
+            f"the task of rank {rank} ended without reporting (its executor was lost, or the "
+            "task was killed)"), origin=True))
+
+    def _watch_start(self) -> None:
+        """Abandon the fit when not every rank has connected ``start_timeout`` seconds after
+        the first: the cluster is not running them all at once, and the ones running would
+        wait on the rest for ever."""
+        deadline = self._first_connected + self.start_timeout
+        while not self._closed and time.monotonic() < deadline:
+            with self._lock:
+                if len(self._conns) >= (self.num_ranks or 0):
+                    return
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+        with self._lock:
+            if self._closed or len(self._conns) >= (self.num_ranks or 0) or self.failures:
+                return
+            self.abandoned = (f"only {len(self._conns)} of {self.num_ranks} ranks started "
+                              f"within {self.start_timeout:g} s of the first")
+            waiting = list(self._conns.values())
+        for c in waiting:
+            try:
+                c.send(("abort", -1, self.abandoned), DATA, lock_timeout=2.0)
+            except (OSError, CollectiveError):
+                pass
+        if self.cancel is not None:
+            self.cancel()
 
     def _register(self, rank: int, address: tuple[str, int], size: int) -> None:
         with self._lock:
@@ -185,8 +260,8 @@ class RendezvousServer:
                 c.send(("abort", failure.rank, failure.message), DATA, lock_timeout=2.0)
             except (OSError, CollectiveError):
                 pass
-        if self.on_failure is not None:
-            self.on_failure(failure)
+        if self.cancel is not None:
+            self.cancel()
 
 
 class RendezvousClient:
@@ -197,6 +272,23 @@ class RendezvousClient:
         self.rank, self.timeout = rank, timeout
         self.sock = socket.create_connection(address, timeout=min(timeout, 60.0))
         self.channel = connect_auth(self.sock, security, rank)
+        _, msg = self.channel.recv("the driver")
+        if msg[0] == "abort":
+            raise PeerAborted(f"rank {msg[1]} failed: {msg[2]}" if msg[1] >= 0 else msg[2])
+        # Another copy of this rank (the original of a speculative task, or the first attempt
+        # of a re-attempted one) holds it: this copy must not join.
+        self.duplicate = msg[0] == "duplicate"
+
+    def wait_for_end(self) -> None:
+        """A duplicate's wait: until the driver closes the connection, as the fit ends. Its
+        task keeps running till then, so it neither ends the rank's task (Spark would take
+        its output and kill the rank) nor is launched again."""
+        self.sock.settimeout(None)
+        try:
+            while True:
+                self.channel.recv("the driver")
+        except CollectiveError:
+            return
 
     @property
     def local_host(self) -> str:
@@ -214,7 +306,7 @@ class RendezvousClient:
             raise CollectiveError(f"rank {self.rank}: no address table from the driver after "
                                   f"{time.monotonic() - start:.0f} s: {e}") from e
         if msg[0] == "abort":
-            raise PeerAborted(f"rank {msg[1]} failed: {msg[2]}")
+            raise PeerAborted(f"rank {msg[1]} failed: {msg[2]}" if msg[1] >= 0 else msg[2])
         return [tuple(a) for a in msg[1]]
 
     def report_failure(self, exc: BaseException, origin: bool) -> None:

@@ -12,6 +12,7 @@ from pyspark.sql.types import ArrayType, BooleanType, IntegralType, NumericType
 from distml.engine import results
 from distml.engine.spark_errors import original_exception, wrap_executor_errors
 from distml.errors import DataError, ParamError
+from distml.frames.capacity import spark_parallelism, task_slots
 from distml.frames.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
                                        InputLayout, batches_to_partition)
 from distml.frames.spec import InputSpec, check_columns
@@ -125,14 +126,8 @@ def conf_get(spark: SparkSession, key: str, default: str | None = None) -> str |
     return spark.conf.get(key, default)
 
 
-def task_slots(spark: SparkSession) -> int:
-    """How many tasks the cluster runs at once now: the most ranks a barrier stage may have."""
-    cpus = int(conf_get(spark, "spark.task.cpus", "1"))
-    return max(1, spark.sparkContext.defaultParallelism // max(1, cpus))
-
-
 def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier: bool) -> int:
-    slots = task_slots(spark)
+    slots = max(1, task_slots(spark)) if barrier else spark_parallelism(spark)
     if num_workers < 0:
         raise ParamError(f"numWorkers must be >= 0 (0 = as many as the cluster runs at once), "
                          f"got {num_workers}")
@@ -141,7 +136,7 @@ def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier:
     if barrier and num_workers > slots:
         raise ParamError(
             f"numWorkers={num_workers}, but this cluster runs at most {slots} tasks at once "
-            "(spark.default.parallelism / spark.task.cpus), and a barrier stage needs all its "
+            "(its executors' cores / spark.task.cpus), and a barrier stage needs all its "
             f"tasks running together: ask for at most {slots}, or add executors")
     return num_workers
 
@@ -178,15 +173,6 @@ def cache_generation(df: DataFrame) -> int | None:
     if not found.isDefined():
         return None
     return int(found.get().cachedRepresentation().cacheBuilder().cachedColumnBuffers().id())
-
-
-def dynamic_allocation_on(spark: SparkSession) -> bool:
-    """Spark's own rule (Utils.isDynamicAllocationEnabled): on, and not local unless testing."""
-    if conf_get(spark, "spark.dynamicAllocation.enabled", "false").lower() != "true":
-        return False
-    local = spark.sparkContext.master.startswith("local")
-    return not local or \
-        conf_get(spark, "spark.dynamicAllocation.testing", "false").lower() == "true"
 
 
 def partitions_as_rows(prepared: DataFrame, layout: InputLayout) -> DataFrame:

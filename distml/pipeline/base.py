@@ -65,13 +65,14 @@ class HasEngine(Params):
 
     engine: Param[str] = Param(
         Params._dummy(), "engine",
-        "where the fit runs: 'auto' (one Spark barrier stage; Spark jobs per round when dynamic "
-        "allocation is on; in process for pandas input), 'barrier', 'jobs' or 'local'",
+        "where the fit runs: 'auto' (one Spark barrier stage; the same ranks as an ordinary "
+        "stage, 'gang', when dynamic allocation is on; in process for pandas input), "
+        "'barrier', 'gang', 'jobs' or 'local'",
         typeConverter=TypeConverters.toString)
     numWorkers: Param[int] = Param(
         Params._dummy(), "numWorkers",
-        "number of ranks (barrier tasks, partitions or threads); 0 means as many as the "
-        "cluster runs at once", typeConverter=TypeConverters.toInt)
+        "number of ranks (tasks, partitions or threads); 0 means as many as the cluster "
+        "runs at once", typeConverter=TypeConverters.toInt)
 
     def __init__(self, *args: Any):
         super().__init__(*args)

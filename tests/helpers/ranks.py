@@ -23,6 +23,7 @@ def run_ranks(size, body, secret=SECRET, timeout=10.0, before=None):
             peers = client.register(listener.getsockname()[1], size)
             comm = connect_mesh(rank, peers, listener, secret, timeout)
             out[rank] = body(comm)
+            client.done()
         except BaseException as e:
             errors[rank] = e
             client.report_failure(e, origin=not isinstance(e, PeerAborted))

@@ -1,4 +1,4 @@
-"""The three engines on Spark data: same bits, identical collectives, errors, engine choice."""
+"""The engines on Spark data: same bits, identical collectives, errors, engine choice."""
 import os
 import subprocess
 import sys
@@ -32,27 +32,30 @@ def test_every_primitive_gives_the_same_bits_on_all_engines(labelled):
     df, X, y = labelled
     spec = InputSpec("features", label="label")
     runs = {e: fit_program(programs.primitives, {}, df, spec, engine=e)
-            for e in ("local", "barrier", "jobs")}
+            for e in ("local", "barrier", "gang", "jobs")}
     ref = runs["local"].values
     np.testing.assert_allclose(ref["total"], X.sum(axis=0), rtol=1e-10)
     assert ref["per_partition"][:, 0].sum() == 200
     assert ref["grouped"][:, 0].sum() == 200 and ref["grouped"][:, 2].all()
-    for engine in ("barrier", "jobs"):
+    for engine in ("barrier", "gang", "jobs"):
+        assert runs[engine].engine == engine
         got = runs[engine].values
         for key in ref:
             assert got[key].tobytes() == ref[key].tobytes(), (engine, key)
         assert runs[engine].history == runs["local"].history
 
 
-def test_the_three_engines_are_one_protocol(spark, labelled):
+def test_the_engines_are_one_protocol(spark, labelled):
     """Issue 19: every engine is an ``Engine``, and one program runs through each by that
     protocol alone (``fit(program, params, frame, spec)``), with the same bits."""
     from distml.engine.barrier import BarrierEngine
     from distml.engine.context import Engine
+    from distml.engine.gang import GangEngine
     from distml.engine.jobs import JobsEngine
     from distml.engine.local import LocalEngine
     df, _, _ = labelled
-    engines = [LocalEngine(2), BarrierEngine(spark, 2), JobsEngine(spark, 2)]
+    engines = [LocalEngine(2), BarrierEngine(spark, 2), GangEngine(spark, 2),
+               JobsEngine(spark, 2)]
     assert all(isinstance(engine, Engine) for engine in engines)
     spec = InputSpec("features", label="label")
     results = [engine.fit(programs.primitives, {}, df, spec).values for engine in engines]
@@ -83,7 +86,7 @@ def test_collective_results_are_identical_on_every_rank(labelled):
     assert views.shape[0] == 2 and (views[0] == views[1]).all()
 
 
-@pytest.mark.parametrize("engine", ["barrier", "jobs"])
+@pytest.mark.parametrize("engine", ["barrier", "gang", "jobs"])
 def test_a_failing_rank_fails_the_fit_with_its_message(labelled, engine):
     df, _, _ = labelled
     start = time.monotonic()
@@ -93,12 +96,13 @@ def test_a_failing_rank_fails_the_fit_with_its_message(labelled, engine):
     assert time.monotonic() - start < 30
 
 
-def test_a_failing_rank_stops_a_busy_peer_within_seconds(labelled):
+@pytest.mark.parametrize("engine", ["barrier", "gang"])
+def test_a_failing_rank_stops_a_busy_peer_within_seconds(labelled, engine):
     df, _, _ = labelled
     start = time.monotonic()
     with pytest.raises(ValueError, match="partition 1 refuses to work"):
         fit_program(programs.fails_while_peer_is_slow, {"bad": 1, "sleep": 120}, df,
-                    InputSpec("features"), engine="barrier")
+                    InputSpec("features"), engine=engine)
     assert time.monotonic() - start < 30
 
 
@@ -120,7 +124,7 @@ def test_auto_picks_barrier_on_spark_and_local_on_pandas(labelled):
         choose_engine("gpu", df)
 
 
-def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path):
+def test_dynamic_allocation_makes_auto_choose_gang_and_the_fit_succeeds(tmp_path):
     # Dynamic allocation is fixed when a SparkContext starts, so this needs its own JVM.
     script = tmp_path / "dyn.py"
     script.write_text(textwrap.dedent("""
@@ -129,7 +133,7 @@ def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path
         from distml import StandardScaler
         from distml.frames import local_session
         from distml.errors import ParamError
-        logging.basicConfig(level=logging.WARNING)
+        logging.basicConfig(level=logging.INFO)
         spark = local_session("local[2]", **{"spark.dynamicAllocation.enabled": "true",
                                              "spark.dynamicAllocation.testing": "true",
                                              "spark.shuffle.service.enabled": "false",
@@ -140,6 +144,7 @@ def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path
         df = spark.createDataFrame([(Vectors.dense(r),) for r in X], ["features"])
         model = StandardScaler(inputCol="features", outputCol="s").fit(df)
         assert np.allclose(model.std.toArray(), X.std(0, ddof=1)), model.std
+        print("ENGINE:", model.trainingInfo.engine)
         try:
             StandardScaler(inputCol="features", engine="barrier").fit(df)
         except ParamError as e:
@@ -151,7 +156,8 @@ def test_dynamic_allocation_makes_auto_choose_jobs_and_the_fit_succeeds(tmp_path
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "FIT OK" in proc.stdout
-    assert "dynamic allocation is on" in proc.stderr and "engine='jobs'" in proc.stderr
+    assert "dynamic allocation is on" in proc.stderr and "engine='gang'" in proc.stderr
+    assert "ENGINE: gang" in proc.stdout
     assert "BARRIER REFUSED" in proc.stdout and "dynamic allocation" in proc.stdout
 
 

@@ -1,0 +1,118 @@
+"""What the application's cluster runs at once, and asking it for more.
+
+A collective fit needs all its ranks running together, so it must know the task slots the
+application holds *now*: on a local master, its threads; on a cluster, the registered
+executors' cores divided by ``spark.task.cpus``, read from Spark's status store (the executors'
+own reports). ``spark.default.parallelism`` is not that count: EMR sets it to twice the cores,
+and under dynamic allocation the executors come and go.
+
+Under dynamic allocation the gang engine asks for the executors its ranks need
+(``SparkContext.requestTotalExecutors``, a developer API) and waits a bounded time for them
+(``spark.distml.gang.allocationWait``). The allocation manager may revise the request later;
+it raises its own target anyway while the stage's tasks are pending.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from pyspark.sql import SparkSession
+
+from distml.errors import ParamError
+
+log = logging.getLogger("distml")
+
+ALLOCATION_WAIT_CONF = "spark.distml.gang.allocationWait"
+DEFAULT_ALLOCATION_WAIT = 30.0  # seconds: YARN and Kubernetes start a container in 5-60 s
+
+
+def is_local(spark: SparkSession) -> bool:
+    """Spark's own rule (Utils.isLocalMaster): "local" or "local[...]" (not local-cluster,
+    whose executors are separate processes)."""
+    master = spark.sparkContext.master
+    return master == "local" or master.startswith("local[")
+
+
+def dynamic_allocation_on(spark: SparkSession) -> bool:
+    """Spark's own rule (Utils.isDynamicAllocationEnabled): on, and not local unless testing."""
+    if str(spark.conf.get("spark.dynamicAllocation.enabled", "false")).lower() != "true":
+        return False
+    return not is_local(spark) or \
+        str(spark.conf.get("spark.dynamicAllocation.testing", "false")).lower() == "true"
+
+
+def task_cpus(spark: SparkSession) -> int:
+    return max(1, int(spark.conf.get("spark.task.cpus", "1")))
+
+
+def task_slots(spark: SparkSession) -> int:
+    """How many tasks the application runs at once now: 0 only under dynamic allocation,
+    with no executor left."""
+    if not is_local(spark):
+        cores = _executor_cores(spark)
+        if cores or dynamic_allocation_on(spark):
+            return sum(c // task_cpus(spark) for c in cores)
+    # Local threads; or a static cluster whose executors have not registered yet, where
+    # Spark's own guess is all there is.
+    return spark_parallelism(spark)
+
+
+def spark_parallelism(spark: SparkSession) -> int:
+    """Spark's default task count per stage (``defaultParallelism``) over ``spark.task.cpus``:
+    the partitions an engine that runs them one job at a time uses."""
+    return max(1, spark.sparkContext.defaultParallelism // task_cpus(spark))
+
+
+def _executor_cores(spark: SparkSession) -> list[int]:
+    """Each active executor's cores (the driver excluded), from Spark's status store."""
+    executors = spark.sparkContext._jsc.sc().statusStore().executorList(True)
+    cores = []
+    for i in range(executors.size()):
+        summary = executors.apply(i)
+        if summary.id() != "driver":
+            cores.append(int(summary.totalCores()))
+    return cores
+
+
+def allocation_wait(spark: SparkSession) -> float:
+    value = spark.conf.get(ALLOCATION_WAIT_CONF, str(DEFAULT_ALLOCATION_WAIT))
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise ParamError(f"{ALLOCATION_WAIT_CONF} must be a number of seconds >= 0, "
+                         f"got {value!r}")
+    return seconds
+
+
+def request_slots(spark: SparkSession, wanted: int) -> None:
+    """Ask the cluster manager for enough executors to run ``wanted`` tasks at once (only
+    under dynamic allocation: a static application has the executors it asked for)."""
+    if not dynamic_allocation_on(spark) or is_local(spark):
+        return
+    cores = _executor_cores(spark)
+    per_executor = int(spark.conf.get("spark.executor.cores", "0") or 0) or \
+        (max(cores) if cores else 1)
+    executors = math.ceil(wanted * task_cpus(spark) / max(1, per_executor))
+    ceiling = int(spark.conf.get("spark.dynamicAllocation.maxExecutors", str(2 ** 31 - 1)))
+    executors = min(executors, ceiling)
+    sc = spark.sparkContext
+    no_hints = sc._jvm.PythonUtils.toScalaMap(sc._jvm.java.util.HashMap())
+    log.info("distml: asking the cluster for %d executors (%d ranks)", executors, wanted)
+    sc._jsc.sc().requestTotalExecutors(executors, 0, no_hints)
+
+
+def wait_for_slots(spark: SparkSession, wanted: int, seconds: float) -> int:
+    """The task slots, once there are ``wanted`` or ``seconds`` have passed (asking the
+    cluster for them first, under dynamic allocation)."""
+    have = task_slots(spark)
+    if have >= wanted or is_local(spark):
+        return have
+    request_slots(spark, wanted)
+    deadline = time.monotonic() + seconds
+    while have < wanted and time.monotonic() < deadline:
+        time.sleep(0.25)
+        have = task_slots(spark)
+    return have
