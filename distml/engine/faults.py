@@ -8,10 +8,16 @@ and rank (partition) 1 raises ``InjectedFailure`` when it is asked for the first
 iteration 5 (after the program reported iteration 4), on the fit's first barrier job, or on the
 task's first attempt on the jobs engine. ``attempts=N`` makes it fail on the first N attempts
 (the fit's driver-level attempts plus the task's own), so a fit can be made to fail on every
-one. Tasks read the property with ``TaskContext.getLocalProperty``, as the driver set it.
+one. ``kill=executor`` makes the rank kill its executor's JVM with SIGKILL instead, as a
+lost machine or the kernel's OOM killer would (on a cluster master only: on ``local[N]`` the
+executor is the driver). Tasks read the property with ``TaskContext.getLocalProperty``, as the
+driver set it.
 """
 from __future__ import annotations
 
+import os
+import signal
+import time
 from dataclasses import dataclass
 
 from distml.errors import FitError
@@ -28,24 +34,49 @@ class FaultSpec:
     rank: int
     iteration: int
     attempts: int = 1
+    kill: str = ""
 
     def check(self, rank: int, iteration: int, attempt: int) -> None:
-        """Raise if this rank is to fail at this iteration on this attempt."""
+        """Raise (or kill the executor) if this rank is to fail at this iteration on this
+        attempt."""
         if rank == self.rank and iteration == self.iteration and attempt < self.attempts:
+            if self.kill == "executor":
+                os.kill(executor_pid(), signal.SIGKILL)
+                time.sleep(60)  # this worker goes down with its executor long before
             raise InjectedFailure(f"{PROPERTY}: rank {rank} failed at iteration {iteration} "
                                   f"(attempt {attempt + 1})")
+
+
+def executor_pid() -> int:
+    """The executor JVM running this Python worker: its daemon's parent."""
+    pid = os.getpid()
+    for _ in range(3):
+        pid = _parent(pid)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if b"CoarseGrainedExecutorBackend" in f.read():
+                return pid
+    raise ValueError(f"{PROPERTY}: kill=executor needs executor processes (a cluster master "
+                     "such as local-cluster, not local[N])")
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[1])
 
 
 def parse(value: str | None) -> FaultSpec | None:
     if not value:
         return None
-    fields = {}
+    fields: dict = {}
     for item in value.split(","):
-        name, _, number = item.partition("=")
-        if name.strip() not in ("rank", "iteration", "attempts") or not number.strip().isdigit():
-            raise ValueError(f"{PROPERTY} must read 'rank=R,iteration=I[,attempts=N]', "
-                             f"got {value!r}")
-        fields[name.strip()] = int(number)
+        name, _, number = (part.strip() for part in item.partition("="))
+        if name == "kill" and number == "executor":
+            fields[name] = number
+            continue
+        if name not in ("rank", "iteration", "attempts") or not number.isdigit():
+            raise ValueError(f"{PROPERTY} must read 'rank=R,iteration=I[,attempts=N]"
+                             f"[,kill=executor]', got {value!r}")
+        fields[name] = int(number)
     if "rank" not in fields or "iteration" not in fields:
         raise ValueError(f"{PROPERTY} must name rank and iteration, got {value!r}")
     return FaultSpec(**fields)

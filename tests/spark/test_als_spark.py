@@ -111,13 +111,13 @@ def test_implicit_precision_at_10_is_within_2_percent_of_pyspark(spark):
 
 
 @pytest.mark.parametrize("implicit", [False, True])
-def test_three_engines_give_the_same_factors(spark, implicit):
+def test_every_engine_gives_the_same_factors(spark, implicit):
     rng = np.random.default_rng(11)
     frame = pd.DataFrame({"user": rng.integers(-50, 50, 3000), "item": rng.integers(0, 80, 3000),
                           "rating": rng.normal(1.0, 2.0, 3000)})
     df = spark.createDataFrame(frame).repartition(2)
     models = [ALS(rank=4, maxIter=3, implicitPrefs=implicit, engine=e, seed=5).fit(df)
-              for e in ("barrier", "jobs", "local")]
+              for e in ("barrier", "gang", "jobs", "local")]
     for other in models[1:]:
         for a, b in zip(models[0]._users + models[0]._items, other._users + other._items):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)

@@ -23,10 +23,10 @@ def _documents(spark, count=300, vocab=60, seed=4):
 
 
 @pytest.mark.parametrize("optimizer", ["em", "online"])
-def test_three_engines_give_the_same_topics(spark, optimizer):
+def test_every_engine_gives_the_same_topics(spark, optimizer):
     df = _documents(spark)
     models = [LDA(k=4, maxIter=6, optimizer=optimizer, subsamplingRate=0.3, seed=3,
-                  engine=e).fit(df) for e in ("barrier", "jobs", "local")]
+                  engine=e).fit(df) for e in ("barrier", "gang", "jobs", "local")]
     for other in models[1:]:
         np.testing.assert_allclose(other._topics, models[0]._topics, rtol=0, atol=1e-8)
         np.testing.assert_allclose(other._alpha, models[0]._alpha, rtol=0, atol=1e-8)
