@@ -14,6 +14,9 @@ Lineage stays the safety net: a lost state block is recomputed by Spark from the
 (which stores the arrays again, on the new host) and the map_updates since; a task that runs
 away from its host's store (StoreMiss) makes the driver rerun that job the slow way — the data
 converted again from the DataFrame, zipped with the states — which also refills the store.
+A state's large arrays live in the same store (``engine.state_store``), so the cached blocks
+stay small and a round pickles no rows; a task that finds its state missing fails the attempt,
+which the driver runs again.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from pyspark import AccumulatorParam, StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from distml import frames
-from distml.engine import partition_store, resident, results
+from distml.engine import partition_store, resident, results, state_store
 from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
                                    split_by_destination)
@@ -75,12 +78,20 @@ class RoundInfo:
     fit's attempt (for the test hook, ``engine.faults``), and the accumulator that tells the
     driver which tasks Spark ran again."""
 
-    __slots__ = ("fit_id", "data_id", "limit", "slow", "iteration", "attempt", "reruns")
+    __slots__ = ("fit_id", "data_id", "limit", "slow", "iteration", "attempt", "reruns",
+                 "version")
 
-    def __init__(self, fit_id, data_id, limit, slow, iteration, attempt, reruns):
+    def __init__(self, fit_id, data_id, limit, slow, iteration, attempt, reruns, version=0):
         self.fit_id, self.data_id, self.limit = fit_id, data_id, limit
         self.slow, self.iteration = slow, iteration
         self.attempt, self.reruns = attempt, reruns
+        self.version = version  # the states this round persists: their number in the fit
+
+    def keep_state(self, index: int, state: dict):
+        """A round's new state, its large arrays kept in this host's store."""
+        version = self.version
+        return state_store.keep(state, self.fit_id, index, version,
+                                needed=lambda v: v >= version - 2 or v % LINEAGE_CUT_EVERY == 0)
 
     def keep(self, part: Partition) -> bool:
         """Store a freshly converted partition where the rounds read it."""
@@ -113,11 +124,11 @@ def _partitions(info: RoundInfo):
                 data, st = item
                 info.start(st.index)
                 info.keep(data)  # refill this host's store
-                data.state = st.state
+                data.state = state_store.restore(st.state)
                 yield data, st
             else:
                 info.start(item.index)
-                yield info.read(item.index, item.state), item
+                yield info.read(item.index, state_store.restore(item.state)), item
     return iterate
 
 
@@ -141,7 +152,8 @@ def _update(fn, ref, is_bc, info):
             result = fn(part, *args)
             if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
                 partition_store.write(info.fit_id, part, replace=True)  # fn replaced them
-            out.append(PartitionState(part.index, part.state, result))
+            out.append(PartitionState(part.index, info.keep_state(part.index, part.state),
+                                      result))
         return out
     return wrap_executor_errors(run)
 
@@ -149,19 +161,22 @@ def _update(fn, ref, is_bc, info):
 def _pieces(fn, num, info):
     def run(iterator):
         out = []
-        for part, _ in _partitions(info)(iterator):
+        for part, st in _partitions(info)(iterator):
             for dest, piece in enumerate(split_by_destination(part, fn, num)):
                 out.append((dest, (part.index, piece)))
-            out.append((part.index, (-1, PartitionState(part.index, part.state))))
+            # The state as cached (a reference, when the host store keeps its arrays).
+            out.append((part.index, (-1, PartitionState(part.index, st.state))))
         return out
     return wrap_executor_errors(run)
 
 
-def _assemble_received(into):
+def _assemble_received(into, info):
     def run(iterator):
         received = sorted(iterator, key=lambda kv: kv[1][0])
         own = received[0][1][1]
-        own.state[into] = merge_pieces([kv[1][1] for kv in received[1:]])
+        state = state_store.restore(own.state)
+        state[into] = merge_pieces([kv[1][1] for kv in received[1:]])
+        own.state = info.keep_state(own.index, state)
         return [own]
     return wrap_executor_errors(run)
 
@@ -224,7 +239,7 @@ class JobsContext(Context):
 
     def _info(self, slow: bool) -> RoundInfo:
         return RoundInfo(self.fit_id, self.data_id, self.limit, slow, self.iteration + 1,
-                         self.recovery.attempt, self._reruns)
+                         self.recovery.attempt, self._reruns, version=self._updates + 1)
 
     def _run(self, build: Callable[[RoundInfo], Any], action: Callable[[Any], Any]):
         """``action(build(info))``, fast first; on a store miss once more the slow way. When
@@ -296,7 +311,7 @@ class JobsContext(Context):
         def build(info):
             rdd = (self._source(info.slow).mapPartitions(_pieces(fn, num, info))
                    .partitionBy(num, lambda k: k)
-                   .mapPartitions(_assemble_received(into), preservesPartitioning=True))
+                   .mapPartitions(_assemble_received(into, info), preservesPartitioning=True))
             self._persist(rdd)
             return rdd
 

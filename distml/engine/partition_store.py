@@ -180,11 +180,85 @@ def read(fit_id: str, index: int, state: dict) -> Partition:
 
 
 def remove(fit_id: str, index: int | None = None, but: str | None = None) -> None:
+    """A fit's stored partitions (or partition ``index``'s), with their states' buffers."""
     for root in candidate_roots():
         if root == but:
             continue
         target = os.path.join(root, fit_id) if index is None else _dir(root, fit_id, index)
         shutil.rmtree(target, ignore_errors=True)
+        if index is not None and but is None:
+            remove_buffers(fit_id, f"{index}-", keep=lambda name: False)
+
+
+# A partition's state beside its rows (``engine.state_store``): one file of raw bytes per
+# partition and version, under <root>/<fit id>/state/.
+
+def write_buffers(fit_id: str, name: str, buffers: list, spans: list, size: int) -> bool:
+    """Write ``buffers`` at their ``spans`` (offset, length) into one new 0600 file of
+    ``size`` bytes; False when no root on this host has room for it."""
+    for root in candidate_roots():
+        folder = os.path.join(root, fit_id, "state")
+        try:
+            if shutil.disk_usage(os.path.dirname(os.path.dirname(root))).free < size + (16 << 20):
+                continue
+            private_dir(os.path.dirname(root))
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            tmp = os.path.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:8]}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    for buffer, (offset, _) in zip(buffers, spans):
+                        f.seek(offset)
+                        f.write(buffer)
+                    f.truncate(size)
+                os.replace(tmp, os.path.join(folder, name))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            return True
+        except PersistenceError as e:
+            _tell(f"distml: the partition store skips '{root}': {e}")
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
+                               errno.EACCES):
+                raise
+    return False
+
+
+def map_buffers(fit_id: str, name: str):
+    """The file ``write_buffers`` wrote, mapped copy-on-write: writable, and what is written
+    stays private to this process (the file never changes)."""
+    import mmap
+    for root in candidate_roots():
+        path = os.path.join(root, fit_id, "state", name)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            size = os.fstat(fd).st_size
+            if size == 0:
+                return bytearray()
+            return mmap.mmap(fd, size, flags=mmap.MAP_PRIVATE,
+                             prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)
+    raise StoreMiss(f"the state '{name}' of fit {fit_id} is not stored on this host")
+
+
+def remove_buffers(fit_id: str, prefix: str, keep) -> None:
+    """Remove the state files of fit ``fit_id`` named ``prefix``... unless ``keep(name)``."""
+    for root in candidate_roots():
+        folder = os.path.join(root, fit_id, "state")
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix) and not keep(name):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
 
 
 def holds(fit_id: str, index: int) -> bool:
@@ -203,7 +277,8 @@ def entries(prefix: str) -> list[tuple[float, int, str]]:
                 continue
             for index in os.listdir(os.path.join(root, fit_id)):
                 path = _dir(root, fit_id, index)
-                if ".tmp-" in index or ".old-" in index or not os.path.isdir(path):
+                if (".tmp-" in index or ".old-" in index or index == "state"
+                        or not os.path.isdir(path)):
                     continue
                 size = sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
                 found.append((os.stat(path).st_mtime, size, path))
