@@ -95,7 +95,7 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
         [sys.executable, "-m", "benchmarks.bench_engines", str(n), str(d), str(rounds)],
         capture_output=True, text=True, check=True,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    *progress, last = child.stdout.strip().splitlines()
+    *progress, last = child.stdout.rstrip().splitlines()
     print("\n".join(progress), flush=True)
     dynamic = json.loads(last)
     for row in dynamic:
