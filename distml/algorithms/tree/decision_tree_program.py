@@ -1,10 +1,13 @@
 """The training program of a decision tree: binned once, grown level by level.
 
-Rounds: one gathers a row sample for the split thresholds; one bins every partition's rows
-(kept in the partition's state with each row's node id and label statistics); then one round
-per level: each rank routes its rows through the previous level's splits and sums histograms
-for the open nodes, the histograms are allreduced, and every rank picks the same splits. The
-children's statistics come from their parent's histogram, so the last level needs no round.
+Rounds: one checks the labels and categorical values and gathers a row sample for the split
+thresholds; one bins every partition's rows (kept in the partition's state with each row's
+node id and label statistics) and sums the root's histogram; then one round per level: each
+rank routes its rows through the previous level's splits and sums histograms for the open
+nodes, the histograms are allreduced, and every rank picks the same splits. The children's
+statistics come from their parent's histogram, so the last level needs no round. (Every round
+is a Spark job on the jobs engine, ~0.1 s each: so no round is spent on what another can
+carry.)
 """
 from __future__ import annotations
 
@@ -36,15 +39,21 @@ def _checks(part, classification, categorical):
             "bad_categories": bad_categories}
 
 
-def _sample(part, stride):
+def _checks_and_sample(part, classification, categorical, stride):
     X = part.X[::stride]
-    return X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+    return (_checks(part, classification, categorical),
+            X.toarray() if hasattr(X, "toarray") else np.asarray(X))
 
 
 def _bin(part, thresholds, num_classes):
     part.state["tree_bins"] = bin_rows(part.X, thresholds)
     part.state["tree_targets"] = RowTargets(part.y, part.weights(), num_classes)
     part.state["tree_node"] = np.zeros(part.num_rows, dtype=np.int32)
+
+
+def _bin_and_root_histogram(part, thresholds, num_classes, num_bins):
+    _bin(part, thresholds, num_classes)
+    return _level(part, None, np.zeros(1, dtype=np.int64), 1, num_bins)
 
 
 def _level(part, routing, slot_of_node, num_slots, num_bins):
@@ -72,9 +81,11 @@ def _route(part, feature, goes_left, left, right):
     part.state["tree_node"] = node
 
 
-def _checked_input(ctx, params: dict, classification: bool) -> tuple[dict[int, int], int]:
-    """The categorical features' arities and the number of classes, after one round that
-    checks labels, weights and categorical values on every rank."""
+def _checked_input(ctx, params: dict, classification: bool, stride: int
+                   ) -> tuple[dict[int, int], int, np.ndarray]:
+    """The categorical features' arities, the number of classes and a row sample (every
+    ``stride``-th row), after one round that checks labels, weights and categorical values on
+    every rank."""
     label, features = params["labelCol"], params["featuresCol"]
     d = ctx.input.num_features
     categorical = {j: a for j, a in params["categoricalFeatures"].items() if a > 0}
@@ -85,7 +96,8 @@ def _checked_input(ctx, params: dict, classification: bool) -> tuple[dict[int, i
         if arity > params["maxBins"]:
             raise ParamError(f"maxBins ({params['maxBins']}) must be at least the number of "
                              f"categories of feature {j} ({arity})")
-    checks = ctx.map_collect(_checks, classification, categorical)
+    checks, samples = zip(*ctx.map_collect(_checks_and_sample, classification, categorical,
+                                           stride))
     bad_categories: dict[int, int] = {}
     for c in checks:
         for j, count in c["bad_categories"].items():
@@ -102,17 +114,15 @@ def _checked_input(ctx, params: dict, classification: bool) -> tuple[dict[int, i
     if sum(c["non_finite_labels"] for c in checks):
         raise DataError(f"column '{label}' has NaN or infinite labels")
     num_classes = max(2, max(c["num_classes"] for c in checks)) if classification else 0
-    return categorical, num_classes
+    return categorical, num_classes, np.vstack(samples)
 
 
 def decision_tree(ctx, params: dict) -> dict:
     classification = params["impurity"] != VARIANCE
     n, d = ctx.input.num_rows, ctx.input.num_features
-    categorical, num_classes = _checked_input(ctx, params, classification)
-
     stride = max(1, n // max(params["maxBins"] ** 2, MIN_SAMPLE_ROWS))
-    thresholds, bin_values = split_thresholds(np.vstack(ctx.map_collect(_sample, stride)),
-                                              params["maxBins"])
+    categorical, num_classes, sample = _checked_input(ctx, params, classification, stride)
+    thresholds, bin_values = split_thresholds(sample, params["maxBins"])
     for j, arity in categorical.items():  # category c is bin c: thresholds between integers
         thresholds[j], bin_values[j] = np.arange(arity - 1) + 0.5, None
     is_categorical = np.zeros(d, dtype=bool)
@@ -126,7 +136,6 @@ def decision_tree(ctx, params: dict) -> dict:
     skip = np.zeros(d, dtype=bool)
     skip[list(exhaustive)] = True
     num_bins = max(t.size for t in thresholds) + 1
-    ctx.map_update(_bin, thresholds, num_classes)
 
     criterion, max_depth = params["impurity"], params["maxDepth"]
     # The thresholds come from a per-partition row sample, so the grown levels are valid only
@@ -136,15 +145,15 @@ def decision_tree(ctx, params: dict) -> dict:
         open_nodes, pairs, hist = (saved[k] for k in ("open", "pairs", "hist"))
         tree = _Tree.from_state(saved["tree"])
         total_weight, first = saved["total_weight"], saved["iteration"]
+        ctx.map_update(_bin, thresholds, num_classes)
         ctx.map_update(_route, *tree.routing(num_bins))  # rows to the open nodes
         routing = None
     else:
         tree, open_nodes, routing, pairs, first = _Tree(), [0], None, [], 0
         tree.add(None, 0)
+        hist = ctx.map_update(_bin_and_root_histogram, thresholds, num_classes, num_bins)
     for depth in range(first, max_depth + 1):
-        if depth == 0:
-            hist = _level_histograms(ctx, tree, [0], routing, num_bins)
-        elif depth < max_depth:
+        if 0 < depth < max_depth:
             hist = _children_histograms(ctx, tree, pairs, hist, routing, num_bins)
         if depth == 0:
             tree.stats[0] = hist[0, 0].sum(axis=0)
