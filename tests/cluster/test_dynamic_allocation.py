@@ -15,15 +15,13 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.ml.linalg import SparseVector, Vectors
+from pyspark.ml.linalg import SparseVector
 
-from distml import ALS, LDA, DecisionTreeClassifier, KMeans, LogisticRegression
-
-from cluster_sessions import cluster_session
+from cluster_tier import ESTIMATORS as ON_LABELLED_ROWS
+from cluster_tier import cluster_session, labelled_rows
+from distml import ALS, LDA, KMeans
 
 pytestmark = pytest.mark.spark
-
-ROWS = 2000
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +37,8 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def data(cluster):
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(ROWS, 4))
-    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=ROWS) > 0).astype(float)
-    labelled = cluster.createDataFrame(
-        cluster.sparkContext.parallelize([(Vectors.dense(r), float(t))
-                                          for r, t in zip(X, y)], 2), ["features", "label"])
+    rng = np.random.default_rng(9)
+    _, _, labelled = labelled_rows(cluster)
     ratings = pd.DataFrame({"user": rng.integers(0, 60, 3000), "item": rng.integers(0, 40, 3000),
                             "rating": rng.normal(1.0, 2.0, 3000)})
     words = rng.poisson(0.4, size=(300, 30)) * (rng.random((300, 30)) < 0.5)
@@ -63,16 +57,10 @@ def data(cluster):
         df.unpersist()
 
 
+# name -> (the data it fits, the tolerance against the in-process model, make, arrays)
 ESTIMATORS = {
-    "logistic_regression": ("labelled", 0.0, lambda engine: LogisticRegression(
-        maxIter=30, regParam=0.01, engine=engine, numWorkers=2),
-        lambda m: np.r_[m.coefficients.toArray(), m.intercept]),
-    "kmeans": ("labelled", 0.0, lambda engine: KMeans(k=3, seed=4, maxIter=10, engine=engine,
-                                                      numWorkers=2),
-               lambda m: np.concatenate(m.clusterCenters())),
-    "decision_tree": ("labelled", 0.0, lambda engine: DecisionTreeClassifier(
-        maxDepth=4, engine=engine, numWorkers=2),
-        lambda m: np.r_[m.featureImportances.toArray(), m.numNodes]),
+    **{name: ("labelled", 0.0, make, arrays)
+       for name, (make, arrays) in ON_LABELLED_ROWS.items()},
     "als": ("ratings", 1e-8, lambda engine: ALS(rank=4, maxIter=3, seed=5, engine=engine,
                                                 numWorkers=2),
             lambda m: np.concatenate([m._users[1].ravel(), m._items[1].ravel()])),

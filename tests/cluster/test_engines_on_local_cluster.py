@@ -18,16 +18,11 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from pyspark.ml.linalg import Vectors
 
-from distml import DecisionTreeClassifier, KMeans, LogisticRegression
+from cluster_tier import ESTIMATORS, ROWS, cluster_session, labelled_rows
 from distml.engine.faults import PROPERTY
 
-from cluster_sessions import cluster_session
-
 pytestmark = pytest.mark.spark
-
-ROWS = 2000
 
 
 @pytest.fixture(scope="module")
@@ -38,32 +33,12 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def data(cluster):
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(ROWS, 4))
-    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=ROWS) > 0).astype(float)
-    frame = pd.DataFrame({"features": list(X), "label": y})
-    # Two partitions holding rows [0, n/2) and [n/2, n): the pandas reference's split
-    # (parallelize slices a list contiguously).
-    rdd = cluster.sparkContext.parallelize([(Vectors.dense(r), float(t))
-                                            for r, t in zip(X, y)], 2)
-    assert rdd.glom().map(len).collect() == [ROWS // 2, ROWS - ROWS // 2]
-    df = cluster.createDataFrame(rdd, ["features", "label"]).cache()
-    df.count()
+    X, y, df = labelled_rows(cluster)
+    assert df.rdd.glom().map(len).collect() == [ROWS // 2, ROWS - ROWS // 2]
+    df.cache().count()
     assert executor_count(cluster) == 2  # separate executor JVMs
-    yield df, frame
+    yield df, pd.DataFrame({"features": list(X), "label": y})
     df.unpersist()
-
-
-ESTIMATORS = {
-    "logistic_regression": (lambda engine: LogisticRegression(maxIter=30, regParam=0.01,
-                                                              engine=engine, numWorkers=2),
-                            lambda m: np.r_[m.coefficients.toArray(), m.intercept]),
-    "kmeans": (lambda engine: KMeans(k=3, seed=4, maxIter=10, engine=engine, numWorkers=2),
-               lambda m: np.concatenate(m.clusterCenters())),
-    "decision_tree": (lambda engine: DecisionTreeClassifier(maxDepth=4, engine=engine,
-                                                            numWorkers=2),
-                      lambda m: np.r_[m.featureImportances.toArray(), m.numNodes]),
-}
 
 
 def executor_count(spark) -> int:
