@@ -274,10 +274,11 @@ class BarrierEngine:
 def _fit_error(server: RendezvousServer, err: Exception) -> BaseException:
     """The first failing rank's own exception, else the Python error inside Spark's."""
     deadline = time.monotonic() + 2.0
-    failure = server.first_failure()
+    failure = server.first_failure(reported=True)
     while failure is None and time.monotonic() < deadline:
         time.sleep(0.05)  # the report may trail the stage failure by a moment
-        failure = server.first_failure()
+        failure = server.first_failure(reported=True)
+    failure = failure or server.first_failure()
     if failure is not None:
         exc = failure.to_exception()
         log.debug("distml: rank %d failed:\n%s", failure.rank, failure.traceback)

@@ -89,16 +89,22 @@ class RendezvousServer:
         self._first_connected: float | None = None
         self._table: dict[int, tuple[str, int]] = {}
         self.failures: list[RankFailure] = []
+        # Ranks whose connection ended without a word: a failure too, but the last resort of
+        # ``first_failure``, since a rank that reported its own error may be read a moment
+        # after its peers' connections close (Spark kills a barrier stage's other tasks).
+        self.lost: list[RankFailure] = []
         self._done: set[int] = set()
         self._all_done = threading.Event()
         self._closed = False
         self._handshakes = HandshakePool(security, self._authenticated)
         threading.Thread(target=self._accept_loop, daemon=True, name="distml-rdv").start()
 
-    def first_failure(self) -> RankFailure | None:
+    def first_failure(self, reported: bool = False) -> RankFailure | None:
+        """The failure to raise: the first a rank reported as its own, else the first reported,
+        else (unless ``reported``) the first lost rank."""
         with self._lock:
             origin = [f for f in self.failures if f.origin]
-            return (origin or self.failures or [None])[0]
+            return (origin or self.failures or ([] if reported else self.lost) or [None])[0]
 
     def wait_done(self, timeout: float) -> None:
         """Wait until every rank's "done" was read, i.e. every report it sent before it was
@@ -142,8 +148,9 @@ class RendezvousServer:
                 refusal = ("abort", -1, "the fit has ended")
             elif self.abandoned is not None:
                 refusal = ("abort", -1, self.abandoned)
-            elif self.failures:
-                refusal = ("abort", self.failures[0].rank, self.failures[0].message)
+            elif self.failures or self.lost:
+                first = (self.failures or self.lost)[0]
+                refusal = ("abort", first.rank, first.message)
             elif rank in self._conns:
                 refusal = ("duplicate",)
                 self._duplicates.append(channel)
@@ -204,7 +211,7 @@ class RendezvousServer:
                 return
         self._failed(describe_failure(rank, CollectiveError(
             f"the task of rank {rank} ended without reporting (its executor was lost, or the "
-            "task was killed)"), origin=True))
+            "task was killed)"), origin=True), lost=True)
 
     def _watch_start(self) -> None:
         """Abandon the fit when not every rank has connected ``start_timeout`` seconds after
@@ -217,7 +224,8 @@ class RendezvousServer:
                     return
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
         with self._lock:
-            if self._closed or len(self._conns) >= (self.num_ranks or 0) or self.failures:
+            if (self._closed or len(self._conns) >= (self.num_ranks or 0) or self.failures
+                    or self.lost):
                 return
             self.abandoned = (f"only {len(self._conns)} of {self.num_ranks} ranks started "
                               f"within {self.start_timeout:g} s of the first")
@@ -250,9 +258,9 @@ class RendezvousServer:
             log.warning("distml: could not write the checkpoint of iteration %d: %s: %s",
                         iteration, type(e).__name__, e)
 
-    def _failed(self, failure: RankFailure) -> None:
+    def _failed(self, failure: RankFailure, lost: bool = False) -> None:
         with self._lock:
-            self.failures.append(failure)
+            (self.lost if lost else self.failures).append(failure)
             waiting = list(self._conns.values())
         # Ranks still waiting for the address table would otherwise wait out the timeout.
         for c in waiting:

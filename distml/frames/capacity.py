@@ -87,11 +87,13 @@ def allocation_wait(spark: SparkSession) -> float:
     return seconds
 
 
-def request_slots(spark: SparkSession, wanted: int) -> None:
+def request_slots(spark: SparkSession, wanted: int) -> int:
     """Ask the cluster manager for enough executors to run ``wanted`` tasks at once (only
-    under dynamic allocation: a static application has the executors it asked for)."""
+    under dynamic allocation: a static application has the executors it asked for, and its
+    cluster manager replaces the ones it loses); returns the slots to wait for
+    (``spark.dynamicAllocation.maxExecutors`` bounds what a request can reach)."""
     if not dynamic_allocation_on(spark) or is_local(spark):
-        return
+        return wanted
     cores = _executor_cores(spark)
     per_executor = int(spark.conf.get("spark.executor.cores", "0") or 0) or \
         (max(cores) if cores else 1)
@@ -102,17 +104,18 @@ def request_slots(spark: SparkSession, wanted: int) -> None:
     no_hints = sc._jvm.PythonUtils.toScalaMap(sc._jvm.java.util.HashMap())
     log.info("distml: asking the cluster for %d executors (%d ranks)", executors, wanted)
     sc._jsc.sc().requestTotalExecutors(executors, 0, no_hints)
+    return executors * per_executor // task_cpus(spark)
 
 
 def wait_for_slots(spark: SparkSession, wanted: int, seconds: float) -> int:
-    """The task slots, once there are ``wanted`` or ``seconds`` have passed (asking the
-    cluster for them first, under dynamic allocation)."""
+    """The task slots, once there are ``wanted`` (or as many as the cluster may grow to) or
+    ``seconds`` have passed; under dynamic allocation the cluster is asked for them first."""
     have = task_slots(spark)
     if have >= wanted or is_local(spark):
         return have
-    request_slots(spark, wanted)
+    reachable = request_slots(spark, wanted)
     deadline = time.monotonic() + seconds
-    while have < wanted and time.monotonic() < deadline:
+    while have < min(wanted, reachable) and time.monotonic() < deadline:
         time.sleep(0.25)
         have = task_slots(spark)
     return have

@@ -162,9 +162,13 @@ def test_a_rank_whose_connection_drops_fails_the_fit_at_once():
         failure = server.first_failure()
         assert failure.rank == 1 and "ended without reporting" in failure.message
         assert isinstance(failure.to_exception(), CollectiveError)  # transient: retried
-        rank0.done()
+        # A report read after the drop still wins: it names the fit's real cause.
+        assert server.first_failure(reported=True) is None
+        rank0.report_failure(ValueError("bad rows in partition 0"), origin=True)
+        wait_until(lambda: server.failures)
+        assert "bad rows" in server.first_failure().message
         rank0.close()
         time.sleep(0.2)
-        assert len(server.failures) == 1  # a rank that said "done" is not lost
+        assert len(server.lost) == 1  # a rank that reported is not also lost
     finally:
         server.close()
