@@ -136,3 +136,24 @@ def lineage_depths(ctx, params):
         depths.append(len(ctx.states.toDebugString().decode().splitlines()))
     bumps = ctx.map_collect(lambda part: part.state["bumps"])
     return {"depths": np.array(depths), "bumps": np.array(bumps)}
+
+
+def _keep_large_state(part):
+    part.state["large"] = np.full(100_000, part.index, dtype=np.uint8)
+
+
+def _where_state_lives(part):
+    import mmap
+    large = part.state["large"]
+    base = large.base
+    while isinstance(base, np.ndarray):  # numpy's views of the buffer it was rebuilt from
+        base = base.base
+    mapped = isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
+    return np.array([float(large.sum()), float(mapped)])
+
+
+def state_between_rounds(ctx, params):
+    """A large state left by one round and read by the next: its sum, and whether each
+    partition read it from a memory map (the jobs engine's host store)."""
+    ctx.map_update(_keep_large_state)
+    return {"seen": np.array(ctx.map_collect(_where_state_lives))}

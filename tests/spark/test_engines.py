@@ -161,6 +161,20 @@ def test_dynamic_allocation_makes_auto_choose_gang_and_the_fit_succeeds(tmp_path
     assert "BARRIER REFUSED" in proc.stdout and "dynamic allocation" in proc.stdout
 
 
+def test_jobs_engine_keeps_a_large_state_in_the_host_store_between_rounds(labelled):
+    """Issue 21: the state's 100 kB array crosses rounds through the host store (read back
+    by memory map), not Spark's cache; the local engine, which keeps it in memory, reads the
+    same values."""
+    df, _, _ = labelled
+    spec = InputSpec("features", label="label")
+    jobs = fit_program(programs.state_between_rounds, {}, df, spec, engine="jobs")
+    local = fit_program(programs.state_between_rounds, {}, df, spec, engine="local")
+    np.testing.assert_array_equal(jobs.values["seen"][:, 0], [0.0, 100_000.0])
+    np.testing.assert_array_equal(local.values["seen"][:, 0], jobs.values["seen"][:, 0])
+    assert jobs.values["seen"][:, 1].tolist() == [1.0, 1.0]
+    assert local.values["seen"][:, 1].tolist() == [0.0, 0.0]
+
+
 def test_jobs_engine_survives_losing_its_host_store(labelled):
     df, X, _ = labelled
     spec = InputSpec("features", label="label")

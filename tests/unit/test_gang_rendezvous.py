@@ -134,14 +134,13 @@ def test_ranks_that_do_not_all_start_are_abandoned_within_the_start_timeout():
     try:
         source = GatedInput(threading.Event())
         source.gate.set()
-        start = time.monotonic()
         started = [start_rank(server, r, source, size=3) for r in (0, 1)]  # rank 2 never runs
         for thread, _ in started:
             thread.join(10)
-        waited = time.monotonic() - start
+        # Ended by the abandonment: a hang would hold them for the 60 s collective timeout.
+        assert not any(thread.is_alive() for thread, _ in started)
     finally:
         server.close()
-    assert 1.0 <= waited < 5.0  # not the 60 s collective timeout
     assert server.abandoned == "only 2 of 3 ranks started within 1 s of the first"
     assert cancelled.is_set()
     for _, out in started:
