@@ -128,6 +128,12 @@ class Context(ABC):
         concatenated in source-partition order, row order kept within each source.
         """
 
+    def partition_shapes(self, with_fingerprint: bool, backend: str | None) -> list[tuple]:
+        """Each partition's ((rows, features, sparse), digest, device), in partition order:
+        what ``describe_input`` checks. One round; an engine that learnt them while taking
+        in the rows (the jobs engine's conversion) answers without one."""
+        return self.map_collect(partition_shape, with_fingerprint, backend)
+
     def report(self, **metrics: Any) -> None:
         """Record one round's progress (iteration, loss, ...) in the fit's history, and pass
         it to the driver's progress listeners while the fit runs (``engine.progress``)."""
@@ -205,7 +211,7 @@ def run_program(program: Program, ctx: Context, params: dict, features_name: str
                      restarted=ctx.restarted)
 
 
-def _partition_shape(part: Partition, with_fingerprint: bool, backend: str | None) -> tuple:
+def partition_shape(part: Partition, with_fingerprint: bool, backend: str | None) -> tuple:
     known = part.num_rows > 0 or part.X.shape[1] > 0
     shape = (part.num_rows, part.num_features if known else -1, part.is_sparse)
     return shape, (part.fingerprint() if with_fingerprint else ""), _device(backend)
@@ -231,7 +237,7 @@ def _fix_empty(part: Partition, num_features: int, is_sparse: bool) -> None:
 
 
 def describe_input(ctx: Context, features_name: str, backend: str | None = None) -> InputSummary:
-    described = ctx.map_collect(_partition_shape, ctx.recovery.fingerprints, backend)
+    described = ctx.partition_shapes(ctx.recovery.fingerprints, backend)
     shapes = [shape for shape, _, _ in described]
     rows = [s[0] for s in shapes]
     total = sum(rows)

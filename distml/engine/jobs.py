@@ -33,8 +33,8 @@ from pyspark.sql import DataFrame, SparkSession
 from distml import frames
 from distml.engine import partition_store, resident, results, state_store
 from distml.engine.combine import check_op, fold
-from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
-                                   split_by_destination)
+from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
+                                   partition_shape, run_program, split_by_destination)
 from distml.engine.faults import task_fault
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
@@ -42,6 +42,7 @@ from distml.engine.spark_errors import (original_exception, python_error_summary
                                         wrap_executor_errors)
 from distml.errors import FitError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
+from distml.frames.capacity import is_local
 from distml.frames.spark_input import partitions_as_rows, prepare, resolve_ranks, with_partitions
 
 log = logging.getLogger("distml")
@@ -121,14 +122,15 @@ def _partitions(info: RoundInfo):
     def iterate(iterator):
         for item in iterator:
             if info.slow:
-                data, st = item
+                data, st = item[0], _as_state(item[1])
                 info.start(st.index)
                 info.keep(data)  # refill this host's store
                 data.state = state_store.restore(st.state)
                 yield data, st
             else:
-                info.start(item.index)
-                yield info.read(item.index, state_store.restore(item.state)), item
+                st = _as_state(item)
+                info.start(st.index)
+                yield info.read(st.index, state_store.restore(st.state)), st
     return iterate
 
 
@@ -181,14 +183,32 @@ def _assemble_received(into, info):
     return wrap_executor_errors(run)
 
 
-def _ingest(layout: InputLayout, info: RoundInfo, unstored):
+# What the conversion returns for its partition: its index, and what ``describe_input`` checks
+# (``context.partition_shape``), so the fit's first round is the conversion itself.
+_CONVERTED = "part long, rows long, features long, sparse boolean, digest string, device string"
+
+
+def _ingest(layout: InputLayout, info: RoundInfo, unstored, with_fingerprint: bool,
+            backend: str | None):
     def convert(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
-        if not info.keep(batches_to_partition(batches, layout, index)):
+        part = batches_to_partition(batches, layout, index)
+        if not info.keep(part):
             unstored.add([index])  # no room on this host: the rounds read it the slow way
-        yield pa.RecordBatch.from_arrays([pa.array([index], pa.int32())], ["part"])
+        (rows, features, sparse), digest, device = partition_shape(part, with_fingerprint,
+                                                                   backend)
+        yield pa.RecordBatch.from_pylist(
+            [{"part": index, "rows": rows, "features": features, "sparse": sparse,
+              "digest": digest, "device": device}])
     return wrap_executor_errors(convert)
+
+
+def _as_state(item) -> PartitionState:
+    """A cached item as a PartitionState. The conversion's output is cached as the rows the
+    JVM pickles (a ``Row`` per partition: a Python pass to make PartitionStates of them would
+    cost each task another worker round trip); every update caches PartitionStates."""
+    return item if isinstance(item, PartitionState) else PartitionState(item.part)
 
 
 def _assemble_data(rows):
@@ -205,9 +225,10 @@ def _job_error(err: Exception) -> BaseException:
 class JobsContext(Context):
     def __init__(self, spark: SparkSession, states, data_factory: Callable, fit_id: str,
                  num_partitions: int, recovery: Recovery | None = None, unstored=None,
-                 data_id: str | None = None, limit: int = 0):
+                 data_id: str | None = None, limit: int = 0, converting: tuple | None = None):
         super().__init__(recovery)
         self.sc = spark.sparkContext
+        self._local = is_local(spark)
         self._reruns = self.sc.accumulator([], _Appended())
         self._unstored = unstored  # partitions no host store could take (known after a job)
         self._reruns_seen = 0
@@ -219,6 +240,9 @@ class JobsContext(Context):
         self._updates = 0
         self._stored = False  # whether any job ran, i.e. the store holds anything to remove
         self.read_dataframe = False  # whether a round read the DataFrame (a store miss)
+        # (with_fingerprint, backend) the conversion describes its partitions with, while the
+        # states are the conversion's output, not yet computed
+        self._converting = converting
 
     def _ship(self, args: tuple):
         if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > _BROADCAST_BYTES:
@@ -266,6 +290,14 @@ class JobsContext(Context):
                               f"its task again (attempt {attempt + 1}) from the partition state "
                               f"cached at iteration {iteration - 1}")
         self._reruns_seen = len(reruns)
+
+    def partition_shapes(self, with_fingerprint, backend):
+        if self._converting != (with_fingerprint, backend):
+            return super().partition_shapes(with_fingerprint, backend)
+        self._converting = None
+        # The first job: the conversion, whose cached rows are the description.
+        _, rows = self._run(lambda info: self.states, lambda rdd: rdd.collect())
+        return [((r.rows, r.features, r.sparse), r.digest, r.device) for r in rows]
 
     def map_collect(self, fn, *args):
         ref, is_bc = self._ship(args)
@@ -338,19 +370,20 @@ class JobsContext(Context):
 
     def close(self) -> None:
         fit_id = self.fit_id
-        if not self._stored:  # nothing was stored; a removal job would redo the failed work
-            self.states.unpersist(blocking=False)
-            return
-
-        def remove(iterator):
-            for st in iterator:
-                partition_store.remove(fit_id, st.index)
-            return []
-        try:
-            self.states.mapPartitions(remove).count()
-        except Exception as e:  # cleanup must not hide the fit's own outcome
-            log.warning("distml: could not remove stored partitions of fit %s: %s", fit_id, e)
-        partition_store.remove(fit_id)  # this host's leftovers (slow-path copies)
+        # A removal job on every host that stored something. Not when no job succeeded (it
+        # would redo the failed work), nor on a local master, whose tasks all ran on this
+        # host in this process's environment (a Spark job, ~0.1 s, fewer per fit).
+        if self._stored and not self._local:
+            def remove(iterator):
+                for item in iterator:
+                    partition_store.remove(fit_id, _as_state(item).index)
+                return []
+            try:
+                self.states.mapPartitions(remove).count()
+            except Exception as e:  # cleanup must not hide the fit's own outcome
+                log.warning("distml: could not remove stored partitions of fit %s: %s",
+                            fit_id, e)
+        partition_store.remove(fit_id)  # this host's files
         self.states.unpersist(blocking=False)
 
 
@@ -371,21 +404,23 @@ class JobsEngine:
         limit = resident.limit_bytes(self.spark) if key else 0
         unstored = sc.accumulator([], _Appended())
         reused = resident.is_complete(key, num)
+        converting = None
         if reused:  # each host maps its stored partitions back; a miss reads the DataFrame
             resident.note_reused(key)
-            states = sc.parallelize(range(num), num).map(PartitionState)
+            states = sc.parallelize([PartitionState(i) for i in range(num)], num)
         else:
+            converting = (recovery.fingerprints, params.get("backend"))
             ingest = _ingest(layout, RoundInfo(fit_id, key or fit_id, limit, False, 0, 0, None),
-                             unstored)
-            states = prepared.mapInArrow(ingest, "part int").rdd.map(
-                lambda row: PartitionState(row[0]))
+                             unstored, *converting)
+            states = prepared.mapInArrow(ingest, _CONVERTED).rdd
         states = states.persist(StorageLevel.MEMORY_AND_DISK)
 
         def data():
             return partitions_as_rows(prepared, layout).rdd.mapPartitions(
                 _assemble_data, preservesPartitioning=True)
 
-        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery, unstored, key, limit)
+        ctx = JobsContext(self.spark, states, data, fit_id, num, recovery, unstored, key, limit,
+                          converting)
         try:
             result = run_program(program, ctx, params, layout.features_name)
         finally:

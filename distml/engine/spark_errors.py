@@ -20,6 +20,7 @@ import traceback
 from typing import Callable
 
 from distml import errors
+from distml.engine.worker_socket import acknowledge_promptly
 
 _MARK = re.compile(r"DISTML_EXC\[([A-Za-z0-9+/=]{1,200000})\]")
 
@@ -76,7 +77,10 @@ class ExecutorError(RuntimeError):
 
 
 def wrap_executor_errors(fn: Callable) -> Callable:
+    """``fn`` as a distml task function: its exceptions carried to the driver as data, and
+    its worker's connection told to acknowledge the input promptly (``worker_socket``)."""
     def wrapped(*args, **kwargs):
+        acknowledge_promptly()
         try:
             out = fn(*args, **kwargs)
             # A generator raises only while iterated: run it here, inside the try.

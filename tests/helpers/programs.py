@@ -157,3 +157,8 @@ def state_between_rounds(ctx, params):
     partition read it from a memory map (the jobs engine's host store)."""
     ctx.map_update(_keep_large_state)
     return {"seen": np.array(ctx.map_collect(_where_state_lives))}
+
+
+def rows_described(ctx, params):
+    """No round of its own: what the input's description gave."""
+    return {"rows": np.array(ctx.input.rows_per_partition, dtype=np.float64)}

@@ -206,3 +206,33 @@ def test_jobs_engine_cuts_the_lineage_of_long_fits(spark, labelled, tmp_path, re
     assert depths[-1] < depths[LINEAGE_CUT_EVERY - 2]
     if reliable:
         assert any(p.is_dir() for p in tmp_path.iterdir())  # Spark wrote the states there
+
+
+def test_jobs_engine_describes_the_input_while_taking_it_in(spark, labelled, monkeypatch):
+    """The conversion returns what ``describe_input`` checks, so no round runs for it; a
+    program with no rounds of its own costs one Spark job (on a local master the driver
+    removes the fit's stored files itself, no removal job) and leaves no file of the fit.
+    Resident partitions are off: a second fit would otherwise not convert at all."""
+    from distml.engine import partition_store
+    from distml.engine.jobs import JobsContext
+    df, _, _ = labelled
+    sc = spark.sparkContext
+    spec = InputSpec("features", label="label")
+    spark.conf.set("spark.distml.residentBytes", "0")
+    try:
+        # Once before: a DataFrame's first fit looks at a row for its vectors' kind (kept).
+        fit_program(programs.rows_described, {}, df, spec, engine="jobs")
+        rounds = []
+        monkeypatch.setattr(JobsContext, "map_collect",
+                            lambda self, fn, *args: rounds.append(fn.__name__))
+        stored_before = {path for _, _, path in partition_store.entries("")}
+        sc.setJobGroup("distml-one-fit", "counting the jobs of one fit")
+        out = fit_program(programs.rows_described, {}, df, spec, engine="jobs")
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+        spark.conf.unset("spark.distml.residentBytes")
+    assert rounds == []
+    jobs = sc.statusTracker().getJobIdsForGroup("distml-one-fit")
+    assert len(jobs) == 1, jobs
+    assert out.values["rows"].sum() == 200 and out.values["rows"].size == 2
+    assert {path for _, _, path in partition_store.entries("")} <= stored_before

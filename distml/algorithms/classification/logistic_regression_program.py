@@ -29,12 +29,14 @@ from distml.optim.newton import minimize_newton
 NEWTON_MAX_COEFFICIENTS = 512
 
 
-def _input_statistics(part):
-    """Label checks, the class histogram (weighted) and the features' moments: one pass."""
+def _input_statistics(part, sample_stride=0):
+    """Label checks, the class histogram (weighted) and the features' moments: one pass.
+    With a ``sample_stride``, Newton's row sample (``_row_sample``) comes in the same pass."""
     y, w = part.y, part.weights()
     bad = count_bad_labels(y)
     hist = np.bincount(y.astype(np.intp), weights=w) if y.size and not bad else np.zeros(0)
-    return {"bad": bad, "hist": hist, "moments": weighted_moments(part.X, w)}
+    return {"bad": bad, "hist": hist, "moments": weighted_moments(part.X, w),
+            "sample": _row_sample(part, sample_stride) if sample_stride else None}
 
 
 def _merge_input_statistics(parts: list[dict]) -> tuple[int, np.ndarray, dict]:
@@ -116,13 +118,33 @@ def resolve_family(family: str, num_classes: int, label: str) -> bool:
     return num_classes > 2
 
 
+def _uses_newton(params: dict, num_features: int, multinomial: bool) -> bool:
+    """Newton where asked, or by default for a smooth binomial objective of few coefficients;
+    else L-BFGS (OWL-QN with an L1 penalty)."""
+    smooth = params["regParam"] * params["elasticNetParam"] == 0.0
+    optimizer = params.get("optimizer", "auto")
+    return optimizer == "newton" or (optimizer == "auto" and smooth and not multinomial
+                                     and num_features + 1 <= NEWTON_MAX_COEFFICIENTS)
+
+
 def logistic_regression(ctx: Context, params: dict) -> dict:
     label, backend = params["labelCol"], params.get("backend", "numpy")
     d = ctx.input.num_features
     # Model selection passes the statistics of the fit before on the same rows
-    # (``_warm_start``): one pass fewer per param map.
-    statistics = params.get("inputStatistics") or \
-        _merge_input_statistics(ctx.map_collect(_input_statistics))
+    # (``_warm_start``): one pass fewer per param map. Otherwise the pass that takes them
+    # also gathers Newton's warm-start sample where Newton may run: a round fewer (on the jobs
+    # engine a round is a Spark job, ~0.1 s), for a sample of at most ~8 MB that a
+    # multinomial fit then leaves unused.
+    statistics = params.get("inputStatistics")
+    samples = None
+    if statistics is None:
+        stride = (_warm_start_stride(ctx.input.num_rows, d)
+                  if _uses_newton(params, d, params["family"] == "multinomial")
+                  and ctx.recovery.resume is None else 0)
+        collected = ctx.map_collect(_input_statistics, stride)
+        statistics = _merge_input_statistics(collected)
+        if stride:
+            samples = (stride, [p["sample"] for p in collected])
     bad, hist, moments = statistics
     if bad > 0:
         raise DataError(f"column '{label}' has {bad} labels that are not integers "
@@ -222,10 +244,7 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
         loss = ctx.map_reduce(_binary_loss, C[0] * inv_std, float(b[0]), backend)
         return binomial_value(loss, C)
 
-    smooth = reg * alpha == 0.0
-    optimizer = params.get("optimizer", "auto")
-    use_newton = optimizer == "newton" or (
-        optimizer == "auto" and smooth and not multinomial and d + 1 <= NEWTON_MAX_COEFFICIENTS)
+    use_newton = _uses_newton(params, d, multinomial)
     method = "newton" if use_newton else "lbfgs"
     # The optimizer's whole state is its checkpoint; a resumed fit skips the warm start.
     saved = ctx.resume()
@@ -239,8 +258,9 @@ def logistic_regression(ctx: Context, params: dict) -> dict:
     if use_newton:
         stride = _warm_start_stride(ctx.input.num_rows, d) if saved is None else 0
         if stride:
-            sample = place_rows(*[concat_rows(a) for a in
-                                  zip(*ctx.map_collect(_row_sample, stride))], backend)
+            if samples is None or samples[0] != stride:
+                samples = (stride, ctx.map_collect(_row_sample, stride))
+            sample = place_rows(*[concat_rows(a) for a in zip(*samples[1])], backend)
 
             def sample_sums(beta, intercept):
                 return binary_logistic_loss_grad_hess(
