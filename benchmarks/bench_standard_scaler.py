@@ -1,7 +1,9 @@
-"""StandardScaler fit: distml (barrier, jobs) vs pyspark.ml vs scikit-learn, same data.
+"""StandardScaler fit: distml (auto, barrier, jobs) vs pyspark.ml vs scikit-learn, same data.
 
-A one-pass fit cannot beat MLlib by much more than the cost of moving the rows into numpy
-allows, so that floor (a barrier fit whose program does nothing) is measured beside them.
+A one-pass fit on an engine cannot beat MLlib by more than the cost of moving the rows into
+numpy allows, so that floor (a barrier fit whose program does nothing) is measured beside them;
+``engine="auto"`` fits the statistics as one Spark SQL aggregate instead
+(``distml/pipeline/stat/statistics_in_jvm.py``), and the result says which ran.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
     def distml(engine):
         def fit():
             model = StandardScaler(inputCol="features", outputCol="o", engine=engine).fit(df)
-            return lambda: {"max_std_error": float(np.abs(model.std.toArray() - std).max())}
+            return lambda: {"max_std_error": float(np.abs(model.std.toArray() - std).max()),
+                            "ran_on": model.trainingInfo.engine}
         return fit
 
     def pyspark_ml():
@@ -33,7 +36,7 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
         return lambda: {"max_std_error": float(np.abs(model.scale_ * np.sqrt(n / (n - 1))
                                                       - std).max())}
 
-    results = best_of({"distml (barrier)": distml("barrier"), "distml (jobs)": distml("jobs"),
+    results = best_of({"distml (auto)": distml("auto"), "distml (barrier)": distml("barrier"), "distml (jobs)": distml("jobs"),
                        "pyspark.ml": pyspark_ml, "scikit-learn (in memory)": sklearn,
                        "rows into numpy only": ingestion_floor(df)}, rounds)
     report(f"StandardScaler fit, {n:,} x {d} dense, {spark.sparkContext.master}", results, out,

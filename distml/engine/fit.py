@@ -11,6 +11,7 @@ from distml.engine.local import LocalEngine
 from distml.engine.recovery import CheckpointSettings, fit_with_retries
 from distml.errors import ParamError
 from distml.frames import InputSpec
+from distml.frames.spark_input import check_num_workers
 
 log = logging.getLogger("distml")
 
@@ -40,10 +41,18 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
                 engine: str = "auto", num_workers: int = 0, label: str = "fit",
                 checkpoints: CheckpointSettings | None = None) -> FitResult:
     """Run ``program`` over ``dataset`` on the chosen engine; what every estimator calls.
+    With ``engine="auto"``, a program Spark SQL can run as it stands (``program.in_jvm``:
+    column statistics) runs there when the input allows (``pipeline.stat.statistics_in_jvm``).
     ``label`` names the fit in its progress reports (``engine.progress``) and its checkpoint
     directory; a failed attempt on Spark is run again from the last checkpoint
     (``engine.recovery``)."""
     from distml.engine.progress import fit_progress
+    in_jvm = getattr(program, "in_jvm", None)  # a program Spark SQL can run as it stands
+    if engine == "auto" and in_jvm is not None and checkpoints is None:
+        check_num_workers(num_workers)  # the aggregate has no ranks, but the param is wrong
+        result = in_jvm(dataset, spec, params)
+        if result is not None:
+            return result
     chosen = choose_engine(engine, dataset)
     spark = frames.of(dataset).session
     with fit_progress(label, spark):

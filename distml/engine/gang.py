@@ -35,7 +35,7 @@ from distml.engine.context import FitResult, Program, Recovery
 from distml.errors import ParamError
 from distml.frames.capacity import (allocation_wait, dynamic_allocation_on, task_slots,
                                     wait_for_slots)
-from distml.frames.spark_input import conf_get, num_partitions
+from distml.frames.spark_input import check_num_workers, conf_get, num_partitions
 
 log = logging.getLogger("distml")
 
@@ -66,9 +66,7 @@ class GangEngine(BarrierEngine):
         allocation_wait(self.spark)
 
     def _ranks(self, df: DataFrame, prepared: DataFrame, recovery: Recovery) -> int:
-        if self.num_workers < 0:
-            raise ParamError(f"numWorkers must be >= 0 (0 = as many as the cluster runs at "
-                             f"once), got {self.num_workers}")
+        check_num_workers(self.num_workers)
         if self.num_workers:
             wanted = self.num_workers
         elif dynamic_allocation_on(self.spark):

@@ -126,11 +126,15 @@ def conf_get(spark: SparkSession, key: str, default: str | None = None) -> str |
     return spark.conf.get(key, default)
 
 
-def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier: bool) -> int:
-    slots = max(1, task_slots(spark)) if barrier else spark_parallelism(spark)
+def check_num_workers(num_workers: int) -> None:
     if num_workers < 0:
         raise ParamError(f"numWorkers must be >= 0 (0 = as many as the cluster runs at once), "
                          f"got {num_workers}")
+
+
+def resolve_ranks(spark: SparkSession, df: DataFrame, num_workers: int, barrier: bool) -> int:
+    slots = max(1, task_slots(spark)) if barrier else spark_parallelism(spark)
+    check_num_workers(num_workers)
     if num_workers == 0:
         return slots
     if barrier and num_workers > slots:

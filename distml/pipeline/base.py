@@ -66,8 +66,9 @@ class HasEngine(Params):
     engine: Param[str] = Param(
         Params._dummy(), "engine",
         "where the fit runs: 'auto' (one Spark barrier stage; the same ranks as an ordinary "
-        "stage, 'gang', when dynamic allocation is on; in process for pandas input), "
-        "'barrier', 'gang', 'jobs' or 'local'",
+        "stage, 'gang', when dynamic allocation is on; in process for pandas input; a fit "
+        "that is only column statistics, one Spark SQL aggregate), 'barrier', 'gang', "
+        "'jobs' or 'local'",
         typeConverter=TypeConverters.toString)
     numWorkers: Param[int] = Param(
         Params._dummy(), "numWorkers",

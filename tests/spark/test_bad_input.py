@@ -8,7 +8,9 @@ from distml import DataError, ParamError, StandardScaler, Summarizer
 pytestmark = pytest.mark.spark
 
 
-@pytest.mark.parametrize("engine", ["barrier", "jobs"])
+# "auto" first tries one JVM aggregate (``statistics_in_jvm``), which hands such input to the
+# engine: the message must be the engine's.
+@pytest.mark.parametrize("engine", ["auto", "barrier", "jobs"])
 def test_nan_and_infinite_features(spark, engine):
     for bad in (np.nan, np.inf):
         df = spark.createDataFrame([(Vectors.dense([1.0, bad]),), (Vectors.dense([1.0, 2.0]),)],
@@ -17,7 +19,7 @@ def test_nan_and_infinite_features(spark, engine):
             StandardScaler(inputCol="feats", engine=engine).fit(df)
 
 
-@pytest.mark.parametrize("engine", ["barrier", "jobs"])
+@pytest.mark.parametrize("engine", ["auto", "barrier", "jobs"])
 def test_vectors_of_different_lengths(spark, engine):
     df = spark.createDataFrame([(Vectors.dense([1.0, 2.0]),), (Vectors.dense([1.0]),)] * 3,
                                ["feats"]).repartition(1)
@@ -38,7 +40,7 @@ def test_unknown_column(spark):
         Summarizer.metrics("mean").summary(df, weightCol="wt")
 
 
-@pytest.mark.parametrize("engine", ["barrier", "jobs", "local"])
+@pytest.mark.parametrize("engine", ["auto", "barrier", "jobs", "local"])
 def test_empty_dataframe(spark, engine):
     df = spark.createDataFrame([(Vectors.dense([1.0]),)], ["features"]).limit(0)
     with pytest.raises(DataError, match="0 rows.*'features'"):

@@ -1,4 +1,5 @@
-"""StandardScaler and Summarizer on Spark: numpy parity on both engines, dense and sparse."""
+"""StandardScaler and Summarizer on Spark: numpy parity on the engines and on "auto" (one JVM
+aggregate), dense and sparse."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +9,7 @@ from pyspark.ml.linalg import Vectors
 from distml import StandardScaler, StandardScalerModel, Summarizer
 
 pytestmark = pytest.mark.spark
-ENGINES = ["barrier", "jobs"]
+ENGINES = ["auto", "barrier", "jobs"]
 
 
 def vectors(X, sparse):
