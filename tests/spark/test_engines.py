@@ -130,7 +130,7 @@ def test_dynamic_allocation_makes_auto_choose_gang_and_the_fit_succeeds(tmp_path
     script.write_text(textwrap.dedent("""
         import logging, numpy as np
         from pyspark.ml.linalg import Vectors
-        from distml import StandardScaler
+        from distml import KMeans
         from distml.frames import local_session
         from distml.errors import ParamError
         logging.basicConfig(level=logging.INFO)
@@ -140,13 +140,14 @@ def test_dynamic_allocation_makes_auto_choose_gang_and_the_fit_succeeds(tmp_path
                                              "spark.dynamicAllocation.shuffleTracking.enabled":
                                              "true"})
         spark.sparkContext.setLogLevel("ERROR")
-        X = np.arange(40.0).reshape(20, 2)
+        X = np.r_[np.zeros((10, 2)), np.full((10, 2), 100.0)] + np.arange(20.0)[:, None] / 100
         df = spark.createDataFrame([(Vectors.dense(r),) for r in X], ["features"])
-        model = StandardScaler(inputCol="features", outputCol="s").fit(df)
-        assert np.allclose(model.std.toArray(), X.std(0, ddof=1)), model.std
+        model = KMeans(k=2, seed=1).fit(df)  # two far groups: the centres are their means
+        centres = sorted(map(tuple, model.clusterCenters()))
+        assert np.allclose(centres, [X[:10].mean(0), X[10:].mean(0)]), centres
         print("ENGINE:", model.trainingInfo.engine)
         try:
-            StandardScaler(inputCol="features", engine="barrier").fit(df)
+            KMeans(k=2, seed=1, engine="barrier").fit(df)
         except ParamError as e:
             print("BARRIER REFUSED:", e)
         print("FIT OK")

@@ -80,3 +80,21 @@ def test_make_room_evicts_the_least_recently_used_but_never_the_fit_s_own(rng):
     finally:
         partition_store.remove(a)
         partition_store.remove(b)
+
+
+def test_a_process_keeps_its_maps_of_an_entry_until_the_entry_changes(fit_id, rng):
+    """Round after round a reused Python worker reads the same partition: the second read
+    gives the arrays the first mapped (their pages already faulted in); a replaced entry is
+    mapped afresh, and a removed one is let go (its pages stay allocated while mapped)."""
+    X = rng.normal(size=(30, 4))
+    partition_store.write(fit_id, Partition(0, X))
+    first = partition_store.read(fit_id, 0, {"round": 1})
+    second = partition_store.read(fit_id, 0, {"round": 2})
+    assert second.X is first.X and second.state == {"round": 2}
+    partition_store.write(fit_id, Partition(0, X + 1.0), replace=True)
+    replaced = partition_store.read(fit_id, 0, {})
+    assert replaced.X is not first.X
+    np.testing.assert_array_equal(replaced.X, X + 1.0)
+    np.testing.assert_array_equal(first.X, X)  # a reader of the old entry keeps its rows
+    partition_store.remove(fit_id, 0)
+    assert not [p for p in partition_store._maps if fit_id in p]
