@@ -2,7 +2,8 @@
 
 Why: on the jobs engine each round is a Spark job, and shipping a cached 100 MB partition from
 the JVM to a Python worker costs ~0.4 s per job. Written once to files (in /dev/shm, i.e.
-memory, where there is one) and read back by memory map, the arrays cost nothing per job. The
+memory, where there is one) and read back by memory map, the arrays cost nothing per job
+once a worker has mapped them (it keeps its maps between tasks: ``_mapped``). The
 store is only a cache: the engine keeps a lineage that rebuilds any partition it lacks (see
 ``jobs.py``), so a missing entry is slow, never wrong.
 
