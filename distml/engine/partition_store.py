@@ -181,10 +181,11 @@ def read(fit_id: str, index: int, state: dict) -> Partition:
 # faults its pages in on first touch, which measured 15-65 ms a round in a jobs-engine task
 # over 500k x 50 rows (the kernel's first pass 44-95 ms, its next ones 30 ms), when Python
 # workers are reused and so meet the same partitions round after round. Keyed by the entry's
-# folder, checked by its inode (a replaced entry is a new folder); a map whose entry is gone is
-# dropped at the next read, as its pages stay allocated while mapped. Spark stops a worker
-# idle for a minute, which drops the rest.
-_maps: dict[str, tuple[tuple[int, int], dict]] = {}
+# folder, checked by its features file's identity (a replaced entry is a new folder of new
+# files; the change time guards against an inode number a file system reuses); a map whose
+# entry is gone is dropped at the next read, as its pages stay allocated while mapped. Spark
+# stops a worker idle for a minute, which drops the rest.
+_maps: dict[str, tuple[tuple, dict]] = {}
 
 
 def _mapped(path: str) -> dict:
@@ -204,9 +205,14 @@ def _mapped(path: str) -> dict:
     return arrays
 
 
-def _identity(path: str) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_dev, st.st_ino
+def _identity(path: str) -> tuple:
+    """The entry's features file as the file system knows it (written once, never touched:
+    ``read`` touches the folder)."""
+    try:
+        st = os.stat(os.path.join(path, "X.npy"))
+    except FileNotFoundError:
+        st = os.stat(os.path.join(path, "X_data.npy"))  # sparse features
+    return st.st_dev, st.st_ino, st.st_ctime_ns, st.st_size
 
 
 def remove(fit_id: str, index: int | None = None, but: str | None = None) -> None:
