@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pyspark import keyword_only
 from pyspark.ml import Estimator as _SparkEstimator
 from pyspark.ml import Model as _SparkModel
 from pyspark.ml import Transformer as _SparkTransformer
@@ -58,6 +59,20 @@ def setter(name: str):
 def setters(*names: str) -> tuple:
     """``setter(name)`` for each of ``names``, in order."""
     return tuple(setter(name) for name in names)
+
+
+def getter(name: str):
+    """pyspark.ml's ``getX`` for the param ``name``: its value or default (as ``setter``)."""
+    def get_value(self):
+        return self.getOrDefault(getattr(self, name))
+    get_value.__name__ = get_value.__qualname__ = "get" + name[0].upper() + name[1:]
+    get_value.__doc__ = f"Gets the value of :py:attr:`{name}` or its default value."
+    return get_value
+
+
+def getters(*names: str) -> tuple:
+    """``getter(name)`` for each of ``names``, in order."""
+    return tuple(getter(name) for name in names)
 
 
 class HasEngine(Params):
@@ -175,6 +190,15 @@ class _Persistable(ParamChecks, MLReadable, MLWritable):
         None means "not given" in every distml stage (pyspark.ml's own stages disagree among
         themselves): the param keeps its default."""
         return self._set(**{k: v for k, v in kwargs.items() if v is not None})
+
+    @keyword_only
+    def setParams(self, **kwargs: Any):
+        """pyspark.ml's ``setParams``: keyword arguments only, each naming one of the stage's
+        params. Stages that declare their own (pyspark.ml's signature) override this one."""
+        unknown = sorted(name for name in self._input_kwargs if not self.hasParam(name))
+        if unknown:
+            raise TypeError(f"setParams() got an unexpected keyword argument '{unknown[0]}'")
+        return self._set_given(self._input_kwargs)
 
     def write(self) -> DistmlWriter:
         return DistmlWriter(self)

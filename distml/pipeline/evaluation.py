@@ -21,7 +21,7 @@ from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionC
 from distml import frames
 from distml.errors import DataError
 from distml.frames import DOUBLE, VECTOR
-from distml.pipeline.base import _Persistable, setter
+from distml.pipeline.base import _Persistable, getters, setter, setters
 from distml.pipeline.constraints import OneOf
 
 
@@ -138,6 +138,11 @@ class RegressionEvaluator(Evaluator, HasLabelCol, HasPredictionCol, HasWeightCol
         return {"mse": se / w, "rmse": np.sqrt(se / w), "mae": ae / w,
                 "r2": 1.0 - se / total if total > 0 else np.nan, "var": explained / w}[metric]
 
+    # pyspark.ml's accessors (issue 22)
+    (setLabelCol, setPredictionCol, setThroughOrigin, setWeightCol) = setters(
+        "labelCol", "predictionCol", "throughOrigin", "weightCol")
+    (getThroughOrigin,) = getters("throughOrigin")
+
 
 def _regression_sums(arrays: dict) -> np.ndarray:
     y, p = arrays["y"], arrays["p"]
@@ -187,6 +192,11 @@ class BinaryClassificationEvaluator(Evaluator, HasLabelCol, HasRawPredictionCol,
     def metric_from(self, parts: list) -> float:
         _, positive, negative = _merge_score_weights(parts)
         return _area(positive, negative, self.getMetricName())
+
+    # pyspark.ml's accessors (issue 22)
+    (setLabelCol, setNumBins, setRawPredictionCol, setWeightCol) = setters(
+        "labelCol", "numBins", "rawPredictionCol", "weightCol")
+    (getNumBins,) = getters("numBins")
 
 
 def _score_kind(dataset: Any, column: str) -> str:
@@ -312,6 +322,12 @@ class MulticlassClassificationEvaluator(Evaluator, HasLabelCol, HasPredictionCol
         return _multiclass_metric(metric, labels, matrix, self.getOrDefault("metricLabel"),
                                   self.getOrDefault("beta"))
 
+    # pyspark.ml's accessors (issue 22)
+    (setBeta, setEps, setLabelCol) = setters("beta", "eps", "labelCol")
+    (setMetricLabel, setPredictionCol, setProbabilityCol, setWeightCol) = setters(
+        "metricLabel", "predictionCol", "probabilityCol", "weightCol")
+    (getBeta, getEps, getMetricLabel) = getters("beta", "eps", "metricLabel")
+
 
 def _confusion(arrays: dict) -> tuple:
     y, p = arrays["y"], arrays["p"]
@@ -417,6 +433,11 @@ class ClusteringEvaluator(Evaluator, HasFeaturesCol, HasPredictionCol, HasWeight
             a, cosine, clusters, weight, sums, norms))
         score, total_weight = np.sum(totals, axis=0)
         return score / total_weight
+
+    # pyspark.ml's accessors (issue 22)
+    (setDistanceMeasure, setFeaturesCol, setPredictionCol, setWeightCol) = setters(
+        "distanceMeasure", "featuresCol", "predictionCol", "weightCol")
+    (getDistanceMeasure,) = getters("distanceMeasure")
 
 
 def _rows(arrays: dict, cosine: bool) -> np.ndarray:

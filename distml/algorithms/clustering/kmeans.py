@@ -137,6 +137,10 @@ class KMeans(Estimator, _KMeansParams):
     def _summarize(self, model: "KMeansModel", dataset: Any) -> None:
         model._summary = KMeansSummary(model, dataset)
 
+    # pyspark.ml's accessors (issue 22)
+    (setFeaturesCol, setMaxBlockSizeInMB, setPredictionCol, setSolver) = setters(
+        "featuresCol", "maxBlockSizeInMB", "predictionCol", "solver")
+
 
 class KMeansModel(ScoresInJvm, Model, _KMeansParams):
     """A fitted KMeans: ``clusterCenters()``, ``predict``, ``transform``, ``summary``."""
@@ -199,6 +203,9 @@ class KMeansModel(ScoresInJvm, Model, _KMeansParams):
         self._centers = arrays["clusterCenters"]
         self._fit_stats = (None, 0.0, 0)
         self._summary = None
+
+    # pyspark.ml's accessors (issue 22)
+    (setFeaturesCol, setPredictionCol) = setters("featuresCol", "predictionCol")
 
 
 class KMeansSummary:

@@ -16,7 +16,8 @@ from distml.algorithms.tree.decision_tree_program import decision_tree
 from distml.engine.context import FitResult
 from distml.frames import DOUBLE, InputSpec, Output, vector_rows
 from distml.kernels.tree import ENTROPY, GINI, VARIANCE
-from distml.pipeline.base import Estimator, HasCheckpoints, HasWeights, Model, setter
+from distml.pipeline.base import (Estimator, HasCheckpoints, HasWeights, Model, getters,
+                                  setter, setters)
 from distml.pipeline.constraints import Interval, OneOf
 from distml.pipeline.jvm_scoring import ScoresInJvm
 
@@ -310,6 +311,14 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
     def _create_model(self, result: FitResult) -> "DecisionTreeClassificationModel":
         return DecisionTreeClassificationModel(result.values)
 
+    # pyspark.ml's accessors (issue 22)
+    (setCacheNodeIds, setImpurity, setMaxBins, setMaxDepth) = setters(
+        "cacheNodeIds", "impurity", "maxBins", "maxDepth")
+    (setMaxMemoryInMB, setMinInfoGain) = setters("maxMemoryInMB", "minInfoGain")
+    (setMinInstancesPerNode, setMinWeightFractionPerNode, setSeed) = setters(
+        "minInstancesPerNode", "minWeightFractionPerNode", "seed")
+    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
+
 
 class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
                                       ProbabilisticClassificationModel,
@@ -343,6 +352,9 @@ class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
             total = raw.sum(axis=1, keepdims=True)
             return np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
         return normalize
+
+    # pyspark.ml's accessors (issue 22)
+    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
 class _DecisionTreeRegressorParams(_TreeParams, HasFeaturesCol, HasLabelCol, HasPredictionCol,
@@ -415,6 +427,15 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
     def _create_model(self, result: FitResult) -> "DecisionTreeRegressionModel":
         return DecisionTreeRegressionModel(result.values)
 
+    # pyspark.ml's accessors (issue 22)
+    (setCacheNodeIds, setFeaturesCol, setImpurity, setLabelCol, setMaxBins, setMaxDepth) = setters(
+        "cacheNodeIds", "featuresCol", "impurity", "labelCol", "maxBins", "maxDepth")
+    (setMaxMemoryInMB, setMinInfoGain, setMinInstancesPerNode) = setters(
+        "maxMemoryInMB", "minInfoGain", "minInstancesPerNode")
+    (setMinWeightFractionPerNode, setPredictionCol, setSeed) = setters(
+        "minWeightFractionPerNode", "predictionCol", "seed")
+    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
+
 
 class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
                                   _DecisionTreeRegressorParams):
@@ -453,3 +474,7 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
         return frames.of(dataset).transform(
             InputSpec(self.getFeaturesCol(), check_finite=False),
             lambda X: {out: scores(X)["prediction"]}, [Output(out, DOUBLE)])
+
+    # pyspark.ml's accessors (issue 22)
+    (setFeaturesCol, setPredictionCol) = setters("featuresCol", "predictionCol")
+    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")

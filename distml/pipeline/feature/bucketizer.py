@@ -18,7 +18,8 @@ from pyspark.ml.param.shared import (HasHandleInvalid, HasInputCol, HasInputCols
 
 from distml import frames
 from distml.errors import DataError, ParamError
-from distml.pipeline.base import SparkTwin, Transformer, _Persistable, input_output_columns, setter
+from distml.pipeline.base import (SparkTwin, Transformer, _Persistable, getters,
+                                  input_output_columns, setter, setters)
 from distml.pipeline.constraints import Interval, OneOf, Rule
 
 
@@ -97,6 +98,10 @@ class Bucketizer(SparkTwin, Transformer, HasHandleInvalid, HasInputCol, HasInput
             keep &= ~missing if invalid == "skip" else True
         return out[keep] if not keep.all() else out
 
+    # pyspark.ml's accessors (issue 22)
+    (setInputCol, setInputCols, setOutputCol, setOutputCols, setSplitsArray) = setters(
+        "inputCol", "inputCols", "outputCol", "outputCols", "splitsArray")
+
 
 class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInputCol,
                           HasInputCols, HasOutputCol, HasOutputCols, HasRelativeError):
@@ -152,6 +157,13 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
             return Bucketizer(splits=splits[0], inputCol=inputs[0], outputCol=outputs[0],
                               **params)
         return Bucketizer(splitsArray=splits, inputCols=inputs, outputCols=outputs, **params)
+
+    # pyspark.ml's accessors (issue 22)
+    (setHandleInvalid, setInputCol, setInputCols) = setters(
+        "handleInvalid", "inputCol", "inputCols")
+    (setNumBucketsArray, setOutputCol, setOutputCols, setRelativeError) = setters(
+        "numBucketsArray", "outputCol", "outputCols", "relativeError")
+    (getNumBucketsArray,) = getters("numBucketsArray")
 
 
 def _quantiles(dataset: Any, name: str, probabilities: list[float], error: float) -> list:

@@ -101,6 +101,10 @@ class Imputer(SparkEstimator, _Persistable, _ImputerParams):
             raise DataError(f"column '{name}' has only missing values: nothing to impute with")
         return float(values[0])
 
+    # pyspark.ml's accessors (issue 22)
+    (setInputCol, setOutputCol, setRelativeError) = setters(
+        "inputCol", "outputCol", "relativeError")
+
 
 def _sums_and_counts(arrays: dict, missing: float, want_counts: bool) -> dict:
     out = {}
@@ -152,3 +156,6 @@ class ImputerModel(Model, _ImputerParams):
 
     def _load_data(self, arrays: dict, extra: dict) -> None:
         self._surrogates = {c: float(v) for c, v in extra["surrogates"].items()}
+
+    # pyspark.ml's accessors (issue 22)
+    (setInputCol, setOutputCol) = setters("inputCol", "outputCol")

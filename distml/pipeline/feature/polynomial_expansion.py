@@ -11,7 +11,7 @@ from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
 from distml import frames
 from distml.frames import VECTOR, InputSpec, Output
-from distml.pipeline.base import SparkTwin, Transformer, setter
+from distml.pipeline.base import SparkTwin, Transformer, setter, setters
 from distml.pipeline.constraints import Interval
 
 
@@ -58,6 +58,9 @@ class PolynomialExpansion(SparkTwin, Transformer, HasInputCol, HasOutputCol):
         return frames.of(frame).transform(
             InputSpec(self.getInputCol(), check_finite=False),
             expand, [Output(out, VECTOR)])
+
+    # pyspark.ml's accessors (issue 22)
+    (setInputCol, setOutputCol) = setters("inputCol", "outputCol")
 
 
 @lru_cache(maxsize=64)

@@ -22,7 +22,7 @@ from pyspark.ml.param.shared import (HasInputCol, HasInputCols, HasNumFeatures, 
                                      HasOutputCols)
 
 from distml.errors import DataError
-from distml.pipeline.base import SparkTwin, Transformer, setters
+from distml.pipeline.base import SparkTwin, Transformer, getters, setters
 
 
 def _column(frame: pd.DataFrame, name: str, kind: type = str) -> list:
@@ -141,6 +141,10 @@ class RegexTokenizer(SparkTwin, Transformer, _InOut):
         return _with(frame, self.getOutputCol(),
                      [tokens(s) for s in _column(frame, self.getInputCol())])
 
+    # pyspark.ml's accessors (issue 22)
+    (getGaps, getMinTokenLength, getPattern, getToLowercase) = getters(
+        "gaps", "minTokenLength", "pattern", "toLowercase")
+
 
 @lru_cache(maxsize=None)
 def default_stop_words(language: str = "english") -> list[str]:
@@ -212,6 +216,10 @@ class StopWordsRemover(SparkTwin, Transformer, _InOut, HasInputCols, HasOutputCo
                                           for tokens in _column(frame, source, list)])
         return frame
 
+    # pyspark.ml's accessors (issue 22)
+    (setInputCols, setLocale, setOutputCols) = setters("inputCols", "locale", "outputCols")
+    (getCaseSensitive, getLocale, getStopWords) = getters("caseSensitive", "locale", "stopWords")
+
 
 class HashingTF(SparkTwin, Transformer, _InOut, HasNumFeatures):
     """Term frequencies by the hashing trick (pyspark.ml's): term -> MurmurHash3 x86_32 of its
@@ -254,6 +262,9 @@ class HashingTF(SparkTwin, Transformer, _InOut, HasNumFeatures):
                                 counts.astype(np.float64))
         return _with(frame, self.getOutputCol(),
                      [vector(t) for t in _column(frame, self.getInputCol(), list)])
+
+    # pyspark.ml's accessors (issue 22)
+    (getBinary,) = getters("binary")
 
 
 def murmur3_32(data: bytes, seed: int) -> int:
