@@ -72,6 +72,12 @@ class Frame(ABC):
         answer)."""
 
     @abstractmethod
+    def summarize_in_jvm(self, column: str, metrics: list[str]) -> tuple[dict, int] | None:
+        """Spark's own Summarizer over a vector column and the row count, as one aggregate:
+        ({metric: value}, rows); None where there is no JVM (pandas) or the aggregate fails
+        (vectors of different lengths, ...): the caller's engine then says what is wrong."""
+
+    @abstractmethod
     def distinct_integers(self, column: str) -> np.ndarray:
         """The distinct whole values of a numeric column, sorted, as int64."""
 

@@ -69,6 +69,9 @@ class PandasFrame(Frame):
                         x.size - 1)
         return x[ranks].tolist()
 
+    def summarize_in_jvm(self, column: str, metrics: list[str]) -> tuple[dict, int] | None:
+        return None
+
     def distinct_integers(self, column: str) -> np.ndarray:
         self._require(column)
         return whole_values(self.dataset[column].to_numpy(dtype=np.float64, na_value=np.nan))

@@ -4,6 +4,7 @@ rewrites as SQL expressions in the JVM, schema questions from the schema and its
 attributes. Per-partition results come back through ``engine.results`` in partition order."""
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, Callable
 
@@ -27,6 +28,8 @@ from distml.frames.spark_input import (attribute_categories, cache_generation, c
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
                                 VECTOR, InputSpec, Output, check_columns)
 from distml.frames.vectors import vector_arrow
+
+log = logging.getLogger("distml")
 
 _SPARK_TYPES = {VECTOR: VectorUDT, DOUBLE: DoubleType, FLOAT: FloatType, INTEGER: IntegerType}
 
@@ -97,6 +100,17 @@ class SparkFrame(Frame):
             present = present & (values != missing)
         return self.dataset.select(values.alias(column)).where(present).stat.approxQuantile(
             column, probabilities, relative_error)
+
+    def summarize_in_jvm(self, column: str, metrics: list[str]) -> tuple[dict, int] | None:
+        from pyspark.ml.stat import Summarizer
+        try:
+            row = self.dataset.select(
+                Summarizer.metrics(*metrics).summary(col(column)).alias("s"),
+                F.count(F.lit(1)).alias("rows")).first()
+        except Exception as e:  # noqa: BLE001 - the caller's engine reports what is wrong
+            log.debug("distml: Spark's Summarizer failed on '%s': %s", column, e)
+            return None
+        return row["s"].asDict(), int(row["rows"])
 
     def distinct_integers(self, column: str) -> np.ndarray:
         self._require(column)

@@ -1,5 +1,5 @@
-"""Column statistics as one Spark SQL aggregate (Spark's own Summarizer), for ``engine="auto"``
-on a Spark DataFrame.
+"""Column statistics as one Spark SQL aggregate (Spark's own Summarizer, run by the frame:
+``Frame.summarize_in_jvm``), for ``engine="auto"`` on a Spark DataFrame.
 
 Why: a fit that is nothing but column statistics (StandardScaler, MinMaxScaler, MaxAbsScaler,
 IDF, ``distml.Summarizer``) reads each row once and does ~d additions with it. Moving the rows
@@ -17,7 +17,6 @@ column that is not of vectors), no rows, a row without a vector, a statistic tha
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -25,34 +24,22 @@ import numpy as np
 from distml import frames
 from distml.engine.context import FitResult, InputSummary
 
-log = logging.getLogger("distml")
-
 ENGINE = "jvm"  # what ``trainingInfo.engine`` says of a fit made here
 
 
 def column_statistics_in_jvm(dataset: Any, spec: Any, params: dict) -> FitResult | None:
     """The statistics ``column_statistics`` would give for ``params["metrics"]``, from one
     aggregate; None where the engine must run instead (pandas input, a weight column, several
-    feature columns, input the aggregate cannot vouch for)."""
-    from pyspark.ml.linalg import VectorUDT
-    from pyspark.ml.stat import Summarizer as SparkSummarizer
-    from pyspark.sql import functions as F
-
-    if (frames.of(dataset).session is None or spec.weight is not None
-            or not isinstance(spec.features, str)):
-        return None
-    field = next((f for f in dataset.schema.fields if f.name == spec.features), None)
-    if field is None or not isinstance(field.dataType, VectorUDT):
+    feature columns or a column not of vectors, input the aggregate cannot vouch for)."""
+    frame = frames.of(dataset)
+    if (frame.session is None or spec.weight is not None or not isinstance(spec.features, str)
+            or not frame.is_vector_column(spec.features)):
         return None  # the engine names a missing column, or converts arrays
     wanted = sorted(set(params["metrics"]) | {"count", "sum"})
-    try:
-        row = dataset.select(
-            SparkSummarizer.metrics(*wanted).summary(F.col(spec.features)).alias("s"),
-            F.count(F.lit(1)).alias("rows")).first()
-    except Exception as e:  # noqa: BLE001 — the engine reports what is wrong, by name
-        log.debug("distml: the JVM aggregate failed (%s); the engine fits instead", e)
+    summarized = frame.summarize_in_jvm(spec.features, wanted)
+    if summarized is None:
         return None
-    stats, rows = row["s"], int(row["rows"])
+    stats, rows = summarized
     if rows == 0 or int(stats["count"]) != rows:
         return None
     values = {m: _value(stats[m]) for m in wanted}
