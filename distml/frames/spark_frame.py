@@ -14,8 +14,8 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.ml.linalg import VectorUDT
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import (BooleanType, DoubleType, FloatType, IntegerType, NumericType,
-                               StructField, StructType)
+from pyspark.sql.types import (ArrayType, BooleanType, DoubleType, FloatType, IntegerType,
+                               NumericType, StructField, StructType)
 
 from distml.engine import results
 from distml.engine.spark_errors import original_exception, wrap_executor_errors
@@ -60,7 +60,7 @@ class SparkFrame(Frame):
             if kind in (DOUBLE, NULLABLE_DOUBLE) and not isinstance(dtype, NumericType):
                 raise DataError(f"column '{c}' has type {dtype.simpleString()}; it must be "
                                 "numeric")
-        read = {VECTOR: lambda c: vector_to_array(col(c)), STRING: lambda c: col(c).cast("string"),
+        read = {VECTOR: lambda c: _as_double_array(df, c), STRING: lambda c: col(c).cast("string"),
                 OBJECT: col, DOUBLE: lambda c: col(c).cast("double"),
                 NULLABLE_DOUBLE: lambda c: col(c).cast("double")}
         exprs = [read[kind](c).alias(name) for name, (c, kind) in columns.items()]
@@ -80,7 +80,7 @@ class SparkFrame(Frame):
 
     def collect_arrays(self, vector_columns: dict[str, tuple[str, int]],
                        columns: dict[str, str]) -> dict[str, np.ndarray]:
-        exprs = [vector_to_array(col(c))[i].alias(name)
+        exprs = [_as_double_array(self.dataset, c)[i].alias(name)
                  for name, (c, i) in vector_columns.items()]
         exprs += [col(c).cast("double").alias(name) for name, c in columns.items()]
         table = self.dataset.select(*exprs).toArrow()
@@ -213,6 +213,14 @@ class SparkFrame(Frame):
         if column not in self.dataset.schema.fieldNames():
             return {}
         return self.dataset.schema[column].metadata.get("ml_attr", {})
+
+
+def _as_double_array(df: DataFrame, column: str):
+    """A vector column, or an ``array<double>`` one as pyspark.ml's evaluators take, as an
+    array of doubles."""
+    if isinstance(df.schema[column].dataType, ArrayType):
+        return col(column).cast("array<double>")
+    return vector_to_array(col(column))
 
 
 def _collect(df: DataFrame) -> list:

@@ -68,10 +68,3 @@ def tall_skinny_r(X) -> np.ndarray:
 def stacked_r(blocks: list[np.ndarray]) -> np.ndarray:
     """R of the QR of the row blocks stacked in order: TSQR's reduction step."""
     return np.linalg.qr(np.vstack(blocks), mode="r")
-
-
-def top_eigen(symmetric: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k largest eigenvalues (descending) of a symmetric matrix and their eigenvectors."""
-    values, vectors = np.linalg.eigh(symmetric)
-    order = np.argsort(values)[::-1][:k]
-    return values[order], vectors[:, order]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
+
 from pyspark import keyword_only
 from pyspark.ml import Estimator as _SparkEstimator
 from pyspark.ml import Model as _SparkModel
@@ -339,6 +341,24 @@ class Model(_SparkModel, _Persistable):
         """How this model was trained (``TrainingInfo``); None for a loaded model."""
         return self._training_info
 
+    def _description(self) -> dict | None:
+        """What the JVM twin's ``toString`` shows after the uid, which is pyspark.ml's model
+        ``repr``; None where the twin shows the uid alone."""
+        return None
+
+    def __repr__(self) -> str:
+        shown = self._description()
+        if shown is None:
+            return self.uid
+        fields = "".join(f", {name}={_scala_string(v)}" for name, v in shown.items())
+        return f"{type(self).__name__}: uid={self.uid}{fields}"
+
+    def _set_column_counts(self) -> dict:
+        """The ``numInputCols``/``numOutputCols`` a multi-column twin adds when they are set."""
+        return {name: len(self.getOrDefault(param)) for name, param in
+                (("numInputCols", "inputCols"), ("numOutputCols", "outputCols"))
+                if self.hasParam(param) and self.isSet(param)}
+
     def _scores(self, wanted: frozenset) -> Any:
         """X -> {output: array} for the outputs ``wanted`` ("rawPrediction", "probability",
         "prediction"), for models that score arrays (``Estimator._tunes_on_ranks``)."""
@@ -416,6 +436,21 @@ class SparkTwin(ParamChecks):
             if twin.hasParam(param.name):
                 twin._set(**{param.name: value})
         return twin.transform(dataset)
+
+
+def _scala_string(value: Any) -> str:
+    """A param value as Scala's string interpolation writes it (true, NaN, 1.0E-5)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value != 0.0 and not 1e-3 <= abs(value) < 1e7:
+            mantissa, exponent = np.format_float_scientific(value, unique=True).split("e")
+            return f"{float(mantissa)!r}E{int(exponent)}"
+    return str(value)
 
 
 def null_message(column: str, count: int | None = None) -> str:

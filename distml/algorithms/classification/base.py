@@ -116,9 +116,14 @@ class ProbabilisticClassificationModel(Model, ClassifierParams):
             return {name: out[name] for name in wanted}
         return scores
 
+    def _extra_outputs(self) -> dict:
+        """Columns a model writes beside its scores, {name: (kind, X -> values)}: a plain
+        function over the model's arrays, like ``_scores``'s (a tree's ``leafCol``)."""
+        return {}
+
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getFeaturesCol()], [self.getRawPredictionCol(), self.getProbabilityCol(),
-                                         self.getPredictionCol()]
+                                         self.getPredictionCol(), *self._extra_outputs()]
 
     def _transform(self, dataset: Any) -> Any:
         return self._transform_here(dataset)
@@ -130,10 +135,15 @@ class ProbabilisticClassificationModel(Model, ClassifierParams):
                    "probability": (self.getProbabilityCol(), VECTOR),
                    "prediction": (self.getPredictionCol(), DOUBLE)}
         columns = {output: c for output, c in columns.items() if c[0]}
-        if not columns:
+        extra = self._extra_outputs()
+        if not columns and not extra:
             return dataset
         scores = self._scores(frozenset(columns))
+
+        def outputs(X):
+            return {**{columns[output][0]: v for output, v in scores(X).items()},
+                    **{name: values(X) for name, (_, values) in extra.items()}}
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False),
-            lambda X: {columns[output][0]: v for output, v in scores(X).items()},
-            [Output(name, kind) for name, kind in columns.values()])
+            InputSpec(self.getFeaturesCol(), check_finite=False), outputs,
+            [Output(name, kind) for name, kind in columns.values()] +
+            [Output(name, kind) for name, (kind, _) in extra.items()])

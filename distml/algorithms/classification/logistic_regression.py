@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 from pyspark import keyword_only
-from pyspark.ml.linalg import DenseMatrix, DenseVector
+from pyspark.ml.linalg import DenseVector, Matrix, SparseMatrix, SparseVector, Vector
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import (HasAggregationDepth, HasElasticNetParam, HasFitIntercept,
                                      HasMaxBlockSizeInMB, HasMaxIter, HasRegParam,
@@ -23,6 +23,7 @@ from distml.kernels.logistic import multinomial_margins, softmax
 from distml.pipeline.base import HasBackend, HasCheckpoints, setters
 from distml.pipeline.constraints import Interval, OneOf
 from distml.pipeline.jvm_scoring import ScoresInJvm
+from distml.pipeline.linalg_values import compressed_matrix, compressed_vector
 
 
 class _LogisticRegressionParams(ClassifierParams, HasRegParam, HasElasticNetParam, HasMaxIter,
@@ -224,21 +225,27 @@ class LogisticRegressionModel(ScoresInJvm, ProbabilisticClassificationModel,
     def numFeatures(self) -> int:
         return int(self._coef.shape[1])
 
-    @property
-    def coefficientMatrix(self) -> DenseMatrix:
-        rows, cols = self._coef.shape
-        return DenseMatrix(rows, cols, self._coef.ravel().tolist(), isTransposed=True)
+    def _description(self) -> dict:
+        return {"numClasses": self.numClasses, "numFeatures": self.numFeatures}
 
     @property
-    def interceptVector(self) -> DenseVector:
-        return DenseVector(self._intercepts)
+    def coefficientMatrix(self) -> Matrix:
+        """Compressed as MLlib's is: sparse when an L1 penalty leaves it mostly zeros."""
+        return compressed_matrix(self._coef)
 
     @property
-    def coefficients(self) -> DenseVector:
+    def interceptVector(self) -> Vector:
+        return compressed_vector(self._intercepts)
+
+    @property
+    def coefficients(self) -> Vector:
         if self._multinomial:
             raise ParamError("multinomial models hold a matrix of coefficients: use "
                              "coefficientMatrix")
-        return DenseVector(self._coef[0])
+        matrix = self.coefficientMatrix   # one row, so a sparse one is stored by rows
+        if isinstance(matrix, SparseMatrix):
+            return SparseVector(matrix.numCols, matrix.rowIndices, matrix.values)
+        return DenseVector(matrix.values)
 
     @property
     def intercept(self) -> float:

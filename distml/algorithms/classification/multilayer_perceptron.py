@@ -194,6 +194,10 @@ class MultilayerPerceptronClassificationModel(ScoresInJvm, ProbabilisticClassifi
     def numClasses(self) -> int:
         return self._layers[-1]
 
+    def _description(self) -> dict:
+        return {"numLayers": len(self.getLayers()), "numClasses": self.numClasses,
+                "numFeatures": self.numFeatures}
+
     @property
     def weights(self) -> DenseVector:
         """All weights as one vector: per layer, the (out x in) matrix column-major, then the

@@ -17,6 +17,7 @@ from distml.kernels.naive_bayes import MODEL_TYPES, naive_bayes_raw
 from distml.pipeline.base import HasBackend, setters
 from distml.pipeline.constraints import Interval, OneOf
 from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_matrix, jvm_vector, twin_of
+from distml.pipeline.linalg_values import dense_matrix
 
 
 class _NaiveBayesParams(ClassifierParams, HasBackend):
@@ -122,6 +123,9 @@ class NaiveBayesModel(ScoresInJvm, ProbabilisticClassificationModel, _NaiveBayes
     def numFeatures(self) -> int:
         return int(self._theta.shape[1])
 
+    def _description(self) -> dict:
+        return {"modelType": self.getModelType(), "numClasses": self.numClasses, "numFeatures": self.numFeatures}
+
     @property
     def pi(self) -> DenseVector:
         """Log class priors."""
@@ -130,12 +134,12 @@ class NaiveBayesModel(ScoresInJvm, ProbabilisticClassificationModel, _NaiveBayes
     @property
     def theta(self) -> DenseMatrix:
         """Log likelihoods per class and feature (class means for the Gaussian model)."""
-        return _dense_matrix(self._theta)
+        return dense_matrix(self._theta)
 
     @property
     def sigma(self) -> DenseMatrix:
         """Variances per class and feature (Gaussian model; 0 x 0 otherwise)."""
-        return _dense_matrix(self._sigma)
+        return dense_matrix(self._sigma)
 
     def _raw_fn(self):
         model_type, pi, theta, sigma = self.getModelType(), self._pi, self._theta, self._sigma
@@ -156,7 +160,3 @@ class NaiveBayesModel(ScoresInJvm, ProbabilisticClassificationModel, _NaiveBayes
     def _load_data(self, arrays: dict, extra: dict) -> None:
         self._pi, self._theta, self._sigma = arrays["pi"], arrays["theta"], arrays["sigma"]
 
-
-def _dense_matrix(a: np.ndarray) -> DenseMatrix:
-    rows, cols = a.shape
-    return DenseMatrix(rows, cols, a.ravel().tolist(), isTransposed=True)

@@ -155,6 +155,10 @@ class KMeansModel(ScoresInJvm, Model, _KMeansParams):
     def clusterCenters(self) -> list[np.ndarray]:
         return [c.copy() for c in self._centers]
 
+    def _description(self) -> dict:
+        return {"k": len(self._centers), "distanceMeasure": self.getDistanceMeasure(),
+                "numFeatures": len(self._centers[0])}
+
     @property
     def hasSummary(self) -> bool:
         return self._summary is not None

@@ -19,6 +19,7 @@ from distml.kernels.lda import as_csr, dirichlet_expectation, document_bounds, e
 from distml.pipeline.base import (Estimator, HasBackend, HasCheckpoints, Model, java_string_hash,
                                   setters)
 from distml.pipeline.constraints import Interval, OneOf
+from distml.pipeline.linalg_values import dense_matrix
 
 
 class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend):
@@ -270,8 +271,7 @@ class LDAModel(Model, _LDAParams):
     def topicsMatrix(self) -> DenseMatrix:
         """vocabSize x k: column t is topic t's variational parameters lambda (unnormalized),
         as MLlib's LocalLDAModel."""
-        k, vocab = self._topics.shape
-        return DenseMatrix(vocab, k, self._topics.ravel(), isTransposed=False)
+        return dense_matrix(self._topics.T, row_major=False)
 
     def estimatedDocConcentration(self) -> DenseVector:
         return DenseVector(self._alpha)

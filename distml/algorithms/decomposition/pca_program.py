@@ -1,13 +1,13 @@
-"""PCA's training program: per-rank centred Gram matrices merged in one round, then the top-k
-eigenvectors. The estimator is ``distml.pipeline.feature.PCA``, where pyspark.ml users look for
-it; the program sits with the decomposition family's others (SVD's)."""
+"""PCA's training program: per-rank centred Gram matrices merged in one round, then the
+covariance's top-k singular vectors. The estimator is ``distml.pipeline.feature.PCA``, where
+pyspark.ml users look for it; the program sits with the decomposition family's others (SVD's)."""
 from __future__ import annotations
 
 import numpy as np
 
 from distml.errors import DataError, ParamError
 from distml.gpu.backend import partition_rows
-from distml.kernels.decomposition import centered_gram, merge_centered_grams, top_eigen
+from distml.kernels.decomposition import centered_gram, merge_centered_grams
 
 
 def _partition_gram(part, backend):
@@ -16,7 +16,8 @@ def _partition_gram(part, backend):
 
 
 def principal_components(ctx, params: dict) -> dict:
-    """The training program: merged centred Grams, then the top-k eigenvectors."""
+    """The training program: merged centred Grams, then the covariance's top-k singular
+    vectors."""
     k, d = params["k"], ctx.input.num_features
     if k > d:
         raise ParamError(f"k ({k}) must be at most the number of features in column "
@@ -27,8 +28,9 @@ def principal_components(ctx, params: dict) -> dict:
         raise DataError(f"column '{params['inputCol']}' has {int(total['count'])} row; PCA "
                         "needs at least 2")
     covariance = total["gram"] / (total["count"] - 1.0)
-    values, vectors = top_eigen(covariance, k)
-    largest = np.abs(vectors).argmax(axis=0)
-    vectors = vectors * np.sign(vectors[largest, np.arange(k)])
+    # MLlib takes the components from LAPACK's SVD of the covariance (dgesdd, numpy's too),
+    # not an eigensolver: the same routine gives pyspark.ml's component signs.
+    vectors, values, _ = np.linalg.svd(covariance)
+    values, vectors = values[:k], vectors[:, :k]
     explained = np.maximum(values, 0.0) / max(float(np.trace(covariance)), np.finfo(float).tiny)
     return {"pc": vectors, "explainedVariance": explained}

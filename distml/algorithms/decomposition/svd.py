@@ -15,6 +15,7 @@ from distml.engine.context import FitResult
 from distml.frames import VECTOR, InputSpec, Output
 from distml.pipeline.base import Estimator, HasBackend, Model, setter, setters
 from distml.pipeline.constraints import Interval, OneOf, Required
+from distml.pipeline.linalg_values import dense_matrix
 
 ALGORITHMS = ("auto", "exact", "randomized")
 
@@ -118,8 +119,7 @@ class SVDModel(Model, _SVDParams):
 
     @property
     def V(self) -> DenseMatrix:
-        rows, cols = self._V.shape
-        return DenseMatrix(rows, cols, self._V.ravel(order="F").tolist())
+        return dense_matrix(self._V, row_major=False)
 
     setOutputCol = setter("outputCol")
 

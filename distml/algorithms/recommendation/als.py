@@ -252,6 +252,9 @@ class ALSModel(Model, _ALSModelParams):
     def rank(self) -> int:
         return int(self._users[1].shape[1])
 
+    def _description(self) -> dict:
+        return {"rank": self.rank}
+
     @property
     def userFactors(self) -> Any:
         return factors_table(*self._users, self._table_session())

@@ -7,7 +7,8 @@ import numpy as np
 from pyspark import keyword_only
 from pyspark.ml.linalg import SparseVector
 from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import HasFeaturesCol, HasLabelCol, HasPredictionCol, HasSeed
+from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionCol, HasSeed,
+                                     HasVarianceCol)
 
 from distml import frames
 from distml.algorithms.classification.base import (Classifier, ClassifierParams,
@@ -51,6 +52,9 @@ class _TreeParams(HasCheckpoints, HasSeed):
                                       TypeConverters.toBoolean)
     impurity: Param[str] = Param(Params._dummy(), "impurity", "Criterion used for information "
                                  "gain calculation", typeConverter=TypeConverters.toString)
+    leafCol: Param[str] = Param(Params._dummy(), "leafCol", "Leaf indices column name. "
+                                "Predicted leaf index of each instance in each tree by "
+                                "preorder.", typeConverter=TypeConverters.toString)
     categoricalFeatures: Param[dict] = Param(
         Params._dummy(), "categoricalFeatures", "distml's: {feature index: number of "
         "categories} for features whose values 0..k-1 are categories (added to what the "
@@ -66,7 +70,7 @@ class _TreeParams(HasCheckpoints, HasSeed):
         super().__init__(*args)
         self._setDefault(maxDepth=5, maxBins=32, minInstancesPerNode=1,
                          minWeightFractionPerNode=0.0, minInfoGain=0.0, maxMemoryInMB=256,
-                         cacheNodeIds=False, checkpointInterval=10, seed=0,
+                         cacheNodeIds=False, checkpointInterval=10, seed=0, leafCol="",
                          categoricalFeatures={})
 
     def getCategoricalFeatures(self) -> dict[int, int]:
@@ -74,6 +78,10 @@ class _TreeParams(HasCheckpoints, HasSeed):
         return {int(k): int(v) for k, v in self.getOrDefault(self.categoricalFeatures).items()}
 
     setCategoricalFeatures = setter("categoricalFeatures")
+    setLeafCol = setter("leafCol")
+
+    def getLeafCol(self) -> str:
+        return self.getOrDefault(self.leafCol)
 
     def getMaxDepth(self) -> int:
         return self.getOrDefault(self.maxDepth)
@@ -176,15 +184,38 @@ class _TreeModelMixin:
                 node[inner] = np.where(go_left, left[at], right[at])
         return leaf_of
 
+    def _leaf_numbers(self) -> np.ndarray:
+        """Each node's leaf index as MLlib numbers leaves (in preorder, left child first), as
+        a double; -1 for internal nodes."""
+        feature, left, right = self._nodes["feature"], self._nodes["left"], self._nodes["right"]
+        numbers, stack, count = np.full(self.numNodes, -1.0), [0], 0
+        while stack:
+            node = stack.pop()
+            if feature[node] < 0:
+                numbers[node], count = count, count + 1
+            else:
+                stack += [int(right[node]), int(left[node])]
+        return numbers
+
+    def predictLeaf(self, features) -> float:
+        """The index of the leaf ``features`` reaches (see ``leafCol``)."""
+        X = vector_rows(features, self.numFeatures)
+        return float(self._leaf_numbers()[self._leaf_fn()(X)][0])
+
+    def _extra_outputs(self) -> dict:
+        """``leafCol``, when set: {column: (kind, X -> values)}, beside the predictions."""
+        if not self.getLeafCol():
+            return {}
+        numbers, leaf_of = self._leaf_numbers(), self._leaf_fn()
+        return {self.getLeafCol(): (DOUBLE, lambda X: numbers[leaf_of(X)])}
+
     def _describe_leaf(self, node: int) -> str:
         raise NotImplementedError
 
     @property
     def toDebugString(self) -> str:
         n = self._nodes
-        lines = [f"{type(self).__name__}: uid={self.uid}, depth={self.depth}, "
-                 f"numNodes={self.numNodes}{self._header_extra()}, "
-                 f"numFeatures={self.numFeatures}"]
+        lines = [repr(self)]
 
         def walk(node: int, indent: int) -> None:
             pad = " " * indent
@@ -206,9 +237,6 @@ class _TreeModelMixin:
 
         walk(0, 2)
         return "\n".join(lines) + "\n"
-
-    def _header_extra(self) -> str:
-        return ""
 
     def _build_twin(self, sc):
         """The same tree as a pyspark.ml model (``DecisionTreeClassificationModel`` or
@@ -281,8 +309,9 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                  checkpointInterval: int = 10, checkpointDir: str = "",
                  impurity: str = "gini", seed: int | None = None,
                  weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
-                 thresholds: list[float] | None = None, engine: str = "auto",
-                 numWorkers: int = 0, categoricalFeatures: dict | None = None):
+                 thresholds: list[float] | None = None, leafCol: str = "",
+                 engine: str = "auto", numWorkers: int = 0,
+                 categoricalFeatures: dict | None = None):
         super().__init__()
         self.setParams(**self._input_kwargs)
 
@@ -295,8 +324,9 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
                   checkpointInterval: int = 10, checkpointDir: str = "",
                   impurity: str = "gini", seed: int | None = None,
                   weightCol: str | None = None, minWeightFractionPerNode: float = 0.0,
-                  thresholds: list[float] | None = None, engine: str = "auto",
-                  numWorkers: int = 0, categoricalFeatures: dict | None = None):
+                  thresholds: list[float] | None = None, leafCol: str = "",
+                  engine: str = "auto", numWorkers: int = 0,
+                  categoricalFeatures: dict | None = None):
         return self._set_given(self._input_kwargs)
 
     def _training_program(self):
@@ -334,11 +364,12 @@ class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
     def numClasses(self) -> int:
         return int(self._nodes["numClasses"])
 
+    def _description(self) -> dict:
+        return {"depth": self.depth, "numNodes": self.numNodes, "numClasses": self.numClasses,
+                "numFeatures": self.numFeatures}
+
     def _node_weights(self) -> np.ndarray:
         return self._nodes["stats"][:, :-1].sum(axis=1)
-
-    def _header_extra(self) -> str:
-        return f", numClasses={self.numClasses}"
 
     def _describe_leaf(self, node: int) -> str:
         return f"{float(np.argmax(self._nodes['stats'][node, :-1]))}"
@@ -358,10 +389,15 @@ class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
 
 
 class _DecisionTreeRegressorParams(_TreeParams, HasFeaturesCol, HasLabelCol, HasPredictionCol,
-                                   HasWeights):
+                                   HasVarianceCol, HasWeights):
     def __init__(self, *args: Any):
         super().__init__(*args)
         self._setDefault(impurity=VARIANCE)
+
+    setVarianceCol = setter("varianceCol")
+
+    def _variance_col(self) -> str | None:
+        return (self.getVarianceCol() or None) if self.isDefined(self.varianceCol) else None
 
 
 class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
@@ -393,7 +429,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                  maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
                  checkpointInterval: int = 10, checkpointDir: str = "",
                  impurity: str = "variance",
-                 seed: int | None = None, weightCol: str | None = None,
+                 seed: int | None = None, varianceCol: str | None = None,
+                 weightCol: str | None = None, leafCol: str = "",
                  minWeightFractionPerNode: float = 0.0, engine: str = "auto",
                  numWorkers: int = 0, categoricalFeatures: dict | None = None):
         super().__init__()
@@ -406,7 +443,8 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
                   maxMemoryInMB: int = 256, cacheNodeIds: bool = False,
                   checkpointInterval: int = 10, checkpointDir: str = "",
                   impurity: str = "variance",
-                  seed: int | None = None, weightCol: str | None = None,
+                  seed: int | None = None, varianceCol: str | None = None,
+                  weightCol: str | None = None, leafCol: str = "",
                   minWeightFractionPerNode: float = 0.0, engine: str = "auto",
                   numWorkers: int = 0, categoricalFeatures: dict | None = None):
         return self._set_given(self._input_kwargs)
@@ -446,6 +484,9 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
         if nodes is not None:
             self._set_nodes(nodes)
 
+    def _description(self) -> dict:
+        return {"depth": self.depth, "numNodes": self.numNodes, "numFeatures": self.numFeatures}
+
     def _node_weights(self) -> np.ndarray:
         return self._nodes["stats"][:, 0]
 
@@ -466,14 +507,29 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
         means, leaf_of = self._leaf_means(), self._leaf_fn()
         return lambda X: {"prediction": means[leaf_of(X)]}
 
+    def _extra_outputs(self) -> dict:
+        """``leafCol`` and ``varianceCol`` (the leaf's biased label variance), when set."""
+        extra = super()._extra_outputs()
+        if self._variance_col():
+            stats, leaf_of = self._nodes["stats"], self._leaf_fn()
+            weight = np.maximum(stats[:, 0], np.finfo(float).tiny)
+            variance = np.maximum(stats[:, 2] / weight - (stats[:, 1] / weight) ** 2, 0.0)
+            extra[self._variance_col()] = (DOUBLE, lambda X: variance[leaf_of(X)])
+        return extra
+
     def _twin_columns(self) -> tuple[list[str], list[str]]:
-        return [self.getFeaturesCol()], [self.getPredictionCol()]
+        return [self.getFeaturesCol()], [self.getPredictionCol(), *self._extra_outputs()]
 
     def _transform_here(self, dataset: Any) -> Any:
         out, scores = self.getPredictionCol(), self._scores(frozenset({"prediction"}))
+        extra = self._extra_outputs()
+
+        def outputs(X):
+            return {out: scores(X)["prediction"],
+                    **{name: values(X) for name, (_, values) in extra.items()}}
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False),
-            lambda X: {out: scores(X)["prediction"]}, [Output(out, DOUBLE)])
+            InputSpec(self.getFeaturesCol(), check_finite=False), outputs,
+            [Output(out, DOUBLE)] + [Output(name, kind) for name, (kind, _) in extra.items()])
 
     # pyspark.ml's accessors (issue 22)
     (setFeaturesCol, setPredictionCol) = setters("featuresCol", "predictionCol")

@@ -130,9 +130,25 @@ class CountVectorizerModel(Model, _CountVectorizerParams):
         super().__init__()
         self._vocabulary = list(vocabulary or [])
 
+    @classmethod
+    def from_vocabulary(cls, vocabulary: list[str], inputCol: str, outputCol: str | None = None,
+                        minTF: float | None = None,
+                        binary: bool | None = None) -> "CountVectorizerModel":
+        """A model with the given vocabulary, as pyspark.ml's (no fit)."""
+        if len(vocabulary) == 0:
+            raise ValueError("Vocabulary list cannot be empty")
+        model = cls(vocabulary)
+        given = {"inputCol": inputCol, "outputCol": outputCol, "minTF": minTF, "binary": binary}
+        model._set(vocabSize=len(vocabulary),
+                   **{name: value for name, value in given.items() if value is not None})
+        return model
+
     @property
     def vocabulary(self) -> list[str]:
         return list(self._vocabulary)
+
+    def _description(self) -> dict:
+        return {"vocabularySize": len(self.vocabulary)}
 
     def _transform(self, dataset: Any) -> Any:
         return frames.of(dataset).with_mllib(self._transform_with_mllib,

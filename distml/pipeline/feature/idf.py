@@ -92,6 +92,9 @@ class IDFModel(ScoresInJvm, Model, _IDFParams):
     def numDocs(self) -> int:
         return self._num_docs
 
+    def _description(self) -> dict:
+        return {"numDocs": self.numDocs, "numFeatures": len(self.idf)}
+
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getInputCol()], [self.getOutputCol()]
 

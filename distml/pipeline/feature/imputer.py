@@ -136,6 +136,10 @@ class ImputerModel(Model, _ImputerParams):
         super().__init__()
         self._surrogates = dict(zip(columns or [], surrogates or []))
 
+    def _description(self) -> dict:
+        return {"strategy": self.getStrategy(), "missingValue": self.getMissingValue(),
+                **self._set_column_counts()}
+
     @property
     def surrogateDF(self) -> Any:
         frame = pd.DataFrame({c: [v] for c, v in self._surrogates.items()})

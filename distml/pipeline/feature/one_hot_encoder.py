@@ -100,6 +100,10 @@ class OneHotEncoderModel(ScoresInJvm, Model, _OneHotEncoderParams):
     def categorySizes(self) -> list[int]:
         return list(self._sizes)
 
+    def _description(self) -> dict:
+        return {"dropLast": self.getDropLast(), "handleInvalid": self.getHandleInvalid(),
+                **self._set_column_counts()}
+
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         inputs, outputs = self._columns()
         if len(inputs) != len(self._sizes):

@@ -16,6 +16,7 @@ from distml.frames import VECTOR, InputSpec, Output
 from distml.pipeline.base import Estimator, HasBackend, Model, setters
 from distml.pipeline.jvm_scoring import ScoresInJvm, jvm_matrix, jvm_vector, twin_of
 from distml.pipeline.constraints import Interval, Required
+from distml.pipeline.linalg_values import dense_matrix
 
 
 class _PCAParams(HasInputCol, HasOutputCol, HasBackend):
@@ -94,14 +95,16 @@ class PCAModel(ScoresInJvm, Model, _PCAParams):
 
     @property
     def pc(self) -> DenseMatrix:
-        rows, cols = self._pc.shape
-        return DenseMatrix(rows, cols, self._pc.ravel(order="F").tolist())
+        return dense_matrix(self._pc, row_major=False)
 
     @property
     def explainedVariance(self) -> DenseVector:
         return DenseVector(self._explained)
 
     setInputCol, setOutputCol = setters("inputCol", "outputCol")
+
+    def _description(self) -> dict:
+        return {"k": self.getK()}
 
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getInputCol()], [self.getOutputCol()]

@@ -115,6 +115,9 @@ class MinMaxScalerModel(_RangeModel, _MinMaxScalerParams):
     def originalMin(self) -> DenseVector:
         return DenseVector(self._range[0])
 
+    def _description(self) -> dict:
+        return {"numFeatures": len(self.originalMin), "min": self.getMin(), "max": self.getMax()}
+
     @property
     def originalMax(self) -> DenseVector:
         return DenseVector(self._range[1])
@@ -174,6 +177,9 @@ class MaxAbsScalerModel(_RangeModel):
     @property
     def maxAbs(self) -> DenseVector:
         return DenseVector(self._max_abs)
+
+    def _description(self) -> dict:
+        return {"numFeatures": len(self.maxAbs)}
 
     def _build_twin(self, sc):
         from pyspark.ml.feature import MaxAbsScalerModel as SparkModel

@@ -98,6 +98,10 @@ class StandardScalerModel(ScoresInJvm, Model, _StandardScalerParams):
     def mean(self) -> DenseVector:
         return DenseVector(self._mean)
 
+    def _description(self) -> dict:
+        return {"numFeatures": len(self.mean), "withMean": self.getWithMean(),
+                "withStd": self.getWithStd()}
+
     @property
     def std(self) -> DenseVector:
         return DenseVector(self._std)

@@ -120,6 +120,33 @@ class StringIndexerModel(Model, _StringIndexerParams):
         super().__init__()
         self._labels = labels_array or []
 
+    @classmethod
+    def from_labels(cls, labels: list[str], inputCol: str, outputCol: str | None = None,
+                    handleInvalid: str | None = None) -> "StringIndexerModel":
+        """A model indexing ``labels`` in their order, as pyspark.ml's (no fit)."""
+        return cls._from_labels([labels], inputCol=inputCol, outputCol=outputCol,
+                                handleInvalid=handleInvalid)
+
+    @classmethod
+    def from_arrays_of_labels(cls, arrayOfLabels: list[list[str]], inputCols: list[str],
+                              outputCols: list[str] | None = None,
+                              handleInvalid: str | None = None) -> "StringIndexerModel":
+        """A model indexing column i by ``arrayOfLabels[i]``, as pyspark.ml's (no fit)."""
+        return cls._from_labels(arrayOfLabels, inputCols=inputCols, outputCols=outputCols,
+                                handleInvalid=handleInvalid)
+
+    @classmethod
+    def _from_labels(cls, labels_array: list[list[str]], **params) -> "StringIndexerModel":
+        model = cls([list(labels) for labels in labels_array])
+        model._set(**{name: value for name, value in params.items() if value is not None})
+        return model
+
+    def _description(self) -> dict:
+        shown = {"handleInvalid": self.getHandleInvalid()}
+        if self.isSet("stringOrderType"):
+            shown["stringOrderType"] = self.getStringOrderType()
+        return {**shown, **self._set_column_counts()}
+
     @property
     def labels(self) -> list[str]:
         if len(self._labels) != 1:
