@@ -103,6 +103,17 @@ def test_trees(data):
              ["prediction"])
 
 
+def test_trees_leaf_and_variance_columns(data):
+    """leafCol (MLlib's leaf numbering) and the regression tree's varianceCol (issue 22)."""
+    classifier = DecisionTreeClassifier(labelCol="label3", maxDepth=4, leafCol="leaf").fit(data)
+    _compare(classifier, data, ["prediction", "leaf"])
+    regressor = DecisionTreeRegressor(labelCol="target", maxDepth=4, leafCol="leaf",
+                                      varianceCol="variance").fit(data)
+    _compare(regressor, data, ["prediction", "leaf", "variance"])
+    leaves = regressor.transform(data).select("leaf").toPandas()["leaf"]
+    assert sorted(leaves.unique()) == list(np.arange(float(leaves.nunique())))
+
+
 @pytest.mark.parametrize("measure", ["euclidean", "cosine"])
 def test_kmeans(data, measure):
     _compare(KMeans(k=3, seed=2, distanceMeasure=measure).fit(data), data, ["prediction"])

@@ -513,7 +513,8 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
         if self._variance_col():
             stats, leaf_of = self._nodes["stats"], self._leaf_fn()
             weight = np.maximum(stats[:, 0], np.finfo(float).tiny)
-            variance = np.maximum(stats[:, 2] / weight - (stats[:, 1] / weight) ** 2, 0.0)
+            # MLlib's VarianceCalculator, to its last bit (no clamp at 0 either)
+            variance = (stats[:, 2] - stats[:, 1] * stats[:, 1] / weight) / weight
             extra[self._variance_col()] = (DOUBLE, lambda X: variance[leaf_of(X)])
         return extra
 
