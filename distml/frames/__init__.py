@@ -30,6 +30,20 @@ def is_spark_dataframe(obj: Any) -> bool:
     return type(obj).__module__.startswith("pyspark.sql") and hasattr(obj, "mapInArrow")
 
 
+def is_spark_column(obj: Any) -> bool:
+    """A pyspark Column (classic or Connect), by duck type as ``is_spark_dataframe``."""
+    return type(obj).__module__.startswith("pyspark.sql") and type(obj).__name__ == "Column"
+
+
+def summarizer_column(metrics: list[str], column: Any, weight: Any = None) -> Any:
+    """Spark's Summarizer as a Column expression, pyspark.ml's Column API: a struct of the
+    ``metrics``, or the one metric's column when ``metrics`` is a single name."""
+    from pyspark.ml.stat import Summarizer
+    if isinstance(metrics, str):
+        return getattr(Summarizer, metrics)(column, weight)
+    return Summarizer.metrics(*metrics).summary(column, weight)
+
+
 def of(dataset: Any) -> Frame:
     """The ``Frame`` of a pandas or Spark DataFrame (a DataError for anything else)."""
     if is_spark_dataframe(dataset):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, log_softmax
 
+from distml.kernels.xorshift import hash_seed, next_doubles
+
 
 def weight_count(layers: list[int]) -> int:
     return sum((n_in + 1) * n_out for n_in, n_out in zip(layers[:-1], layers[1:]))
@@ -30,12 +32,15 @@ def unpack_weights(weights: np.ndarray, layers: list[int]) -> list[tuple[np.ndar
 
 
 def initial_weights(layers: list[int], seed: int) -> np.ndarray:
-    """Glorot-uniform matrices (U(-r, r), r = sqrt(6 / (in + out))) and zero biases."""
-    rng = np.random.default_rng(seed)
+    """MLlib's start from the same seed: every weight and bias of a layer uniform in
+    +-2.4 / sqrt(in) (Bottou's heuristic for sigmoids), drawn in the flat vector's order from
+    one Spark ``XORShiftRandom`` for the whole network, so pyspark.ml and distml start a fit
+    with a given seed at the same point."""
+    state = hash_seed(seed)
     parts = []
     for n_in, n_out in zip(layers[:-1], layers[1:]):
-        r = np.sqrt(6.0 / (n_in + n_out))
-        parts += [rng.uniform(-r, r, n_in * n_out), np.zeros(n_out)]
+        draws, state = next_doubles(state, (n_in + 1) * n_out)
+        parts.append((draws * 4.8 - 2.4) / np.sqrt(n_in))
     return np.concatenate(parts)
 
 

@@ -80,8 +80,10 @@ class MultilayerPerceptronClassifier(Classifier, _MultilayerPerceptronParams):
     (mini-batch SGD with learning rate ``stepSize``) and "adam" (mini-batch Adam, learning
     rate ``stepSize``). For "gd" and "adam", ``blockSize`` is each rank's mini-batch size and
     ``maxIter`` counts epochs; for "l-bfgs" ``blockSize`` has no effect. Initial weights
-    (unless ``initialWeights`` is set) are Glorot-uniform from ``seed``, with zero biases;
-    mini-batches are drawn from ``seed`` too, so a fit is reproducible on any engine.
+    (unless ``initialWeights`` is set) are MLlib's for the same ``seed``, number for number
+    (each layer's weights and biases uniform in +-2.4 / sqrt(inputs), from Spark's
+    XORShiftRandom); mini-batches are drawn from ``seed`` too, so a fit is reproducible on any
+    engine.
     Prediction (``transform``) runs the numpy forward pass and needs no MXNet.
 
     Examples

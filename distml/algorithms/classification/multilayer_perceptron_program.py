@@ -94,7 +94,7 @@ def multilayer_perceptron(ctx, params: dict) -> dict:
 
     x0 = params["initialWeights"]
     if x0 is None:
-        x0 = initial_weights(layers, seed)
+        x0 = initial_weights(layers, params["seed"])
     elif x0.size != weight_count(layers):
         raise ParamError(f"initialWeights has {x0.size} values; layers {layers} need "
                          f"{weight_count(layers)}")

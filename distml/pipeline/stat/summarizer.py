@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from distml import frames
 from distml.engine.context import Context
 from distml.engine.fit import fit_program
 from distml.errors import DataError, ParamError
@@ -14,6 +15,15 @@ from distml.pipeline.stat.statistics_in_jvm import column_statistics_in_jvm
 
 METRICS = ("count", "weightSum", "mean", "sum", "variance", "std", "min", "max",
            "numNonZeros", "normL1", "normL2")
+
+
+def _single_metric(name: str):
+    def metric(col: Any, weightCol: Any = None) -> Any:
+        return frames.summarizer_column(name, col, weightCol)
+    metric.__name__ = name
+    metric.__doc__ = f"""pyspark.ml's Column API: a column of the features Column's {name}
+        (weighted by ``weightCol``, a Column, when given), for ``select``."""
+    return staticmethod(metric)
 
 
 class Summarizer:
@@ -44,8 +54,19 @@ class Summarizer:
             raise ParamError(f"metrics: {unknown or 'none given'}; choose from {list(METRICS)}")
         return Summarizer(tuple(names))
 
-    def summary(self, dataset: Any, featuresCol: str = "features", weightCol: str | None = None,
-                engine: str = "auto", numWorkers: int = 0) -> "SummaryResult":
+    # pyspark.ml's Column API for one metric: ``df.select(Summarizer.mean(df.features))``
+    (mean, sum, variance, std, count, numNonZeros, max, min, normL1, normL2) = (
+        _single_metric(name) for name in ("mean", "sum", "variance", "std", "count",
+                                          "numNonZeros", "max", "min", "normL1", "normL2"))
+
+    def summary(self, dataset: Any, featuresCol: Any = "features", weightCol: Any = None,
+                engine: str = "auto", numWorkers: int = 0) -> Any:
+        """The metrics of a DataFrame's ``featuresCol`` as a ``SummaryResult`` (numpy
+        arrays), or, given a Column (and a weight Column), pyspark.ml's Column API: a struct
+        column of the metrics for ``select``, which Spark's own Summarizer computes."""
+        if frames.is_spark_column(dataset):
+            weight = featuresCol if frames.is_spark_column(featuresCol) else weightCol
+            return frames.summarizer_column(list(self._metrics), dataset, weight)
         result = fit_program(column_statistics, {"metrics": list(self._metrics)}, dataset,
                              InputSpec(featuresCol, weight=weightCol), engine, numWorkers)
         return SummaryResult({m: result.values[m] for m in self._metrics})

@@ -1,0 +1,84 @@
+"""Spark's ``XORShiftRandom``, number for number: the doubles MLlib draws from a seed.
+
+MLlib seeds its random starts (a perceptron's initial weights among them) with
+``org.apache.spark.util.random.XORShiftRandom``: the seed is scrambled by Scala's MurmurHash3
+of its eight big-endian bytes, then each 64-bit step is three shift-xors, and ``nextDouble``
+is ``java.util.Random``'s (26 bits, then 27). Drawing the same numbers lets a distml fit start
+where pyspark.ml's starts, so a seed means the same model in both (``tests/spark``
+checks the stream against the JVM's class). Written here, not taken from a library: no
+Python package reproduces it, and numba keeps a long draw (a large network's weights) fast.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_ARRAY_SEED = 0x3C074A61  # Scala's MurmurHash3.arraySeed
+
+
+def hash_seed(seed: int) -> int:
+    """XORShiftRandom.hashSeed: the generator's first state (as an unsigned 64-bit int)."""
+    data = (seed & _MASK64).to_bytes(8, "big")
+    low = _bytes_hash(data, _ARRAY_SEED)
+    high = _bytes_hash(data, low)
+    return (high << 32) | low
+
+
+def next_doubles(state: int, count: int) -> tuple[np.ndarray, int]:
+    """``count`` values of ``nextDouble()`` from ``state``, and the state after them."""
+    out = np.empty(count, dtype=np.float64)
+    after = _fill_doubles(np.uint64(state), out)
+    return out, int(after)
+
+
+@njit(cache=True, nogil=True)
+def _fill_doubles(state, out):
+    s = state
+    for i in range(out.size):
+        high, s = _next_bits(s, 26)
+        low, s = _next_bits(s, 27)
+        out[i] = ((high << np.uint64(27)) + low) * (1.0 / 9007199254740992.0)  # 2^-53
+    return s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_bits(s, bits):
+    s ^= s << np.uint64(21)
+    s ^= s >> np.uint64(35)
+    s ^= s << np.uint64(4)
+    return s & ((np.uint64(1) << np.uint64(bits)) - np.uint64(1)), s
+
+
+def _bytes_hash(data: bytes, seed: int) -> int:
+    """Scala's ``MurmurHash3.bytesHash`` (MurmurHash3 x86 32-bit), as an unsigned int."""
+    h = seed & _MASK32
+    whole = len(data) - len(data) % 4
+    for i in range(0, whole, 4):
+        h = _mix(h, int.from_bytes(data[i:i + 4], "little"))
+    tail = data[whole:]
+    if tail:
+        h = _mix_last(h, int.from_bytes(tail, "little"))
+    return _avalanche(h ^ len(data))
+
+
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (32 - r))) & _MASK32
+
+
+def _mix_last(h: int, k: int) -> int:
+    k = _rotl((k * 0xCC9E2D51) & _MASK32, 15)
+    return h ^ ((k * 0x1B873593) & _MASK32)
+
+
+def _mix(h: int, k: int) -> int:
+    return (_rotl(_mix_last(h, k), 13) * 5 + 0xE6546B64) & _MASK32
+
+
+def _avalanche(h: int) -> int:
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _MASK32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _MASK32
+    return h ^ (h >> 16)
