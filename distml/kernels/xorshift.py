@@ -33,6 +33,53 @@ def next_doubles(state: int, count: int) -> tuple[np.ndarray, int]:
     return out, int(after)
 
 
+def next_gaussians(state: int, count: int) -> tuple[np.ndarray, int]:
+    """``count`` values of ``nextGaussian()`` (java.util.Random's polar method) from a fresh
+    generator at ``state``, and the state after them."""
+    out = np.empty(count, dtype=np.float64)
+    after = _fill_gaussians(np.uint64(state), out)
+    return out, int(after)
+
+
+def next_long(state: int) -> tuple[int, int]:
+    """``nextLong()``: two 32-bit draws, the second added as a signed int; and the state."""
+    high, state = _next_bits_py(state, 32)
+    low, state = _next_bits_py(state, 32)
+    value = ((_signed32(high) << 32) + _signed32(low)) & _MASK64
+    return value - (1 << 64) if value >> 63 else value, state
+
+
+def byteswap64(value: int) -> int:
+    """Scala's ``scala.util.hashing.byteswap64`` (MLlib mixes seeds with it), signed."""
+    multiplier = 0x9E3775CD9E3775CD
+    mixed = int.from_bytes(((value * multiplier) & _MASK64).to_bytes(8, "big"), "little")
+    mixed = (mixed * multiplier) & _MASK64
+    return mixed - (1 << 64) if mixed >> 63 else mixed
+
+
+@njit(cache=True, nogil=True)
+def _fill_gaussians(state, out):
+    s = state
+    i = 0
+    while i < out.size:
+        while True:
+            high, s = _next_bits(s, 26)
+            low, s = _next_bits(s, 27)
+            v1 = 2.0 * (((high << np.uint64(27)) + low) * (1.0 / 9007199254740992.0)) - 1.0
+            high, s = _next_bits(s, 26)
+            low, s = _next_bits(s, 27)
+            v2 = 2.0 * (((high << np.uint64(27)) + low) * (1.0 / 9007199254740992.0)) - 1.0
+            r = v1 * v1 + v2 * v2
+            if r < 1.0 and r != 0.0:
+                break
+        multiplier = np.sqrt(-2.0 * np.log(r) / r)
+        out[i] = v1 * multiplier
+        if i + 1 < out.size:
+            out[i + 1] = v2 * multiplier
+        i += 2
+    return s
+
+
 @njit(cache=True, nogil=True)
 def _fill_doubles(state, out):
     s = state
@@ -49,6 +96,17 @@ def _next_bits(s, bits):
     s ^= s >> np.uint64(35)
     s ^= s << np.uint64(4)
     return s & ((np.uint64(1) << np.uint64(bits)) - np.uint64(1)), s
+
+
+def _next_bits_py(state: int, bits: int) -> tuple[int, int]:
+    state ^= (state << 21) & _MASK64
+    state ^= state >> 35
+    state ^= (state << 4) & _MASK64
+    return state & ((1 << bits) - 1), state
+
+
+def _signed32(value: int) -> int:
+    return value - (1 << 32) if value >> 31 else value
 
 
 def _bytes_hash(data: bytes, seed: int) -> int:

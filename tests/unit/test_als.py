@@ -28,11 +28,11 @@ def _ratings(num_users=40, num_items=25, density=0.3, seed=0, negative=False):
         (user_ids, item_ids, values, observed)
 
 
-def _reference_als(values, observed, rank, reg, iterations, implicit, alpha, seed):
+def _reference_als(ids, values, observed, rank, reg, iterations, implicit, alpha, seed):
     """ALS on the dense matrix, one user (item) at a time: MLlib's objective (ALS-WR's
     regularization; Hu, Koren and Volinsky's confidence 1 + alpha |r| and preference r > 0
     over every entry when implicit), items solved first."""
-    users, _ = initial_factors(values.shape[0], values.shape[1], rank, seed)
+    users, _ = initial_factors(*ids, rank, seed)
 
     def half(R, M, Y):
         out = np.empty((R.shape[0], rank))
@@ -60,7 +60,8 @@ def test_factors_match_a_dense_reference(implicit):
     frame, (user_ids, item_ids, values, observed) = _ratings(negative=implicit)
     kwargs = dict(rank=4, regParam=0.05, maxIter=5, implicitPrefs=implicit, alpha=2.0, seed=7)
     model = ALS(numWorkers=3, **kwargs).fit(frame)
-    users, items = _reference_als(values, observed, 4, 0.05, 5, implicit, 2.0, 7)
+    users, items = _reference_als((user_ids, item_ids), values, observed, 4, 0.05, 5, implicit,
+                                  2.0, 7)
     np.testing.assert_array_equal(model._users[0], user_ids)
     np.testing.assert_array_equal(model._items[0], item_ids)
     np.testing.assert_allclose(model._users[1], users, rtol=0, atol=1e-8)

@@ -137,7 +137,8 @@ class ALS(Estimator, _ALSParams):
     The ratings are exchanged once, so each rank owns a set of users with their ratings and a
     set of items with theirs; each half-iteration solves a rank's own rows and exchanges only
     the new factors (``als_program`` states the memory each rank needs). ``numUserBlocks`` and
-    ``numItemBlocks`` are accepted and ignored: the blocks are the ranks (``numWorkers``).
+    ``numItemBlocks`` do not split the work (the blocks are the ranks, ``numWorkers``); they
+    shape the random start, which is MLlib's for the same seed and blocks.
     ``intermediateStorageLevel`` and ``finalStorageLevel`` are accepted for compatibility;
     every ``checkpointInterval`` iterations the factors are checkpointed, and a fit that loses
     an executor resumes from them (``HasCheckpoints``). Ids may be any integers in Java's int
@@ -214,7 +215,8 @@ class ALS(Estimator, _ALSParams):
         return {"rank": self.getRank(), "maxIter": self.getMaxIter(),
                 "regParam": self.getRegParam(), "implicitPrefs": self.getImplicitPrefs(),
                 "alpha": self.getAlpha(), "nonnegative": self.getNonnegative(),
-                "seed": self.getSeed(), "userCol": self.getUserCol(),
+                "seed": self.getSeed(), "numUserBlocks": self.getNumUserBlocks(),
+                "numItemBlocks": self.getNumItemBlocks(), "userCol": self.getUserCol(),
                 "itemCol": self.getItemCol(), "backend": self._checked_backend()}
 
     def _input_spec(self) -> InputSpec:

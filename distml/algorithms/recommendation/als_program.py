@@ -19,9 +19,10 @@ rank 10 is 0.8 GB a rank. Beyond that the exchange would have to send each rank 
 factors its ratings need (MLlib's out-blocks); the gathered matrices buy rounds with one
 collective and no per-destination bookkeeping.
 
-Factors are ordered by sorted id and the initial user factors are drawn in that order from the
-seed (unit-norm Gaussian rows, MLlib's choice), so the model does not depend on the engine or
-on how many ranks trained it.
+Factors are ordered by sorted id and start where MLlib's start for the same seed (the same
+Spark random stream, block by block, as ``numUserBlocks``/``numItemBlocks`` say), so the model
+depends neither on the engine nor on how many ranks trained it, and a seed means what it means
+in pyspark.ml.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import numpy as np
 from distml.errors import DataError
 from distml.gpu.backend import rank_backend
 from distml.kernels.als import RatingBlock, place_chunks, solve_factors
+from distml.kernels.xorshift import byteswap64, hash_seed, next_gaussians, next_long
 
 BY_USER, BY_ITEM = "als_by_user", "als_by_item"
 INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
@@ -53,7 +55,8 @@ def als(ctx, params: dict) -> dict:
     if saved is not None:
         users, items, done = saved["users"], saved["items"], saved["iteration"]
     else:
-        users, items = initial_factors(user_ids.size, item_ids.size, rank, params["seed"])
+        users, items = initial_factors(user_ids, item_ids, rank, params["seed"],
+                                       params["numUserBlocks"], params["numItemBlocks"])
         done = 0
     for iteration in range(done + 1, params["maxIter"] + 1):
         items = _gathered(ctx.map_collect(_solve, BY_ITEM, users, solve), item_ids.size, rank)
@@ -65,13 +68,33 @@ def als(ctx, params: dict) -> dict:
             "itemFactors": items}
 
 
-def initial_factors(num_users: int, num_items: int, rank: int, seed: int) -> tuple:
-    """Unit-norm Gaussian rows (MLlib's choice) drawn from ``seed``: the users' in sorted id
-    order, then the items'. Only the users' are used by a fit (items are solved first);
-    the items' are the model of maxIter=0."""
-    rng = np.random.default_rng(seed & 0xFFFFFFFFFFFFFFFF)
-    drawn = [rng.standard_normal((count, rank)) for count in (num_users, num_items)]
-    return tuple(f / np.linalg.norm(f, axis=1, keepdims=True) for f in drawn)
+def initial_factors(user_ids: np.ndarray, item_ids: np.ndarray, rank: int, seed: int,
+                    user_blocks: int = 10, item_blocks: int = 10) -> tuple:
+    """MLlib's random start for ``seed``: unit-norm rows of single-precision Gaussians, for
+    the users and then the items, each side from its own seed drawn from ``seed``
+    (``initial_block_factors``). The ids come sorted; so do the rows. Only the users' are used
+    by a fit (items are solved first); the items' are the model of maxIter=0."""
+    sides = hash_seed(seed)
+    user_seed, sides = next_long(sides)
+    item_seed, _ = next_long(sides)
+    return (initial_block_factors(user_ids, rank, user_seed, user_blocks),
+            initial_block_factors(item_ids, rank, item_seed, item_blocks))
+
+
+def initial_block_factors(ids: np.ndarray, rank: int, seed: int, blocks: int) -> np.ndarray:
+    """One side's start as MLlib draws it: ids go to ``id mod blocks`` (its hash partitioner
+    over int ids); block b draws its rows, by ascending id, from Spark's XORShiftRandom seeded
+    with byteswap64(seed ^ b): ``rank`` Gaussians each, rounded to float and scaled to unit
+    norm in float, as MLlib's factors are floats."""
+    out = np.empty((ids.size, rank))
+    block_of = np.mod(ids, blocks)
+    for block in np.unique(block_of):
+        rows = np.flatnonzero(block_of == block)
+        draws, _ = next_gaussians(hash_seed(byteswap64(seed ^ int(block))), rows.size * rank)
+        factors = draws.astype(np.float32).reshape(rows.size, rank)
+        norms = np.linalg.norm(factors, axis=1, keepdims=True).astype(np.float32)
+        out[rows] = factors * (np.float32(1.0) / norms)
+    return out
 
 
 def _bad_ids(ids: np.ndarray) -> np.ndarray:
