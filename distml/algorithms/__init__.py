@@ -3,7 +3,8 @@ from distml.algorithms.classification import (LogisticRegression, LogisticRegres
                                               MultilayerPerceptronClassificationModel,
                                               MultilayerPerceptronClassifier, NaiveBayes,
                                               NaiveBayesModel)
-from distml.algorithms.clustering import LDA, KMeans, KMeansModel, LDAModel
+from distml.algorithms.clustering import (LDA, DistributedLDAModel, KMeans, KMeansModel, LDAModel,
+                                          LocalLDAModel)
 from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
 from distml.algorithms.recommendation import ALS, ALSModel
 from distml.algorithms.tree import (DecisionTreeClassificationModel, DecisionTreeClassifier,
@@ -13,4 +14,5 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
            "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "DecisionTreeClassifier",
            "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel"]
+           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
+           "LocalLDAModel", "DistributedLDAModel"]

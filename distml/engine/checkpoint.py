@@ -129,13 +129,17 @@ class CheckpointStore:
                  if (m := FILE_PATTERN.match(name))]
         return sorted(found)
 
+    def file_of(self, iteration: int) -> str:
+        """The checkpoint file of ``iteration``, as a path or URI under ``directory``."""
+        return f"{self.directory.rstrip('/')}/{_file_name(iteration)}"
+
     def write(self, checkpoint: Checkpoint) -> None:
         """Add the checkpoint durably (written, synced, renamed into place), then drop the
         other checkpoint files (older ones, and any a fit that started afresh found)."""
         checkpoint.owner = dict(self.owner)
         iteration = checkpoint.iteration
         self._fs.make_private_dir(self._path)
-        final = self._join(f"iteration-{iteration:08d}.ckpt")
+        final = self._join(_file_name(iteration))
         tmp = self._join(f"_tmp-{iteration:08d}-{uuid.uuid4().hex[:12]}")
         self._fs.write_bytes(tmp, checkpoint.to_bytes(), private=True, durable=True)
         if self._fs.exists(final):
@@ -204,3 +208,7 @@ def _tell_temporary(spark) -> None:
         "so fits checkpoint to a temporary directory on the driver's machine: a fit "
         "survives lost executors, but a resume after losing the driver needs a directory "
         "on shared storage (HDFS, S3)")
+
+
+def _file_name(iteration: int) -> str:
+    return f"iteration-{iteration:08d}.ckpt"

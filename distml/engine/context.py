@@ -75,6 +75,7 @@ class FitResult:
     restarted: str | None = None  # why a checkpoint found was not resumed, for the log
     resident: bool = False  # the rows came from resident partitions: nothing was ingested
     engine: str = ""  # which engine ran it ("local", "barrier", "gang", "jobs")
+    checkpoint_files: list = field(default_factory=list)  # kept after the fit (keep_last)
 
 
 @runtime_checkable
@@ -181,15 +182,20 @@ class Context(ABC):
         self.restarted = why  # logged by the driver
         return None
 
+    def checkpoints_at(self, iteration: int) -> bool:
+        """Whether ``checkpoint`` saves after ``iteration`` (a multiple of checkpointInterval):
+        a program whose state lives in the partitions gathers it first, on every rank."""
+        recovery = self.recovery
+        return recovery.checkpoints and iteration % recovery.interval == 0
+
     def checkpoint(self, iteration: int, state: Callable[[], dict]) -> None:
         """Save ``state()`` as the state after ``iteration``, if that is a checkpoint iteration
-        (a multiple of checkpointInterval). ``state`` is called only then, on one rank."""
-        recovery = self.recovery
-        if not recovery.checkpoints or iteration % recovery.interval:
+        (``checkpoints_at``). ``state`` is called only then, on one rank."""
+        if not self.checkpoints_at(iteration):
             return
         if self._writes():
-            recovery.save(Checkpoint(iteration, self.num_partitions, self.input.fingerprint,
-                                     state()))
+            self.recovery.save(Checkpoint(iteration, self.num_partitions,
+                                          self.input.fingerprint, state()))
         self._checkpointed()
 
     def _writes(self) -> bool:

@@ -33,11 +33,13 @@ _PERMANENT = (ValueError, TypeError, LookupError, AttributeError, NotImplemented
 
 @dataclass
 class CheckpointSettings:
-    """What the estimator asks for: its checkpointInterval, checkpointDir and resumeFrom."""
+    """What the estimator asks for: its checkpointInterval, checkpointDir and resumeFrom, and
+    whether a successful fit keeps its last checkpoint (LDA's keepLastCheckpoint)."""
 
     interval: int = 0
     directory: str | None = None
     resume_from: str | None = None
+    keep_last: bool = False
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -129,7 +131,11 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
             log.warning("distml: %s resumed from iteration %d and completed", label,
                         result.resumed_from)
         if store is not None:
-            _remove(store)
+            kept = _last_kept(store, spark, settings)
+            if kept is None:
+                _remove(store)
+            else:
+                result.checkpoint_files = [kept]
         return result
     raise AssertionError("unreachable")
 
@@ -145,6 +151,16 @@ def _exhausted(label: str, attempts: int, first: BaseException,
                     f"(or Spark checkpoint directory), or fit(df, resumeFrom="
                     f"'{store.directory}')")
     return message + f" (retries: {RETRIES_CONF})"
+
+
+def _last_kept(store: CheckpointStore, spark, settings: CheckpointSettings) -> str | None:
+    """The last checkpoint's file, when the fit keeps it: asked to, and the folder is one the
+    user chose (Spark's checkpoint directory or the param), not the temporary fallback."""
+    chosen = settings.directory or (spark is not None and spark.sparkContext.getCheckpointDir())
+    if not (settings.keep_last and chosen):
+        return None
+    latest = store.latest()
+    return store.file_of(latest.iteration) if latest is not None else None
 
 
 def _remove(store: CheckpointStore) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, log_softmax
 
-from distml.kernels.xorshift import hash_seed, next_doubles
+from distml.kernels.jvm_random import hash_seed, next_doubles
 
 
 def weight_count(layers: list[int]) -> int:

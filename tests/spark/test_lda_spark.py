@@ -1,5 +1,7 @@
-"""LDA on Spark: the three engines, CountVectorizer's output inside a pyspark.ml Pipeline,
-pyspark.ml's output types, and bad input as Spark gives it."""
+"""LDA on Spark: the engines, CountVectorizer's output inside a pyspark.ml Pipeline,
+pyspark.ml's output types, bad input as Spark gives it, and the em optimizer against
+pyspark.ml's on the same partitions (MLlib's MAP-EM: the topic counts within 1e-9 relative,
+the training log likelihood and log prior within 1e-9 relative)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,7 @@ from pyspark.ml.clustering import LDA as SparkLDA
 from pyspark.ml.feature import CountVectorizer
 from pyspark.ml.linalg import SparseVector, Vectors
 
-from distml import LDA, DataError
+from distml import LDA, DataError, DistributedLDAModel, LocalLDAModel, ParamError
 
 
 def _documents(spark, count=300, vocab=60, seed=4):
@@ -22,7 +24,7 @@ def _documents(spark, count=300, vocab=60, seed=4):
     return spark.createDataFrame(pd.DataFrame({"features": rows})).repartition(2)
 
 
-@pytest.mark.parametrize("optimizer", ["em", "online"])
+@pytest.mark.parametrize("optimizer", ["em", "batch", "online"])
 def test_every_engine_gives_the_same_topics(spark, optimizer):
     df = _documents(spark)
     models = [LDA(k=4, maxIter=6, optimizer=optimizer, subsamplingRate=0.3, seed=3,
@@ -72,3 +74,50 @@ def test_bad_input_on_spark(spark):
     with pytest.raises(Exception, match="size 12, but the model was fitted on a vocabulary "
                                         "of 10 terms"):
         model.transform(wider).collect()
+
+
+def test_em_is_mllib_s_map_em(spark):
+    df = _documents(spark, count=200, vocab=30, seed=9).cache()
+    assert df.rdd.getNumPartitions() == 2  # MLlib draws its start per partition, as distml
+    params = dict(k=3, maxIter=15, optimizer="em", seed=11)
+    ours, theirs = LDA(**params).fit(df), SparkLDA(**params).fit(df)
+    assert ours.isDistributed() and theirs.isDistributed()
+    np.testing.assert_allclose(ours.topicsMatrix().toArray(), theirs.topicsMatrix().toArray(),
+                               rtol=1e-9)
+    np.testing.assert_allclose(ours.trainingLogLikelihood(), theirs.trainingLogLikelihood(),
+                               rtol=1e-9)
+    np.testing.assert_allclose(ours.logPrior(), theirs.logPrior(), rtol=1e-9)
+    np.testing.assert_allclose(ours.estimatedDocConcentration().toArray(),
+                               theirs.estimatedDocConcentration().toArray())
+    ours_topics, their_topics = ours.describeTopics(5).collect(), theirs.describeTopics(5).collect()
+    assert [r.termIndices for r in ours_topics] == [r.termIndices for r in their_topics]
+    df.unpersist()
+
+
+def test_distributed_model_api(spark, tmp_path):
+    df = _documents(spark, count=60, vocab=20)
+    checkpoints = str(tmp_path / "checkpoints")
+    model = LDA(k=2, maxIter=4, optimizer="em", seed=2, checkpointInterval=2,
+                checkpointDir=checkpoints).fit(df)
+    assert isinstance(model, DistributedLDAModel)
+    kept = model.getCheckpointFiles()
+    assert len(kept) == 1 and kept[0].startswith(checkpoints) and (tmp_path / kept[0]).exists()
+    local = model.toLocal()
+    assert isinstance(local, LocalLDAModel) and not local.isDistributed()
+    np.testing.assert_array_equal(local.topicsMatrix().toArray(), model.topicsMatrix().toArray())
+    assert local.transform(df).collect() == model.transform(df).collect()
+    assert repr(model).startswith("DistributedLDAModel: uid=")
+    model.save(str(tmp_path / "model"))
+    loaded = DistributedLDAModel.load(str(tmp_path / "model"))
+    assert loaded.trainingLogLikelihood() == model.trainingLogLikelihood()
+    assert loaded.logPrior() == model.logPrior() and loaded.getCheckpointFiles() == []
+    model.deleteCheckpointFiles()
+    assert model.getCheckpointFiles() == [] and not (tmp_path / kept[0]).exists()
+    unkept = LDA(k=2, maxIter=4, optimizer="em", seed=2, checkpointInterval=2,
+                 checkpointDir=str(tmp_path / "other"), keepLastCheckpoint=False).fit(df)
+    assert unkept.getCheckpointFiles() == []
+    for params, name in (({"docConcentration": [0.5]}, "docConcentration"),
+                         ({"docConcentration": [2.0, 3.0]}, "docConcentration"),
+                         ({"topicConcentration": 1.0}, "topicConcentration")):
+        with pytest.raises(ParamError, match=name):
+            LDA(k=2, optimizer="em", **params).fit(df)

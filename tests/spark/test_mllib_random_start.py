@@ -12,7 +12,8 @@ from pyspark.ml.linalg import Vectors
 from pyspark.ml.recommendation import ALS as SparkALS
 
 from distml import ALS, MultilayerPerceptronClassifier
-from distml.kernels.xorshift import byteswap64, hash_seed, next_doubles, next_gaussians, next_long
+from distml.kernels.jvm_random import (byteswap64, hash_seed, java_random_doubles, next_doubles,
+                                       next_gaussians, next_long)
 
 pytestmark = pytest.mark.spark
 
@@ -85,3 +86,9 @@ def test_gaussians_and_longs_are_the_jvm_s(spark):
         jvm = spark.sparkContext._jvm.org.apache.spark.util.random.XORShiftRandom(seed)
         first, state = next_long(hash_seed(seed))
         assert [first, next_long(state)[0]] == [jvm.nextLong(), jvm.nextLong()]
+
+
+def test_java_random_draws_the_jvm_s_doubles(spark):
+    for seed in (0, 1, 124, -3, 2 ** 63 - 1):
+        jvm = spark.sparkContext._jvm.java.util.Random(seed)
+        assert java_random_doubles(seed, 20).tolist() == [jvm.nextDouble() for _ in range(20)]

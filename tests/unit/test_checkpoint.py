@@ -164,6 +164,10 @@ def _fits():
             lambda n, d: LDA(k=3, maxIter=n, seed=4, subsamplingRate=0.5, checkpointDir=d,
                              **common), documents,
             lambda m: [m.topicsMatrix().toArray()]),
+        "LDA em": (  # its documents' topic counts live in the partitions: saved too
+            lambda n, d: LDA(k=3, maxIter=n, seed=4, optimizer="em", checkpointDir=d,
+                             keepLastCheckpoint=False, **common), documents,
+            lambda m: [m.topicsMatrix().toArray(), np.array([m.logPrior()])]),
         "ALS": (
             lambda n, d: ALS(rank=3, maxIter=n, seed=5, checkpointDir=d, **common), ratings,
             lambda m: [m._users[1], m._items[1]]),
@@ -171,7 +175,7 @@ def _fits():
 
 
 @pytest.mark.parametrize("name", ["LogisticRegression", "MultilayerPerceptronClassifier",
-                                  "KMeans", "LDA", "ALS"])
+                                  "KMeans", "LDA", "LDA em", "ALS"])
 def test_a_left_checkpoint_is_continued_by_a_longer_fit(tmp_path, monkeypatch, caplog, name):
     """In process (pandas) a fit checkpoints into the directory the user names. A fit whose
     checkpoints were left behind (here: not removed) is continued by the same fit asking for
@@ -185,7 +189,7 @@ def test_a_left_checkpoint_is_continued_by_a_longer_fit(tmp_path, monkeypatch, c
     monkeypatch.undo()
     with caplog.at_level(logging.WARNING, logger="distml"):
         continued = make(20, str(tmp_path / "left")).fit(data)
-    assert f"{name} resumed from iteration 8 and completed" in caplog.text
+    assert f"{name.split()[0]} resumed from iteration 8 and completed" in caplog.text
     straight = make(20, str(tmp_path / "straight")).fit(data)
     for got, want in zip(arrays(continued), arrays(straight)):
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-8)

@@ -59,7 +59,7 @@ def _fit(optimizer, train, **extra):
 
 def test_batch_mode_recovers_the_topics(corpus):
     beta, train, _ = corpus
-    assert _topic_similarity(_fit("em", train)._topics, beta) >= 0.95
+    assert _topic_similarity(_fit("batch", train)._topics, beta) >= 0.95
 
 
 def test_online_mode_recovers_the_topics(corpus):
@@ -69,7 +69,7 @@ def test_online_mode_recovers_the_topics(corpus):
 
 def test_batch_perplexity_is_within_5_percent_of_scikit_learn(corpus):
     _, train, test = corpus
-    ours = np.exp(_fit("em", train).logPerplexity(_frame(test)))
+    ours = np.exp(_fit("batch", train).logPerplexity(_frame(test)))
     sk = LatentDirichletAllocation(K, doc_topic_prior=ALPHA, topic_word_prior=ETA,
                                    learning_method="batch", max_iter=50, random_state=0)
     theirs = sk.fit(train).perplexity(test)
@@ -90,7 +90,7 @@ def test_online_perplexity_is_within_5_percent_of_scikit_learn(corpus):
 
 def test_the_bound_matches_scikit_learns_for_the_same_topics(corpus):
     _, train, test = corpus
-    model = _fit("em", train, maxIter=5)
+    model = _fit("batch", train, maxIter=5)
     sk = LatentDirichletAllocation(K, doc_topic_prior=ALPHA, topic_word_prior=ETA)
     sk.components_ = model._topics.copy()
     sk.exp_dirichlet_component_ = np.exp(dirichlet_expectation(model._topics))
@@ -99,7 +99,7 @@ def test_the_bound_matches_scikit_learns_for_the_same_topics(corpus):
                                rtol=1e-6)
 
 
-@pytest.mark.parametrize("optimizer", ["em", "online"])
+@pytest.mark.parametrize("optimizer", ["batch", "online"])
 def test_the_model_does_not_depend_on_the_rank_count(corpus, optimizer):
     _, train, _ = corpus
     one, three = (_fit(optimizer, train[:500], maxIter=5, numWorkers=n) for n in (1, 3))
@@ -164,7 +164,7 @@ def test_online_mode_optimizes_the_document_concentration(corpus):
 
 def test_model_outputs(corpus, tmp_path):
     _, train, test = corpus
-    model = _fit("em", train, maxIter=10)
+    model = _fit("batch", train, maxIter=10)
     assert model.vocabSize() == VOCAB and not model.isDistributed()
     matrix = model.topicsMatrix()
     assert (matrix.numRows, matrix.numCols) == (VOCAB, K)
@@ -190,7 +190,7 @@ def test_empty_documents_are_allowed_and_get_the_prior_mean():
     docs = pd.DataFrame({"features": [Vectors.sparse(4, {0: 3.0, 1: 1.0}),
                                       Vectors.sparse(4, {}),
                                       Vectors.sparse(4, {2: 2.0, 3: 5.0})]})
-    model = LDA(k=2, maxIter=5, optimizer="em", docConcentration=[0.5, 1.5], seed=0).fit(docs)
+    model = LDA(k=2, maxIter=5, optimizer="batch", docConcentration=[0.5, 1.5], seed=0).fit(docs)
     theta = model.transform(docs)["topicDistribution"][1].toArray()
     np.testing.assert_allclose(theta, [0.25, 0.75])
     assert np.isfinite(model.logLikelihood(docs))
@@ -219,7 +219,7 @@ def test_bad_input_and_params_are_clear_errors(corpus):
     assert LDA(k=2, maxIter=2).fit(weighted).vocabSize() == 4
 
 
-@pytest.mark.parametrize("optimizer", ["em", "online"])
+@pytest.mark.parametrize("optimizer", ["batch", "online"])
 def test_a_fit_on_the_mxnet_backend_matches_numpy(corpus, optimizer):
     _, train, _ = corpus
     on_numpy = _fit(optimizer, train[:300], maxIter=4, backend="numpy")

@@ -11,11 +11,12 @@ from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.param.shared import HasFeaturesCol, HasMaxIter, HasSeed
 
 from distml import frames
-from distml.algorithms.clustering.lda_program import EM, ONLINE, lda
+from distml.algorithms.clustering.lda_program import BATCH, EM, ONLINE, lda
 from distml.engine.context import FitResult
 from distml.errors import DataError, ParamError
 from distml.frames import DOUBLE, VECTOR, InputSpec, Output
 from distml.kernels.lda import as_csr, dirichlet_expectation, document_bounds, estep, topics_bound
+from distml.engine.recovery import CheckpointSettings
 from distml.pipeline.base import (Estimator, HasBackend, HasCheckpoints, Model, java_string_hash,
                                   setters)
 from distml.pipeline.constraints import Interval, OneOf
@@ -31,7 +32,8 @@ class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend
     optimizer: Param[str] = Param(
         Params._dummy(), "optimizer",
         "Optimizer or inference algorithm used to estimate the LDA model: online "
-        "(stochastic variational inference) or em (batch variational EM)",
+        "(stochastic variational inference), em (MLlib's MAP-EM, giving a "
+        "DistributedLDAModel) or batch (distml's: batch variational Bayes)",
         typeConverter=TypeConverters.toString)
     learningOffset: Param[float] = Param(
         Params._dummy(), "learningOffset",
@@ -66,7 +68,9 @@ class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend
     keepLastCheckpoint: Param[bool] = Param(
         Params._dummy(), "keepLastCheckpoint",
         "(For EM optimizer) If using checkpointing, this indicates whether to keep the last "
-        "checkpoint (accepted for compatibility).", typeConverter=TypeConverters.toBoolean)
+        "checkpoint. If false, then the checkpoint will be deleted. Deleting the checkpoint "
+        "can cause failures if a data partition is lost, so set this bit with care.",
+        typeConverter=TypeConverters.toBoolean)
 
     def __init__(self, *args: Any):
         super().__init__(*args)
@@ -125,14 +129,15 @@ class LDA(Estimator, _LDAParams):
     rank runs the E-step on its share and the k x vocabulary statistics are allreduced; the
     topics move by rho = (learningOffset + iteration)^-learningDecay, and with
     ``optimizeDocConcentration`` alpha takes a damped Newton step. ``optimizer="em"`` is
-    *batch variational EM* (scikit-learn's ``learning_method="batch"``): every iteration runs
-    the E-step on every document and sets the topics to eta plus the statistics. It is not
-    MLlib's EM, which runs MAP-EM on a GraphX graph of documents and terms, needs both
-    concentrations above 1 and returns a distributed model: the variational form shares the
-    online path's kernel and its one allreduce per iteration, keeps no per-term state, and
-    gives the variational bound that ``logLikelihood`` reports for both optimizers. Defaults
-    follow MLlib per optimizer: alpha = 1/k and eta = 1/k online, alpha = 50/k + 1 and
-    eta = 1.1 for em; ``optimizeDocConcentration`` applies to online only.
+    MLlib's MAP-EM (``lda_em_program``): the same start for the same partitions and seed,
+    one allreduce of the topics' term counts per iteration, and a ``DistributedLDAModel``
+    with the fit's ``trainingLogLikelihood`` and ``logPrior``; both concentrations must be
+    above 1, as in MLlib. ``optimizer="batch"`` is distml's: batch variational Bayes
+    (scikit-learn's ``learning_method="batch"``), every document in every iteration, sharing
+    the online path's kernel. Defaults follow MLlib: alpha = 50/k + 1 and eta = 1.1 for em,
+    1/k for online (and batch); ``optimizeDocConcentration`` applies to online only. Online
+    and batch fits do not depend on the engine or the rank count; an em fit, like MLlib's,
+    depends on the partitions its random start is drawn over.
 
     Counts may be fractional (weights), as in MLlib; negative counts are an error. Empty
     documents are allowed: training skips them (they still count in the corpus size, as in
@@ -150,7 +155,7 @@ class LDA(Estimator, _LDAParams):
     ...                                   Vectors.sparse(4, {2: 4.0, 3: 6.0}),
     ...                                   Vectors.sparse(4, {0: 2.0, 1: 4.0}),
     ...                                   Vectors.sparse(4, {2: 5.0, 3: 2.0})]})
-    >>> model = LDA(k=2, optimizer="em", maxIter=30, docConcentration=[0.1],
+    >>> model = LDA(k=2, optimizer="batch", maxIter=30, docConcentration=[0.1],
     ...             topicConcentration=0.1, seed=1).fit(docs)
     >>> model.vocabSize()
     4
@@ -167,7 +172,8 @@ class LDA(Estimator, _LDAParams):
     """
 
     _param_constraints = {
-        "k": [Interval(1, closed="neither")], "optimizer": [OneOf((ONLINE, EM), "online or em")],
+        "k": [Interval(1, closed="neither")],
+        "optimizer": [OneOf((ONLINE, EM, BATCH), "online, em or batch")],
         "maxIter": [Interval(0)], "learningOffset": [Interval(0, closed="neither")],
         "learningDecay": [Interval(0, closed="neither")],
         "subsamplingRate": [Interval(0, 1, closed="right")]}
@@ -226,32 +232,53 @@ class LDA(Estimator, _LDAParams):
     def _alpha(self, k: int, optimizer: str) -> np.ndarray:
         given = self.getDocConcentration()
         if not given or (len(given) == 1 and given[0] == -1):  # unset or MLlib's "auto"
-            return np.full(k, 1.0 / k if optimizer == ONLINE else 50.0 / k + 1.0)
+            return np.full(k, 50.0 / k + 1.0 if optimizer == EM else 1.0 / k)
         alpha = np.full(k, given[0]) if len(given) == 1 else np.asarray(given, dtype=float)
         if alpha.size != k:
             raise ParamError(f"docConcentration has {alpha.size} values; it needs 1 or k={k}")
         if not (alpha > 0).all():
             raise ParamError(f"docConcentration must be > 0, got {given}")
+        if optimizer == EM and (np.unique(alpha).size > 1 or alpha[0] <= 1.0):
+            raise ParamError(f"docConcentration must be one value > 1.0 (or -1 for auto) for "
+                             f"the em optimizer (MLlib's MAP-EM), got {given}")
         return alpha
 
     def _eta(self, k: int, optimizer: str) -> float:
         given = self.getTopicConcentration()
         if given is None or given == -1:
-            return 1.0 / k if optimizer == ONLINE else 1.1
-        if given <= 0:
-            raise ParamError(f"topicConcentration must be > 0, got {given}")
+            return 1.1 if optimizer == EM else 1.0 / k
+        if given <= 0 or (optimizer == EM and given <= 1.0):
+            raise ParamError(f"topicConcentration must be > {1.0 if optimizer == EM else 0} "
+                             f"(or -1 for auto) for the {optimizer} optimizer, got {given}")
         return float(given)
 
     def _input_spec(self) -> InputSpec:
         return InputSpec(self.getFeaturesCol())
 
+    def _checkpoint_settings(self, resume_from: str | None) -> CheckpointSettings:
+        settings = super()._checkpoint_settings(resume_from)
+        settings.keep_last = self.getOptimizer() == EM and self.getKeepLastCheckpoint()
+        return settings
+
     def _create_model(self, result: FitResult) -> "LDAModel":
         v = result.values
-        return LDAModel(v["topics"], v["docConcentration"], float(v["topicConcentration"]))
+        if self.getOptimizer() == EM:
+            return DistributedLDAModel(v["topics"], v["docConcentration"],
+                                       float(v["topicConcentration"]),
+                                       float(v["trainingLogLikelihood"]), float(v["logPrior"]))
+        return LocalLDAModel(v["topics"], v["docConcentration"], float(v["topicConcentration"]))
+
+    def _model_from_result(self, result: FitResult, dataset: Any,
+                           summarized: bool = True) -> "LDAModel":
+        model = super()._model_from_result(result, dataset, summarized)
+        if isinstance(model, DistributedLDAModel):  # the checkpoint keepLastCheckpoint kept
+            model._checkpoint_files = list(result.checkpoint_files)
+        return model
 
 
 class LDAModel(Model, _LDAParams):
-    """A fitted LDA (pyspark.ml's LocalLDAModel): topics, inference, the variational bound.
+    """A fitted LDA: topics, inference, the variational bound; what ``LocalLDAModel`` and
+    ``DistributedLDAModel`` share, as in pyspark.ml.
 
     ``describeTopics`` is a Spark DataFrame when a SparkSession is active, pandas for a model
     fitted on pandas or used without Spark.
@@ -270,11 +297,14 @@ class LDAModel(Model, _LDAParams):
 
     def topicsMatrix(self) -> DenseMatrix:
         """vocabSize x k: column t is topic t's variational parameters lambda (unnormalized),
-        as MLlib's LocalLDAModel."""
+        as MLlib's LocalLDAModel; a DistributedLDAModel's are the topics' term counts."""
         return dense_matrix(self._topics.T, row_major=False)
 
     def estimatedDocConcentration(self) -> DenseVector:
         return DenseVector(self._alpha)
+
+    def _description(self) -> dict:
+        return {"k": int(self._topics.shape[0]), "numFeatures": self.vocabSize()}
 
     def describeTopics(self, maxTermsPerTopic: int = 10) -> Any:
         """(topic, termIndices, termWeights): each topic's heaviest terms, weights normalized
@@ -345,3 +375,62 @@ class LDAModel(Model, _LDAParams):
     def _load_data(self, arrays: dict, extra: dict) -> None:
         self._topics, self._alpha = arrays["topics"], arrays["docConcentration"]
         self._eta = float(extra["topicConcentration"])
+
+
+class LocalLDAModel(LDAModel):
+    """The LDA model online and batch fits give, and ``DistributedLDAModel.toLocal()``."""
+
+
+class DistributedLDAModel(LDAModel):
+    """The LDA model an ``optimizer="em"`` fit gives, pyspark.ml's: its topics are the term
+    counts N_wk of MLlib's MAP-EM, with the fit's ``trainingLogLikelihood`` and ``logPrior``;
+    ``toLocal()`` is the LocalLDAModel with the same topics, which ``transform``,
+    ``logLikelihood`` and ``logPerplexity`` use here as in pyspark.ml."""
+
+    def __init__(self, topics: np.ndarray | None = None, alpha: np.ndarray | None = None,
+                 eta: float = 0.0, training_log_likelihood: float = float("nan"),
+                 log_prior: float = float("nan")):
+        super().__init__(topics, alpha, eta)
+        self._training_log_likelihood, self._log_prior = training_log_likelihood, log_prior
+        self._checkpoint_files: list[str] = []
+
+    def isDistributed(self) -> bool:
+        return True
+
+    def toLocal(self) -> LocalLDAModel:
+        """The same topics as a LocalLDAModel, with this model's params."""
+        local = LocalLDAModel(self._topics.copy(), self._alpha.copy(), self._eta)
+        local._resetUid(self.uid)
+        return self._copyValues(local)
+
+    def trainingLogLikelihood(self) -> float:
+        """log P(the training tokens | the topics, the documents' topic counts), MLlib's."""
+        return self._training_log_likelihood
+
+    def logPrior(self) -> float:
+        """log P(the topics and the documents' topic mixtures | alpha, eta), MLlib's."""
+        return self._log_prior
+
+    def getCheckpointFiles(self) -> list[str]:
+        """The fit's last checkpoint, kept when checkpointing went to a directory the user
+        set (Spark's or ``checkpointDir``) and ``keepLastCheckpoint`` is true; else []."""
+        return list(self._checkpoint_files)
+
+    def deleteCheckpointFiles(self) -> None:
+        """Remove the files ``getCheckpointFiles`` lists."""
+        for path in self._checkpoint_files:
+            fs, local_path = frames.filesystem(path)
+            if fs.exists(local_path):
+                fs.delete(local_path)
+        self._checkpoint_files = []
+
+    def _save_data(self) -> tuple[dict, dict]:
+        arrays, extra = super()._save_data()
+        return arrays, {**extra, "trainingLogLikelihood": self._training_log_likelihood,
+                        "logPrior": self._log_prior}
+
+    def _load_data(self, arrays: dict, extra: dict) -> None:
+        super()._load_data(arrays, extra)
+        self._training_log_likelihood = float(extra["trainingLogLikelihood"])
+        self._log_prior = float(extra["logPrior"])
+        self._checkpoint_files = []

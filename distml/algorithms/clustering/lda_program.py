@@ -1,4 +1,5 @@
-"""The training program of LDA: variational Bayes, online (mini-batches) or batch.
+"""The training program of LDA: variational Bayes, online (mini-batches) or batch; the "em"
+optimizer, MLlib's MAP-EM, is ``lda_em_program``.
 
 Every rank keeps its documents as CSR term counts. An iteration is one round: each rank runs
 the E-step (``kernels.lda``) on its documents in this iteration's mini-batch (online: each
@@ -22,16 +23,19 @@ from __future__ import annotations
 import numpy as np
 
 from distml.errors import DataError
+from distml.algorithms.clustering.lda_em_program import map_em
 from distml.gpu.backend import rank_backend
 from distml.kernels.hashed_random import uniforms
 from distml.kernels.lda import (alpha_step, as_csr, dirichlet_expectation, estep,
                                 place_documents)
 
-ONLINE, EM = "online", "em"
+ONLINE, EM, BATCH = "online", "em", "batch"
 
 
 def lda(ctx, params: dict) -> dict:
     _check_counts(ctx, params["featuresCol"])
+    if params["optimizer"] == EM:
+        return map_em(ctx, params, _counts)
     k, vocab = params["k"], ctx.input.num_features
     documents = ctx.input.num_rows
     topics = initial_topics(k, vocab, params["seed"])

@@ -31,7 +31,7 @@ import numpy as np
 from distml.errors import DataError
 from distml.gpu.backend import rank_backend
 from distml.kernels.als import RatingBlock, place_chunks, solve_factors
-from distml.kernels.xorshift import byteswap64, hash_seed, next_gaussians, next_long
+from distml.kernels.jvm_random import byteswap64, hash_seed, next_gaussians, next_long
 
 BY_USER, BY_ITEM = "als_by_user", "als_by_item"
 INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1

@@ -1,12 +1,14 @@
-"""Spark's ``XORShiftRandom``, number for number: the doubles MLlib draws from a seed.
+"""The JVM's random streams MLlib draws its random starts from, number for number.
 
-MLlib seeds its random starts (a perceptron's initial weights among them) with
-``org.apache.spark.util.random.XORShiftRandom``: the seed is scrambled by Scala's MurmurHash3
-of its eight big-endian bytes, then each 64-bit step is three shift-xors, and ``nextDouble``
-is ``java.util.Random``'s (26 bits, then 27). Drawing the same numbers lets a distml fit start
-where pyspark.ml's starts, so a seed means the same model in both (``tests/spark``
-checks the stream against the JVM's class). Written here, not taken from a library: no
-Python package reproduces it, and numba keeps a long draw (a large network's weights) fast.
+Spark's ``org.apache.spark.util.random.XORShiftRandom`` (a perceptron's initial weights, ALS's
+initial factors): the seed is scrambled by Scala's MurmurHash3 of its eight big-endian bytes,
+then each 64-bit step is three shift-xors, and ``nextDouble``/``nextGaussian``/``nextLong``
+are ``java.util.Random``'s over those bits. And ``java.util.Random`` itself (the 48-bit linear
+congruential generator; the EM optimizer of LDA draws its start from one per partition).
+Drawing the same numbers lets a distml fit start where pyspark.ml's starts, so a seed means
+the same model in both (``tests/spark/test_mllib_random_start.py`` checks every stream against
+the JVM's). Written here, not taken from a library: no Python package reproduces them, and
+numba keeps a long draw (a large network's weights) fast.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from numba import njit
 
 _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
+_MASK48 = (1 << 48) - 1
 _ARRAY_SEED = 0x3C074A61  # Scala's MurmurHash3.arraySeed
+_JAVA_MULTIPLIER = 0x5DEECE66D  # java.util.Random's
 
 
 def hash_seed(seed: int) -> int:
@@ -24,6 +28,13 @@ def hash_seed(seed: int) -> int:
     low = _bytes_hash(data, _ARRAY_SEED)
     high = _bytes_hash(data, low)
     return (high << 32) | low
+
+
+def java_random_doubles(seed: int, count: int) -> np.ndarray:
+    """The first ``count`` values of ``new java.util.Random(seed).nextDouble()``."""
+    out = np.empty(count, dtype=np.float64)
+    _fill_java_doubles(np.uint64((seed ^ _JAVA_MULTIPLIER) & _MASK48), out)
+    return out
 
 
 def next_doubles(state: int, count: int) -> tuple[np.ndarray, int]:
@@ -78,6 +89,18 @@ def _fill_gaussians(state, out):
             out[i + 1] = v2 * multiplier
         i += 2
     return s
+
+
+@njit(cache=True, nogil=True)
+def _fill_java_doubles(state, out):
+    s = state
+    mask = np.uint64(_MASK48)
+    for i in range(out.size):
+        s = (s * np.uint64(_JAVA_MULTIPLIER) + np.uint64(11)) & mask
+        high = s >> np.uint64(48 - 26)
+        s = (s * np.uint64(_JAVA_MULTIPLIER) + np.uint64(11)) & mask
+        low = s >> np.uint64(48 - 27)
+        out[i] = ((high << np.uint64(27)) + low) * (1.0 / 9007199254740992.0)  # 2^-53
 
 
 @njit(cache=True, nogil=True)
