@@ -30,3 +30,18 @@ def spark():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The pass count per class of pyspark.ml's docstring examples run with distml's classes
+    (tests/spark/test_pyspark_doc_examples.py), when that module ran."""
+    report = sys.modules.get("pyspark_examples")
+    if report is None or not report.REPORT:
+        return
+    terminalreporter.section("pyspark.ml's documented examples with distml's classes")
+    passed = attempted = 0
+    for name, (ok, total, excused) in sorted(report.REPORT.items()):
+        passed, attempted = passed + ok, attempted + total
+        note = f" ({excused} listed exception{'s' * (excused != 1)})" if excused else ""
+        terminalreporter.write_line(f"{name}: {ok}/{total} pass{note}")
+    terminalreporter.write_line(f"all classes: {passed}/{attempted} examples pass")

@@ -26,6 +26,10 @@ MODULES = ("classification", "regression", "clustering", "feature", "recommendat
 _FLAGS = {"stat": doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE}
 _DEFAULT_FLAGS = doctest.ELLIPSIS
 
+# {class: (examples passed, examples run, excused failures)}, filled by the test module and
+# printed by tests/conftest.py at the end of the run.
+REPORT: dict = {}
+
 _IMPORT = re.compile(r"^(\s*)from pyspark\.ml(?:\.\w+)* import (.+)$", re.MULTILINE)
 
 
@@ -59,6 +63,17 @@ class ClassRun:
         return self.attempted - len(self.failures)
 
 
+def example_sources(name, module_name) -> list[str]:
+    """The sources of pyspark.ml's class ``name``'s docstring examples, stripped."""
+    return [example.source.strip() for example in _doctest(name, module_name).examples]
+
+
+def _doctest(name, module_name):
+    module = importlib.import_module(f"pyspark.ml.{module_name}")
+    return doctest.DocTestParser().get_doctest(
+        inspect.getdoc(getattr(module, name)) or "", {}, name, None, 0)
+
+
 def run_class_examples(name, module_name, spark, temp_path, data_folder, use_distml=True):
     """Run pyspark.ml's class ``name``'s docstring examples; returns a :class:`ClassRun`.
 
@@ -67,8 +82,7 @@ def run_class_examples(name, module_name, spark, temp_path, data_folder, use_dis
     working folder, which a test cannot move.
     """
     module = importlib.import_module(f"pyspark.ml.{module_name}")
-    test = doctest.DocTestParser().get_doctest(
-        inspect.getdoc(getattr(module, name)) or "", {}, name, None, 0)
+    test = _doctest(name, module_name)
     test.globs = _globals(module, spark, temp_path, use_distml)
     for example in test.examples:
         example.source = example.source.replace('"data/mllib/', f'"{data_folder}/data/mllib/')
