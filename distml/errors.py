@@ -1,12 +1,23 @@
 """Exceptions distml raises on purpose, so callers can tell bad input from a failed cluster."""
+from pyspark.errors import IllegalArgumentException  # pure Python: no JVM
 
 
 class DataError(ValueError):
     """The input data cannot be used as given; the message names the column or row count."""
 
 
-class ParamError(ValueError):
-    """A param value cannot be used; the message names the param."""
+class ParamError(ValueError, IllegalArgumentException):
+    """A param value cannot be used; the message names the param.
+
+    Also pyspark's ``IllegalArgumentException``, which pyspark.ml raises for the same values
+    (its JVM checks them when a fit starts), so code that catches it catches this too."""
+
+    def __init__(self, message: str):
+        ValueError.__init__(self, message)
+        IllegalArgumentException.__init__(self, message)
+
+    def __str__(self) -> str:
+        return ValueError.__str__(self)
 
 
 class FitError(RuntimeError):
