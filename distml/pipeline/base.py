@@ -202,6 +202,12 @@ class _Persistable(ParamChecks, MLReadable, MLWritable):
             raise TypeError(f"setParams() got an unexpected keyword argument '{unknown[0]}'")
         return self._set_given(self._input_kwargs)
 
+    def _fitted(self, model: Any) -> Any:
+        """``model``, fitted by this estimator: its uid (pyspark.ml's models take their
+        estimator's) and this estimator's params."""
+        model._resetUid(self.uid)
+        return self._copyValues(model)
+
     def write(self) -> DistmlWriter:
         return DistmlWriter(self)
 
@@ -268,8 +274,9 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
         return model
 
     def _model_from_values(self, values: dict) -> "Model":
-        """The model of a program's result, with this estimator's params (also on a rank)."""
-        return self._copyValues(self._create_model(FitResult(values=values)))
+        """The model of a program's result, with this estimator's uid (as pyspark.ml's
+        models have) and params (also on a rank)."""
+        return self._fitted(self._create_model(FitResult(values=values)))
 
     # hooks ------------------------------------------------------------------------------------
     def _training_program(self) -> Program:

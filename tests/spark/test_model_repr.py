@@ -1,4 +1,5 @@
-"""A fitted model's repr is pyspark.ml's: the JVM model's toString (issue 22).
+"""A fitted model's repr is pyspark.ml's: the JVM model's toString, and its uid is its
+estimator's, as pyspark.ml's (issue 22).
 
 Reference: pyspark.ml's model fitted on the same rows with the same params, its repr with the
 uid replaced by the distml model's.
@@ -50,7 +51,9 @@ CASES = [
 
 @pytest.mark.parametrize("module, name, params, frame", CASES,
                          ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
-def test_repr_is_pyspark_ml_s(frames, module, name, params, frame):
-    ours = getattr(distml, name)(**params).fit(frames[frame])
-    theirs = getattr(module, name)(**params).fit(frames[frame])
+def test_repr_and_uid_are_pyspark_ml_s(frames, module, name, params, frame):
+    our_estimator, their_estimator = getattr(distml, name)(**params), \
+        getattr(module, name)(**params)
+    ours, theirs = our_estimator.fit(frames[frame]), their_estimator.fit(frames[frame])
     assert repr(ours) == repr(theirs).replace(theirs.uid, ours.uid)
+    assert theirs.uid == their_estimator.uid and ours.uid == our_estimator.uid

@@ -154,9 +154,13 @@ class QuantileDiscretizer(SparkEstimator, _Persistable, HasHandleInvalid, HasInp
         single = len(inputs) == 1 and self.isSet(self.inputCol)
         params = dict(handleInvalid=self.getHandleInvalid())
         if single:
-            return Bucketizer(splits=splits[0], inputCol=inputs[0], outputCol=outputs[0],
-                              **params)
-        return Bucketizer(splitsArray=splits, inputCols=inputs, outputCols=outputs, **params)
+            fitted = Bucketizer(splits=splits[0], inputCol=inputs[0], outputCol=outputs[0],
+                                **params)
+        else:
+            fitted = Bucketizer(splitsArray=splits, inputCols=inputs, outputCols=outputs,
+                                **params)
+        fitted._resetUid(self.uid)  # pyspark.ml's takes the discretizer's uid
+        return fitted
 
     # pyspark.ml's accessors (issue 22)
     (setHandleInvalid, setInputCol, setInputCols) = setters(

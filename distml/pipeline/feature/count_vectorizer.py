@@ -108,7 +108,7 @@ class CountVectorizer(SparkEstimator, _Persistable, _CountVectorizerParams):
                 if low <= holding[term] <= high]
         kept.sort(key=lambda tc: (-tc[1], tc[0]))
         vocabulary = [term for term, _ in kept[:self.getVocabSize()]]
-        return self._copyValues(CountVectorizerModel(vocabulary))
+        return self._fitted(CountVectorizerModel(vocabulary))
 
 
 def _term_counts(documents: np.ndarray) -> tuple[int, Counter, Counter]:

@@ -93,7 +93,7 @@ class Imputer(SparkEstimator, _Persistable, _ImputerParams):
                 lambda a: _sums_and_counts(a, missing, strategy == "mode"))
             surrogates = [_surrogate(parts, f"c{i}", strategy, name)
                           for i, name in enumerate(inputs)]
-        return self._copyValues(ImputerModel(inputs, surrogates))
+        return self._fitted(ImputerModel(inputs, surrogates))
 
     def _median(self, dataset: Any, name: str, missing: float) -> float:
         values = frames.of(dataset).quantiles(name, [0.5], self.getRelativeError(), missing)

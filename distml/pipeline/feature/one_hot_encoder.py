@@ -74,7 +74,7 @@ class OneHotEncoder(SparkEstimator, _Persistable, _OneHotEncoderParams):
             parts = frame.map_partitions(columns, lambda a: _largest_indices(a, columns))
             for i in missing:
                 sizes[i] = int(max(p[f"c{i}"] for p in parts)) + 1
-        return self._copyValues(OneHotEncoderModel(sizes))
+        return self._fitted(OneHotEncoderModel(sizes))
 
 
 def _largest_indices(arrays: dict, columns: dict) -> dict:

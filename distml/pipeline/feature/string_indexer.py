@@ -88,7 +88,7 @@ class StringIndexer(SparkEstimator, _Persistable, _StringIndexerParams):
             for part in parts:
                 counts.update(part[i])
             labels.append(_ordered(counts, order))
-        return self._copyValues(StringIndexerModel(labels))
+        return self._fitted(StringIndexerModel(labels))
 
 
 def _value_counts(arrays: dict) -> list[dict]:
