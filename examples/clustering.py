@@ -31,7 +31,7 @@ docs = [Vectors.sparse(200, {int(i): float(c) for i, c in enumerate(
     for _ in range(args.rows // 3)]
 corpus = spark.createDataFrame([(d,) for d in docs], ["features"])
 train, test = corpus.randomSplit([0.9, 0.1], seed=0)
-lda = LDA(k=5, optimizer="em", maxIter=30, docConcentration=[0.2], topicConcentration=0.05,
+lda = LDA(k=5, optimizer="batch", maxIter=30, docConcentration=[0.2], topicConcentration=0.05,
           seed=1).fit(train)
 print("LDA: top terms of each topic")
 for row in lda.describeTopics(5).collect():
