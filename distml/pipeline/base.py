@@ -203,8 +203,8 @@ class _Persistable(ParamChecks, MLReadable, MLWritable):
         return self._set_given(self._input_kwargs)
 
     def _fitted(self, model: Any) -> Any:
-        """``model``, fitted by this estimator: its uid (pyspark.ml's models take their
-        estimator's) and this estimator's params."""
+        """``model`` with this stage's uid and params: what an estimator's fit returns
+        (pyspark.ml's models take their estimator's uid), or a model's other form."""
         model._resetUid(self.uid)
         return self._copyValues(model)
 

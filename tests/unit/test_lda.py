@@ -226,3 +226,16 @@ def test_a_fit_on_the_mxnet_backend_matches_numpy(corpus, optimizer):
     on_mxnet = _fit(optimizer, train[:300], maxIter=4, backend="mxnet")
     assert on_mxnet._devices == ["mxnet:cpu(0)"] * 2
     np.testing.assert_allclose(on_mxnet._topics, on_numpy._topics, rtol=1e-8)
+
+
+def test_em_gives_a_distributed_model_and_says_why_its_bound_is_nan(caplog):
+    """A term that never occurs in training has zero counts in an em model, where the bound
+    is undefined (pyspark.ml's logPerplexity is NaN there too): NaN, with a warning."""
+    docs = pd.DataFrame({"features": [Vectors.sparse(4, {0: 3.0, 1: 1.0}),
+                                      Vectors.sparse(4, {1: 2.0, 2: 5.0})] * 5})
+    model = LDA(k=2, maxIter=5, optimizer="em", seed=0).fit(docs)
+    assert model.isDistributed() and not model.toLocal().isDistributed()
+    assert np.isfinite(model.trainingLogLikelihood()) and np.isfinite(model.logPrior())
+    with caplog.at_level("WARNING", logger="distml"):
+        assert np.isnan(model.logPerplexity(docs))
+    assert "1 vocabulary terms have zero weight" in caplog.text

@@ -1,6 +1,7 @@
 """LDA: pyspark.ml.clustering's topic model, by online or batch variational Bayes."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -13,15 +14,17 @@ from pyspark.ml.param.shared import HasFeaturesCol, HasMaxIter, HasSeed
 from distml import frames
 from distml.algorithms.clustering.lda_program import BATCH, EM, ONLINE, lda
 from distml.engine.context import FitResult
+from distml.engine.recovery import CheckpointSettings
 from distml.errors import DataError, ParamError
 from distml.frames import DOUBLE, VECTOR, InputSpec, Output
 from distml.kernels.lda import as_csr, dirichlet_expectation, document_bounds, estep, topics_bound
-from distml.engine.recovery import CheckpointSettings
 from distml.pipeline.base import (Estimator, HasBackend, HasCheckpoints, Model, java_string_hash,
                                   setters)
 from distml.pipeline.constraints import Interval, OneOf
 from distml.pipeline.linalg_values import dense_matrix
 
+
+log = logging.getLogger(__name__)
 
 class _LDAParams(HasMaxIter, HasFeaturesCol, HasSeed, HasCheckpoints, HasBackend):
     """pyspark.ml.clustering.LDA's params and defaults, and distml's ``backend``."""
@@ -354,6 +357,11 @@ class LDAModel(Model, _LDAParams):
         return -bound / tokens
 
     def _bound(self, dataset: Any) -> tuple[float, float]:
+        unseen = int((self._topics <= 0).all(axis=0).sum())
+        if unseen:  # an em model's term counts: a term absent from training has none
+            log.warning("LDA: %d vocabulary terms have zero weight in every topic (they never "
+                        "occurred in training), where the variational bound is undefined: "
+                        "logLikelihood and logPerplexity are NaN, as pyspark.ml's", unseen)
         infer, alpha = self._infer(), self._alpha
         log_beta = dirichlet_expectation(self._topics)
         names = ["__distml_lda_bound", "__distml_lda_tokens"]
@@ -399,9 +407,7 @@ class DistributedLDAModel(LDAModel):
 
     def toLocal(self) -> LocalLDAModel:
         """The same topics as a LocalLDAModel, with this model's params."""
-        local = LocalLDAModel(self._topics.copy(), self._alpha.copy(), self._eta)
-        local._resetUid(self.uid)
-        return self._copyValues(local)
+        return self._fitted(LocalLDAModel(self._topics.copy(), self._alpha.copy(), self._eta))
 
     def trainingLogLikelihood(self) -> float:
         """log P(the training tokens | the topics, the documents' topic counts), MLlib's."""
