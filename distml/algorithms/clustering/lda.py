@@ -374,7 +374,8 @@ class LDAModel(Model, _LDAParams):
             InputSpec(self.getFeaturesCol(), check_finite=False),
             parts, [Output(n, DOUBLE) for n in names])
         documents, tokens = frames.of(scored).column_sums(names)
-        return documents + topics_bound(self._topics, self._eta), tokens
+        with np.errstate(invalid="ignore"):  # unseen terms: said above
+            return documents + topics_bound(self._topics, self._eta), tokens
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"topics": self._topics, "docConcentration": self._alpha}, \
