@@ -13,7 +13,8 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                KMeansModel, DecisionTreeClassifier,
                                DecisionTreeClassificationModel, DecisionTreeRegressor,
                                DecisionTreeRegressionModel, ALS, ALSModel, LDA, LDAModel,
-                               LocalLDAModel, DistributedLDAModel)
+                               LocalLDAModel, DistributedLDAModel, LinearRegression,
+                               LinearRegressionModel)
 from distml.engine.resident import release  # noqa: E402
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
@@ -26,7 +27,7 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "SVDModel", "computeSVD", "KMeans", "KMeansModel",
            "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
            "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
-           "LocalLDAModel", "DistributedLDAModel",
+           "LocalLDAModel", "DistributedLDAModel", "LinearRegression", "LinearRegressionModel",
            "CollectiveError", "DataError",
            "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "release"]
 __all__ += sorted(set(_pipeline.__all__) | set(_pipeline.feature.__all__))

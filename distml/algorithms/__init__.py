@@ -7,6 +7,7 @@ from distml.algorithms.clustering import (LDA, DistributedLDAModel, KMeans, KMea
                                           LocalLDAModel)
 from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
 from distml.algorithms.recommendation import ALS, ALSModel
+from distml.algorithms.regression import LinearRegression, LinearRegressionModel
 from distml.algorithms.tree import (DecisionTreeClassificationModel, DecisionTreeClassifier,
                                     DecisionTreeRegressionModel, DecisionTreeRegressor)
 
@@ -15,4 +16,4 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "DecisionTreeClassifier",
            "DecisionTreeClassificationModel", "DecisionTreeRegressor",
            "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
-           "LocalLDAModel", "DistributedLDAModel"]
+           "LocalLDAModel", "DistributedLDAModel", "LinearRegression", "LinearRegressionModel"]

@@ -101,5 +101,6 @@ def _pandas_of_arrow(table: Any) -> pd.DataFrame:
 
 __all__ = ["DOUBLE", "FLOAT", "INTEGER", "NULLABLE_DOUBLE", "OBJECT", "STRING", "VECTOR",
            "Frame", "InputSpec", "Output", "active_spark", "filesystem", "generate",
-           "is_spark_dataframe", "java_doubles", "java_ints", "java_longs", "local_session", "new_table", "of",
-           "spark_context", "string_values", "swap_into_place", "to_vectors", "vector_rows"]
+           "is_spark_column", "is_spark_dataframe", "java_doubles", "java_ints", "java_longs",
+           "local_session", "new_table", "of", "spark_context", "string_values",
+           "summarizer_column", "swap_into_place", "to_vectors", "vector_rows"]

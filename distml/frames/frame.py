@@ -60,6 +60,11 @@ class Frame(ABC):
         column, element index), ``columns`` a result name to a numeric column."""
 
     @abstractmethod
+    def difference(self, a: str, b: str, name: str) -> Any:
+        """A table of one column, ``name`` = column ``a`` - column ``b`` (a regression
+        summary's residuals), in this frame's kind."""
+
+    @abstractmethod
     def column_sums(self, names: list[str]) -> np.ndarray:
         """The sums of numeric columns (nulls count as 0)."""
 

@@ -53,6 +53,9 @@ class PandasFrame(Frame):
         out.update({name: frame[c].to_numpy(dtype=np.float64) for name, c in columns.items()})
         return out
 
+    def difference(self, a: str, b: str, name: str) -> Any:
+        return pd.DataFrame({name: self.dataset[a] - self.dataset[b]})
+
     def column_sums(self, names: list[str]) -> np.ndarray:
         return np.array([self.dataset[n].sum() for n in names], dtype=np.float64)
 

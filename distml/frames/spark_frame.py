@@ -86,6 +86,9 @@ class SparkFrame(Frame):
         table = self.dataset.select(*exprs).toArrow()
         return {name: table.column(name).to_numpy() for name in table.column_names}
 
+    def difference(self, a: str, b: str, name: str) -> Any:
+        return self.dataset.select((col(a) - col(b)).alias(name))
+
     def column_sums(self, names: list[str]) -> np.ndarray:
         row = self.dataset.agg(*[F.sum(col(n)).alias(n) for n in names]).collect()[0]
         return np.array([0.0 if row[n] is None else row[n] for n in names], dtype=np.float64)

@@ -176,10 +176,25 @@ class DistmlWriter(MLWriter):
     def __init__(self, instance: Any):
         super().__init__()
         self.instance = instance
+        self._format = "internal"
+
+    def format(self, source: str) -> "DistmlWriter":
+        """pyspark.ml's GeneralMLWriter.format: "internal" (the default) writes distml's
+        layout; another format (such as "pmml") is written by the model's pyspark.ml twin
+        (``toMLlib()``), which is what knows it."""
+        if source != "internal" and not hasattr(self.instance, "toMLlib"):
+            raise PersistenceError(f"{type(self.instance).__name__} saves in distml's own "
+                                   f"format only; format '{source}' needs a pyspark.ml twin")
+        self._format = source
+        return self
 
     def save(self, path: str) -> None:
         if not isinstance(path, str):
             raise TypeError(f"path should be a string, got {type(path).__name__}")
+        if self._format != "internal":
+            writer = self.instance.toMLlib().write().format(self._format)
+            (writer.overwrite() if self.shouldOverwrite else writer).save(path)
+            return
         save_instance(self.instance, path, overwrite=self.shouldOverwrite)
 
     def saveImpl(self, path: str) -> None:

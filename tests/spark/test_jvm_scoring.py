@@ -2,9 +2,10 @@
 and the columns it adds are those of the Python transform (the reference: the same model's
 Python path, ``_transform_here``, on the same rows).
 
-Tolerance: predictions, cluster ids and indices are equal; real-valued vectors agree to
-1e-12 relative (the JVM sums a dot product in another order than numpy's BLAS, a difference
-in the last bits), and have the same representation (dense or sparse).
+Tolerance: class predictions, cluster ids, leaves and indices are equal; real values (vectors,
+a linear regression's prediction) agree to 1e-12 relative (the JVM sums a dot product in
+another order than numpy's BLAS, a difference in the last bits), and vectors have the same
+representation (dense or sparse).
 """
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ import pytest
 from pyspark.ml.linalg import DenseVector, SparseVector, Vectors
 
 from distml import (DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
-                    LogisticRegression, MultilayerPerceptronClassifier, NaiveBayes)
+                    LinearRegression, LogisticRegression, MultilayerPerceptronClassifier,
+                    NaiveBayes)
 from distml.pipeline.feature import (IDF, PCA, MaxAbsScaler, MinMaxScaler, OneHotEncoder,
                                      StandardScaler)
 from distml.pipeline.jvm_scoring import ScoresInJvm
@@ -20,6 +22,7 @@ from distml.pipeline.jvm_scoring import ScoresInJvm
 pytestmark = pytest.mark.spark
 
 ROWS = 240
+REAL_VALUED = {"linear prediction"}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,8 @@ def _assert_same(jvm_rows, python_rows):
                 assert type(got) is type(want), name
                 np.testing.assert_allclose(got.toArray(), want.toArray(), rtol=1e-12,
                                            atol=1e-14, err_msg=name)
+            elif name in REAL_VALUED:
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, err_msg=name)
             else:
                 assert got == want, name
 
@@ -112,6 +117,13 @@ def test_trees_leaf_and_variance_columns(data):
     _compare(regressor, data, ["prediction", "leaf", "variance"])
     leaves = regressor.transform(data).select("leaf").toPandas()["leaf"]
     assert sorted(leaves.unique()) == list(np.arange(float(leaves.nunique())))
+
+
+def test_linear_regression(data):
+    for model in (LinearRegression(labelCol="target", regParam=0.1),
+                  LinearRegression(featuresCol="sparse", labelCol="target")):
+        _compare(model.setPredictionCol("linear prediction").fit(data), data,
+                 ["linear prediction"])
 
 
 @pytest.mark.parametrize("measure", ["euclidean", "cosine"])

@@ -33,6 +33,7 @@ CASES = [
     (clustering, "KMeans", {"k": 2, "distanceMeasure": "cosine"}, "table"),
     (recommendation, "ALS", {"userCol": "u", "itemCol": "u", "ratingCol": "x", "rank": 2},
      "table"),
+    (regression, "LinearRegression", {}, "table"),
     (feature, "PCA", {"k": 1, "inputCol": "features"}, "table"),
     (feature, "StandardScaler", {"inputCol": "features", "withMean": True}, "table"),
     (feature, "MinMaxScaler", {"inputCol": "features", "max": 2.0}, "table"),

@@ -124,7 +124,8 @@ class NaiveBayesModel(ScoresInJvm, ProbabilisticClassificationModel, _NaiveBayes
         return int(self._theta.shape[1])
 
     def _description(self) -> dict:
-        return {"modelType": self.getModelType(), "numClasses": self.numClasses, "numFeatures": self.numFeatures}
+        return {"modelType": self.getModelType(), "numClasses": self.numClasses,
+                "numFeatures": self.numFeatures}
 
     @property
     def pi(self) -> DenseVector:
