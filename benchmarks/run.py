@@ -11,14 +11,16 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (bench_als, bench_checkpoint, bench_decision_tree,  # noqa: E402
-                        bench_engines, bench_kmeans, bench_lda, bench_logistic_regression, bench_naive_bayes,
-                        bench_pca, bench_pipeline, bench_resident, bench_security,
-                        bench_standard_scaler, bench_svd, bench_tuning)
+                        bench_engines, bench_kmeans, bench_lda, bench_linear_regression,
+                        bench_logistic_regression, bench_naive_bayes, bench_pca,
+                        bench_pipeline, bench_resident, bench_security, bench_standard_scaler,
+                        bench_svd, bench_tuning)
 from distml.frames import local_session  # noqa: E402
 
 SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
           "decision_tree": bench_decision_tree.run, "engines": bench_engines.run,
           "kmeans": bench_kmeans.run, "lda": bench_lda.run,
+          "linear_regression": bench_linear_regression.run,
           "logistic_regression": bench_logistic_regression.run,
           "naive_bayes": bench_naive_bayes.run, "pca": bench_pca.run,
           "pipeline": bench_pipeline.run,
