@@ -57,11 +57,29 @@ def map_em(ctx, params: dict, counts_of) -> dict:
             "logPrior": np.float64(log_prior)}
 
 
-def _pairs(X):
-    """The nonzero (row, term, count) of CSR counts, rows in order, terms ascending."""
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    keep = X.data != 0
-    return rows[keep], X.indices[keep], X.data[keep]
+class _Pairs:
+    """A partition's nonzero (document, term, count) pairs, documents in order and terms
+    ascending, with the 0/1 matrices that sum pair values per document and per term. Built
+    once per partition: every iteration reuses them."""
+
+    def __init__(self, X):
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        keep = X.data != 0
+        self.rows, self.cols, self.counts = rows[keep], X.indices[keep], X.data[keep]
+        pairs, ones = np.arange(self.rows.size), np.ones(self.rows.size)
+        self.by_document = sp.csr_matrix((ones, (self.rows, pairs)),
+                                         shape=(X.shape[0], self.rows.size))
+        self.by_term = sp.csr_matrix((ones, (self.cols, pairs)),
+                                     shape=(X.shape[1], self.rows.size))
+
+
+def _pairs(part, counts_of) -> _Pairs:
+    X = counts_of(part)
+    source, pairs = part.device_cache.get("lda em pairs", (None, None))
+    if source is not X:
+        pairs = _Pairs(X)
+        part.device_cache["lda em pairs"] = (X, pairs)
+    return pairs
 
 
 def _blocks(rows: np.ndarray):
@@ -72,19 +90,19 @@ def _blocks(rows: np.ndarray):
 def _start(part, counts_of, k, seed):
     """MLlib's random start: each pair's k uniforms from the partition's java.util.Random,
     normalized, times its count; N_dk kept, the partition's N_wk and term presence summed."""
-    X = counts_of(part)
-    rows, cols, counts = _pairs(X)
+    pairs = _pairs(part, counts_of)
+    rows, counts = pairs.rows, pairs.counts
     # Long addition, as the JVM's partIndex + seed wraps
     generator_seed = (part.index + seed + (1 << 63)) % (1 << 64) - (1 << 63)
     gamma = java_random_doubles(generator_seed, rows.size * k).reshape(rows.size, k)
     gamma /= gamma.sum(axis=1, keepdims=True)
-    return _sums(part, X.shape, rows, cols, gamma * counts[:, None]), \
-        np.bincount(cols, minlength=X.shape[1])
+    return _sums(part, pairs, gamma * counts[:, None]), \
+        np.bincount(pairs.cols, minlength=pairs.by_term.shape[0])
 
 
 def _step(part, counts_of, terms, alpha, eta, vocab):
-    X = counts_of(part)
-    rows, cols, counts = _pairs(X)
+    pairs = _pairs(part, counts_of)
+    rows, cols, counts = pairs.rows, pairs.cols, pairs.counts
     documents, k = part.state[STATE], terms.shape[1]
     smoothed_totals = terms.sum(axis=0) + vocab * (eta - 1.0)
     scaled = np.empty((rows.size, k))
@@ -93,17 +111,14 @@ def _step(part, counts_of, terms, alpha, eta, vocab):
             / smoothed_totals
         gamma *= (1.0 / gamma.sum(axis=1))[:, None]
         scaled[block] = gamma * counts[block, None]
-    return _sums(part, X.shape, rows, cols, scaled)
+    return _sums(part, pairs, scaled)
 
 
-def _sums(part, shape, rows, cols, scaled):
+def _sums(part, pairs: _Pairs, scaled):
     """Keep the new N_dk in the partition; return its share of N_wk. Both sums are sparse
-    products of a 0/1 pairs matrix (np.add.at took 3x longer)."""
-    pairs, ones = np.arange(rows.size), np.ones(rows.size)
-    by_document = sp.csr_matrix((ones, (rows, pairs)), shape=(shape[0], rows.size))
-    by_term = sp.csr_matrix((ones, (cols, pairs)), shape=(shape[1], rows.size))
-    part.state[STATE] = by_document @ scaled
-    return by_term @ scaled
+    products of the pairs' 0/1 matrices (np.add.at took 3x longer)."""
+    part.state[STATE] = pairs.by_document @ scaled
+    return pairs.by_term @ scaled
 
 
 def _document_counts(part):
@@ -117,8 +132,8 @@ def _restore(part, documents):
 def _training_bounds(part, counts_of, terms, alpha, eta, vocab):
     """MLlib's DistributedLDAModel.logLikelihood (the tokens' log probability under the
     smoothed counts) and the documents' share of its logPrior."""
-    X = counts_of(part)
-    rows, cols, counts = _pairs(X)
+    pairs = _pairs(part, counts_of)
+    rows, cols, counts = pairs.rows, pairs.cols, pairs.counts
     documents = part.state[STATE]
     phi = (terms + (eta - 1.0)) / (terms.sum(axis=0) + vocab * (eta - 1.0))
     smoothed = documents + (alpha - 1.0)
@@ -127,6 +142,6 @@ def _training_bounds(part, counts_of, terms, alpha, eta, vocab):
     for block in _blocks(rows):
         token = np.einsum("ij,ij->i", phi[cols[block]], theta[rows[block]])
         likelihood += float(counts[block] @ np.log(token))
-    occupied = np.bincount(rows, minlength=X.shape[0]) > 0  # MLlib's graph: non-empty ones
+    occupied = np.diff(pairs.by_document.indptr) > 0  # MLlib's graph: non-empty documents
     prior = (alpha - 1.0) * float(np.log(theta[occupied]).sum())
     return np.array([likelihood, prior])
