@@ -70,7 +70,8 @@ class LinearRegression(Estimator, _LinearRegressionParams):
     part, coordinate descent to convergence), whatever ``solver`` says: both of MLlib's
     solvers reach this optimum, the statistics give it exactly, and like MLlib's ``l-bfgs``
     an ``l-bfgs`` or L1 fit has no standard errors. Up to 4,096 features (MLlib's
-    normal-solver bound). ``loss="huber"`` is not supported yet.
+    normal-solver bound). ``loss="huber"`` is not supported yet; ``backend`` is accepted and
+    checked, and the statistics pass runs on numpy.
 
     Examples
     --------
