@@ -14,7 +14,10 @@ from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # n
                                DecisionTreeClassificationModel, DecisionTreeRegressor,
                                DecisionTreeRegressionModel, ALS, ALSModel, LDA, LDAModel,
                                LocalLDAModel, DistributedLDAModel, LinearRegression,
-                               LinearRegressionModel)
+                               LinearRegressionModel, RandomForestClassifier,
+                               RandomForestClassificationModel, RandomForestRegressor,
+                               RandomForestRegressionModel, GBTClassifier,
+                               GBTClassificationModel, GBTRegressor, GBTRegressionModel)
 from distml.engine.resident import release  # noqa: E402
 from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
                            MXNetUnavailableError, ParamError, PersistenceError)
@@ -28,6 +31,8 @@ __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptro
            "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
            "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
            "LocalLDAModel", "DistributedLDAModel", "LinearRegression", "LinearRegressionModel",
-           "CollectiveError", "DataError",
+           "RandomForestClassifier", "RandomForestClassificationModel", "RandomForestRegressor",
+           "RandomForestRegressionModel", "GBTClassifier", "GBTClassificationModel",
+           "GBTRegressor", "GBTRegressionModel", "CollectiveError", "DataError",
            "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "release"]
 __all__ += sorted(set(_pipeline.__all__) | set(_pipeline.feature.__all__))

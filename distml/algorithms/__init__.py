@@ -9,11 +9,18 @@ from distml.algorithms.decomposition import SVD, SVDModel, computeSVD
 from distml.algorithms.recommendation import ALS, ALSModel
 from distml.algorithms.regression import LinearRegression, LinearRegressionModel
 from distml.algorithms.tree import (DecisionTreeClassificationModel, DecisionTreeClassifier,
-                                    DecisionTreeRegressionModel, DecisionTreeRegressor)
+                                    DecisionTreeRegressionModel, DecisionTreeRegressor,
+                                    GBTClassificationModel, GBTClassifier, GBTRegressionModel,
+                                    GBTRegressor, RandomForestClassificationModel,
+                                    RandomForestClassifier, RandomForestRegressionModel,
+                                    RandomForestRegressor)
 
 __all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
            "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel",
            "SVD", "SVDModel", "computeSVD", "KMeans", "KMeansModel", "DecisionTreeClassifier",
            "DecisionTreeClassificationModel", "DecisionTreeRegressor",
            "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
-           "LocalLDAModel", "DistributedLDAModel", "LinearRegression", "LinearRegressionModel"]
+           "LocalLDAModel", "DistributedLDAModel", "LinearRegression", "LinearRegressionModel",
+           "RandomForestClassifier", "RandomForestClassificationModel",
+           "RandomForestRegressor", "RandomForestRegressionModel", "GBTClassifier",
+           "GBTClassificationModel", "GBTRegressor", "GBTRegressionModel"]

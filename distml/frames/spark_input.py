@@ -111,9 +111,9 @@ def _prepare(df: DataFrame, spec: InputSpec, features_kind: str | None
         exprs.append(col(name).cast("double").alias(alias))
     if spec.id is not None:
         dtype = _field_type(df, spec.id)
-        if not isinstance(dtype, IntegralType):
+        if not isinstance(dtype, (IntegralType, BooleanType)):  # GBT's validation flags
             raise DataError(f"column '{spec.id}' (id) has type {dtype.simpleString()}; it must "
-                            "be an integer type")
+                            "be an integer or boolean type")
         exprs.append(col(spec.id).cast("long").alias(ID))
     layout = InputLayout(kind, spec.features_name, spec.label, spec.weight, spec.id,
                          check_finite=spec.check_finite)

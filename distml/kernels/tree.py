@@ -97,21 +97,22 @@ class RowTargets:
         return (self.num_classes or 3) + 1
 
 
-def node_histograms(bins: np.ndarray, slot: np.ndarray, targets: RowTargets, num_slots: int,
-                    num_bins: int) -> np.ndarray:
-    """(slots x features x bins x S) sums over the rows whose ``slot`` is >= 0 (rows of nodes
-    not histogrammed this level have slot -1).
+def node_histograms(bins: np.ndarray, slot: np.ndarray, targets: RowTargets, count: np.ndarray,
+                    num_slots: int, num_bins: int) -> np.ndarray:
+    """(slots x features x bins x S) sums over every tree's rows whose ``slot`` (trees x rows)
+    is >= 0 (rows of nodes not histogrammed this level have slot -1), each ``count`` times
+    (trees x rows, uint8: its multiplicity in that tree's sample).
 
-    One compiled pass over the rows in memory order (``tree_loops``).
+    One compiled pass over the rows in memory order per tree (``tree_loops``).
     """
     from distml.kernels.tree_loops import class_histograms, regression_histograms
 
     hist = np.zeros((num_slots, bins.shape[1], num_bins, targets.num_stats))
     slot = slot.astype(np.int64)
     if targets.num_classes:
-        class_histograms(bins, slot, targets.label, targets.w, targets.num_classes, hist)
+        class_histograms(bins, slot, targets.label, targets.w, count, targets.num_classes, hist)
     else:
-        regression_histograms(bins, slot, targets.w, targets.wy, targets.wy2, hist)
+        regression_histograms(bins, slot, targets.w, targets.wy, targets.wy2, count, hist)
     return hist
 
 
@@ -160,23 +161,25 @@ def bin_order(hist: np.ndarray, criterion: str, categorical: np.ndarray) -> np.n
     return order
 
 
-def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight: float,
-                min_gain: float, skip: np.ndarray | None = None):
+def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight,
+                min_gain: float, allowed: np.ndarray | None = None):
     """Per slot: (feature, position, gain) of the best split, feature -1 where none qualifies;
-    the left side takes the first ``position + 1`` bins of ``hist``'s bin axis. Features where
-    ``skip`` is set are left out (their subsets are searched by ``best_subsets``).
+    the left side takes the first ``position + 1`` bins of ``hist``'s bin axis. Only features
+    where ``allowed`` (slots x features) is set are searched (a forest's feature subsets;
+    categorical features whose subsets ``best_subsets`` searches are left out).
 
     Gain = impurity(parent) - (w_L impurity(L) + w_R impurity(R)) / w, MLlib's. Ties go to the
     lowest feature index, then the lowest position. A split qualifies when both sides hold at
-    least ``min_instances`` rows and ``min_weight`` weight and its gain exceeds ``min_gain``
-    (so zero-gain splits are not made).
+    least ``min_instances`` rows and ``min_weight`` weight (a number, or one per slot) and its
+    gain exceeds ``min_gain`` (so zero-gain splits are not made).
     """
+    min_weight = np.reshape(min_weight, (-1, 1, 1))
     left = np.cumsum(hist, axis=2)[:, :, :-1, :]  # slots x d x (B-1) x S
     total = hist.sum(axis=2)[:, :1, None, :]  # the node's stats, same for every feature
     gain = split_gains(left, total - left, total, criterion, min_instances, min_weight,
                        min_gain)
-    if skip is not None:
-        gain[:, skip] = -np.inf
+    if allowed is not None:  # (features,) or (slots x features)
+        gain[~np.broadcast_to(allowed, gain.shape[:2])] = -np.inf
     slots = hist.shape[0]
     flat = gain.reshape(slots, -1)
     best = flat.argmax(axis=1)  # first maximum: lowest feature, then lowest bin
@@ -187,7 +190,7 @@ def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight
 
 
 def split_gains(left: np.ndarray, right: np.ndarray, total: np.ndarray, criterion: str,
-                min_instances: int, min_weight: float, min_gain: float) -> np.ndarray:
+                min_instances: int, min_weight, min_gain: float) -> np.ndarray:
     """The gain of each candidate split (stats on the last axis), -inf where it does not
     qualify (``best_splits`` says when it does)."""
     w_left, w_right = node_weight(left, criterion), node_weight(right, criterion)
@@ -209,10 +212,12 @@ def subset_masks(arity: int) -> np.ndarray:
 
 
 def best_subsets(category_hist: np.ndarray, criterion: str, min_instances: int,
-                 min_weight: float, min_gain: float) -> tuple[np.ndarray, np.ndarray]:
+                 min_weight, min_gain: float) -> tuple[np.ndarray, np.ndarray]:
     """Per slot: (gain, left categories as a bool mask) of the best of all subset splits of
     one categorical feature (slots x categories x S); MLlib's search for multiclass features
-    with few categories. Ties go to the lowest subset number."""
+    with few categories. Ties go to the lowest subset number. ``min_weight``: a number or one
+    per slot."""
+    min_weight = np.reshape(min_weight, (-1, 1))
     masks = subset_masks(category_hist.shape[1])
     left = np.einsum("um,smk->suk", masks.astype(np.float64), category_hist)
     total = category_hist.sum(axis=1)[:, None, :]

@@ -34,35 +34,61 @@ def bin_dense(X, thresholds, out):
 
 
 @njit(cache=True, nogil=True)
-def class_histograms(bins, slot, label, w, num_classes, out):
-    """out[s, j, b, c] += w_i and out[s, j, b, K] += 1 for every row i in slot s >= 0."""
-    n, d = bins.shape
-    for i in range(n):
-        s = slot[i]
-        if s < 0:
-            continue
-        c = label[i]
-        wi = w[i]
-        for j in range(d):
-            b = bins[i, j]
-            out[s, j, b, c] += wi
-            out[s, j, b, num_classes] += 1.0
+def class_histograms(bins, slot, label, w, count, num_classes, out):
+    """For every tree t and row i in slot s = slot[t, i] >= 0 with count c = count[t, i] > 0
+    (its multiplicity in tree t's sample): out[s, j, b, class] += c w_i and out[s, j, b, K]
+    += c. A forest's trees share the pass's bins; their slots are disjoint."""
+    trees, n = slot.shape
+    d = bins.shape[1]
+    for t in range(trees):
+        for i in range(n):
+            s = slot[t, i]
+            c = count[t, i]
+            if s < 0 or c == 0:
+                continue
+            k = label[i]
+            wi = w[i] * c
+            for j in range(d):
+                b = bins[i, j]
+                out[s, j, b, k] += wi
+                out[s, j, b, num_classes] += c
 
 
 @njit(cache=True, nogil=True)
-def regression_histograms(bins, slot, w, wy, wy2, out):
-    """out[s, j, b, :] += (w_i, w_i y_i, w_i y_i^2, 1) for every row i in slot s >= 0."""
-    n, d = bins.shape
-    for i in range(n):
-        s = slot[i]
-        if s < 0:
-            continue
-        for j in range(d):
-            b = bins[i, j]
-            out[s, j, b, 0] += w[i]
-            out[s, j, b, 1] += wy[i]
-            out[s, j, b, 2] += wy2[i]
-            out[s, j, b, 3] += 1.0
+def regression_histograms(bins, slot, w, wy, wy2, count, out):
+    """out[s, j, b, :] += c (w_i, w_i y_i, w_i y_i^2, 1), as ``class_histograms``."""
+    trees, n = slot.shape
+    d = bins.shape[1]
+    for t in range(trees):
+        for i in range(n):
+            s = slot[t, i]
+            c = count[t, i]
+            if s < 0 or c == 0:
+                continue
+            a, b1, b2 = w[i] * c, wy[i] * c, wy2[i] * c
+            for j in range(d):
+                b = bins[i, j]
+                out[s, j, b, 0] += a
+                out[s, j, b, 1] += b1
+                out[s, j, b, 2] += b2
+                out[s, j, b, 3] += c
+
+
+@njit(cache=True, nogil=True)
+def route(bins, node, feature, goes_left, left, right, to_leaves):
+    """Move every row of every tree (``node``: trees x rows) one level down through the
+    splits (``feature`` -1 at leaves), or down to its leaf when ``to_leaves``."""
+    trees, n = node.shape
+    for t in range(trees):
+        for i in range(n):
+            v = node[t, i]
+            f = feature[v]
+            while f >= 0:
+                v = left[v] if goes_left[v, bins[i, f]] else right[v]
+                if not to_leaves:
+                    break
+                f = feature[v]
+            node[t, i] = v
 
 
 def padded_thresholds(thresholds: list[np.ndarray]) -> np.ndarray:

@@ -357,7 +357,7 @@ class Model(_SparkModel, _Persistable):
         shown = self._description()
         if shown is None:
             return self.uid
-        fields = "".join(f", {name}={_scala_string(v)}" for name, v in shown.items())
+        fields = "".join(f", {name}={scala_string(v)}" for name, v in shown.items())
         return f"{type(self).__name__}: uid={self.uid}{fields}"
 
     def _set_column_counts(self) -> dict:
@@ -445,7 +445,7 @@ class SparkTwin(ParamChecks):
         return twin.transform(dataset)
 
 
-def _scala_string(value: Any) -> str:
+def scala_string(value: Any) -> str:
     """A param value as Scala's string interpolation writes it (true, NaN, 1.0E-5)."""
     if isinstance(value, bool):
         return str(value).lower()

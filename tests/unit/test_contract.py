@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from distml import (ALS, LDA, DataError, DecisionTreeClassifier, DecisionTreeRegressor, KMeans,
-                    LogisticRegression, MultilayerPerceptronClassifier,
-                    NaiveBayes, PCA, SVD, StandardScaler)
+from distml import (ALS, LDA, DataError, DecisionTreeClassifier, DecisionTreeRegressor,
+                    GBTClassifier, GBTRegressor, KMeans, LogisticRegression,
+                    MultilayerPerceptronClassifier, NaiveBayes, PCA, RandomForestClassifier,
+                    RandomForestRegressor, SVD, StandardScaler)
 
 
 def _vectors(n=30, d=4, seed=0):
@@ -36,6 +37,8 @@ CASES = {
     "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(maxDepth=3), _vectors,
                                "features"),
     "DecisionTreeRegressor": (lambda: DecisionTreeRegressor(maxDepth=3), _vectors, "features"),
+    "GBTClassifier": (lambda: GBTClassifier(maxIter=3, maxDepth=2), _vectors, "features"),
+    "GBTRegressor": (lambda: GBTRegressor(maxIter=3, maxDepth=2), _vectors, "features"),
     "KMeans": (lambda: KMeans(k=3, seed=2), _vectors, "features"),
     "LDA": (lambda: LDA(k=2, maxIter=3, seed=0), _counts, "features"),
     "LogisticRegression": (lambda: LogisticRegression(regParam=0.1, maxIter=20), _vectors,
@@ -45,6 +48,10 @@ CASES = {
         _vectors, "features"),
     "NaiveBayes": (lambda: NaiveBayes(smoothing=0.5), _counts, "features"),
     "PCA": (lambda: PCA(k=2, inputCol="features", outputCol="out"), _vectors, "features"),
+    "RandomForestClassifier": (lambda: RandomForestClassifier(numTrees=3, maxDepth=3, seed=1),
+                               _vectors, "features"),
+    "RandomForestRegressor": (lambda: RandomForestRegressor(numTrees=3, maxDepth=3, seed=1),
+                              _vectors, "features"),
     "SVD": (lambda: SVD(k=2, inputCol="features", outputCol="u"), _vectors, "features"),
     "StandardScaler": (lambda: StandardScaler(inputCol="features", outputCol="out",
                                               withMean=True), _vectors, "features"),

@@ -18,7 +18,7 @@ from distml.engine.context import FitResult
 from distml.frames import DOUBLE, InputSpec, Output, vector_rows
 from distml.kernels.tree import ENTROPY, GINI, VARIANCE
 from distml.pipeline.base import (Estimator, HasCheckpoints, HasWeights, Model, getters,
-                                  setter, setters)
+                                  scala_string, setter, setters)
 from distml.pipeline.constraints import Interval, OneOf
 from distml.pipeline.jvm_scoring import ScoresInJvm
 
@@ -214,8 +214,11 @@ class _TreeModelMixin:
 
     @property
     def toDebugString(self) -> str:
-        n = self._nodes
-        lines = [repr(self)]
+        return "\n".join([repr(self)] + self._debug_lines(2)) + "\n"
+
+    def _debug_lines(self, indent: int) -> list[str]:
+        """MLlib's ``subtreeToString`` of the root, its lines indented from ``indent``."""
+        n, lines = self._nodes, []
 
         def walk(node: int, indent: int) -> None:
             pad = " " * indent
@@ -228,15 +231,15 @@ class _TreeModelMixin:
                                           np.flatnonzero(n["leftCategories"][node])) + "}"
                 condition, otherwise = f"in {left_set}", f"not in {left_set}"
             else:
-                t = float(n["threshold"][node])
+                t = scala_string(float(n["threshold"][node]))
                 condition, otherwise = f"<= {t}", f"> {t}"
             lines.append(f"{pad}If (feature {f} {condition})")
             walk(int(n["left"][node]), indent + 1)
             lines.append(f"{pad}Else (feature {f} {otherwise})")
             walk(int(n["right"][node]), indent + 1)
 
-        walk(0, 2)
-        return "\n".join(lines) + "\n"
+        walk(0, indent)
+        return lines
 
     def _build_twin(self, sc):
         """The same tree as a pyspark.ml model (``DecisionTreeClassificationModel`` or
@@ -475,7 +478,26 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
     (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
-class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
+class RealPredictions:
+    """Transform of a tree model predicting a real value: the prediction column plus the
+    model's ``_extra_outputs`` (shared by the trees and the regression ensembles)."""
+
+    def _twin_columns(self) -> tuple[list[str], list[str]]:
+        return [self.getFeaturesCol()], [self.getPredictionCol(), *self._extra_outputs()]
+
+    def _transform_here(self, dataset: Any) -> Any:
+        out, scores = self.getPredictionCol(), self._scores(frozenset({"prediction"}))
+        extra = self._extra_outputs()
+
+        def outputs(X):
+            return {out: scores(X)["prediction"],
+                    **{name: values(X) for name, (_, values) in extra.items()}}
+        return frames.of(dataset).transform(
+            InputSpec(self.getFeaturesCol(), check_finite=False), outputs,
+            [Output(out, DOUBLE)] + [Output(name, kind) for name, (kind, _) in extra.items()])
+
+
+class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, RealPredictions, Model,
                                   _DecisionTreeRegressorParams):
     """A fitted regression tree: depth, numNodes, featureImportances, predict, transform."""
 
@@ -496,7 +518,7 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
                          where=stats[:, 0] > 0)
 
     def _describe_leaf(self, node: int) -> str:
-        return f"{float(self._leaf_means()[node])}"
+        return scala_string(float(self._leaf_means()[node]))
 
     def predict(self, features) -> float:
         X = vector_rows(features, self.numFeatures)
@@ -517,20 +539,6 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, Model,
             variance = (stats[:, 2] - stats[:, 1] * stats[:, 1] / weight) / weight
             extra[self._variance_col()] = (DOUBLE, lambda X: variance[leaf_of(X)])
         return extra
-
-    def _twin_columns(self) -> tuple[list[str], list[str]]:
-        return [self.getFeaturesCol()], [self.getPredictionCol(), *self._extra_outputs()]
-
-    def _transform_here(self, dataset: Any) -> Any:
-        out, scores = self.getPredictionCol(), self._scores(frozenset({"prediction"}))
-        extra = self._extra_outputs()
-
-        def outputs(X):
-            return {out: scores(X)["prediction"],
-                    **{name: values(X) for name, (_, values) in extra.items()}}
-        return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False), outputs,
-            [Output(out, DOUBLE)] + [Output(name, kind) for name, (kind, _) in extra.items()])
 
     # pyspark.ml's accessors (issue 22)
     (setFeaturesCol, setPredictionCol) = setters("featuresCol", "predictionCol")
