@@ -14,7 +14,7 @@ from benchmarks import (bench_als, bench_checkpoint, bench_decision_tree,  # noq
                         bench_engines, bench_kmeans, bench_lda, bench_linear_regression,
                         bench_logistic_regression, bench_naive_bayes, bench_pca,
                         bench_pipeline, bench_resident, bench_security, bench_standard_scaler,
-                        bench_svd, bench_tuning)
+                        bench_svd, bench_tree_ensembles, bench_tuning)
 from distml.frames import local_session  # noqa: E402
 
 SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
@@ -27,6 +27,7 @@ SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
           "resident": bench_resident.run,
           "security": bench_security.run,
           "standard_scaler": bench_standard_scaler.run, "svd": bench_svd.run,
+          "tree_ensembles": bench_tree_ensembles.run,
           "tuning": bench_tuning.run}
 
 

@@ -173,6 +173,11 @@ def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight
     least ``min_instances`` rows and ``min_weight`` weight (a number, or one per slot) and its
     gain exceeds ``min_gain`` (so zero-gain splits are not made).
     """
+    if allowed is not None and np.ndim(allowed) == 2:
+        searched = allowed.sum(axis=1).max()
+        if searched < hist.shape[1]:  # a forest's few features per node: search only those
+            return _best_of_subsets(hist, criterion, min_instances, min_weight, min_gain,
+                                    allowed, int(searched))
     min_weight = np.reshape(min_weight, (-1, 1, 1))
     left = np.cumsum(hist, axis=2)[:, :, :-1, :]  # slots x d x (B-1) x S
     total = hist.sum(axis=2)[:, :1, None, :]  # the node's stats, same for every feature
@@ -187,6 +192,18 @@ def best_splits(hist: np.ndarray, criterion: str, min_instances: int, min_weight
     feature, position = np.divmod(best, gain.shape[2])
     feature = np.where(np.isfinite(best_gain), feature, -1)
     return feature, position, best_gain
+
+
+def _best_of_subsets(hist, criterion, min_instances, min_weight, min_gain, allowed, width):
+    """``best_splits`` over each slot's allowed features only (at most ``width`` of them),
+    gathered in index order so that ties still go to the lowest feature."""
+    features = np.argsort(~allowed, axis=1, kind="stable")[:, :width]
+    valid = np.take_along_axis(allowed, features, axis=1)
+    gathered = np.take_along_axis(hist, features[:, :, None, None], axis=1)
+    feature, position, gain = best_splits(gathered, criterion, min_instances, min_weight,
+                                          min_gain, allowed=valid if not valid.all() else None)
+    picked = features[np.arange(len(features)), np.maximum(feature, 0)]
+    return np.where(feature >= 0, picked, -1), position, gain
 
 
 def split_gains(left: np.ndarray, right: np.ndarray, total: np.ndarray, criterion: str,

@@ -56,6 +56,26 @@ def test_train_predict_evaluate_describe(spark, data, capsys):
     assert described["metrics"] == metrics
 
 
+@pytest.mark.parametrize("stage", ["GBTClassifier: {maxIter: 30, maxDepth: 3, stepSize: 0.1}",
+                                   "RandomForestClassifier: {numTrees: 10, maxDepth: 5}"])
+def test_specs_train_tree_ensembles(spark, data, tmp_path, capsys, stage):
+    """examples/specs/breast_cancer_trees.yaml, and the forest its comment offers instead."""
+    spec = open(os.path.join(os.path.dirname(SPEC), "breast_cancer_trees.yaml")).read()
+    assert "  - GBTClassifier: {maxIter: 30, maxDepth: 3, stepSize: 0.1}" in spec
+    path = tmp_path / "trees.yaml"
+    path.write_text(spec.replace("GBTClassifier: {maxIter: 30, maxDepth: 3, stepSize: 0.1}",
+                                 stage))
+    code, out, _ = _run(capsys, "train", "--spec", str(path), "--input",
+                        str(data / "train.parquet"), "--test", str(data / "test.csv"),
+                        "--output", str(tmp_path / "model"))
+    assert code == 0
+    metrics = json.loads(out)["metrics"]
+    assert set(metrics) == {"accuracy", "areaUnderROC"} and metrics["accuracy"] > 0.9
+    code, out, _ = _run(capsys, "describe", "--model", str(tmp_path / "model"))
+    assert json.loads(out)["stages"][-1]["class"] == \
+        stage.split(":")[0].replace("Classifier", "ClassificationModel")
+
+
 def test_bad_invocations_exit_with_one_line(spark, data, tmp_path, capsys):
     bad_spec = tmp_path / "bad.json"
     bad_spec.write_text(json.dumps({"stages": [{"NoSuchStage": {}}]}))

@@ -183,6 +183,7 @@ def grow(ctx, binning: Binning, params: dict, num_trees: int, start: Callable[[]
         feature, position, gain = best_splits(ordered, *rules, allowed=allowed)
         subsets = {j: best_subsets(hist[:, j, :arity], *rules)
                    for j, arity in binning.exhaustive.items()}
+        pure = impurity(np.array([nodes.stats[node] for node in open_nodes]), criterion) <= 0
         routing_feature = np.full(len(nodes.stats), -1, dtype=np.int64)
         goes_left = np.zeros((len(nodes.stats), num_bins), dtype=bool)
         children, pairs = [], []
@@ -193,7 +194,7 @@ def grow(ctx, binning: Binning, params: dict, num_trees: int, start: Callable[[]
                     continue
                 if subset_gain[slot] > best or (subset_gain[slot] == best > -np.inf and j < f):
                     f, best = j, float(subset_gain[slot])
-            if f < 0 or best == -np.inf or impurity(nodes.stats[node], criterion) <= 0:
+            if f < 0 or best == -np.inf or pure[slot]:
                 continue
             if f in subsets:
                 left_bins = np.flatnonzero(subsets[f][1][slot])
