@@ -10,12 +10,14 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from distml.gpu.backend import namespace, to_numpy
+
 _BLOCK_ROWS = 65536  # rows per dense block: bounds the weighted copy
 
 
-def weighted_gram(X, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def weighted_gram(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """([rows, sum w, sum w^2], sum w z, sum w z z^T) for z = [x, y] over the rows of X
-    (dense or CSR); (d + 1)-sized, the label last."""
+    (dense numpy or ``mxnet.numpy``, or CSR); (d + 1)-sized, the label last, as numpy."""
     n, d = X.shape
     sums, gram = np.zeros(d + 1), np.zeros((d + 1, d + 1))
     if sp.issparse(X):
@@ -24,13 +26,15 @@ def weighted_gram(X, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarr
         sums += np.asarray(weighted.sum(axis=0)).ravel()
         gram += (Z.T @ weighted).toarray()
     else:
+        xp = namespace(X)  # the products run where the rows are (a GPU with MXNet)
         for start in range(0, n, _BLOCK_ROWS):
             block = slice(start, start + _BLOCK_ROWS)
-            Z = np.column_stack([np.asarray(X[block], dtype=np.float64), y[block]])
-            weighted = Z * w[block, None]
-            sums += weighted.sum(axis=0)
-            gram += Z.T @ weighted
-    return np.array([float(n), float(w.sum()), float(w @ w)]), sums, gram
+            Z = xp.concatenate([X[block], y[block][:, None]], axis=1)
+            weighted = Z * w[block][:, None]
+            sums += to_numpy(weighted.sum(axis=0))
+            gram += to_numpy(Z.T @ weighted)
+    return (np.array([float(n), float(to_numpy(w.sum())), float(to_numpy((w * w).sum()))]),
+            sums, gram)
 
 
 def elastic_net_descent(C: np.ndarray, c: np.ndarray, l1: float, l2: float,
@@ -66,3 +70,37 @@ def _descend(C, c, l1, l2, u, max_sweeps, tol):
         if largest_step <= tol * max(largest, 1e-300):
             return sweep
     return max_sweeps
+
+
+def weighted_moments(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """([rows, sum w, sum w^2, sum w y, sum w y^2], sum w x, sum w x^2): what the iterative
+    path standardizes by, in O(d) memory where ``weighted_gram`` needs O(d^2)."""
+    if sp.issparse(X):
+        wx = np.asarray(X.multiply(w[:, None]).sum(axis=0)).ravel()
+        wx2 = np.asarray(X.multiply(X).multiply(w[:, None]).sum(axis=0)).ravel()
+    else:
+        wx, wx2 = w @ X, w @ (X * X)
+    return (np.array([float(X.shape[0]), w.sum(), w @ w, w @ y, w @ (y * y)]), wx, wx2)
+
+
+def residual_loss_grad(X, y, w, u: np.ndarray, offset: float, loss: str, epsilon: float,
+                       sigma: float) -> tuple[float, np.ndarray, float, float]:
+    """One pass of the loss on residuals r = X u + offset - y (dense or CSR X): the weighted
+    sum of the loss, and its gradients in u, in the offset and in the scale ``sigma``.
+
+    "squared": r^2 / 2. "huber" (MLlib's, after Owen's robust regression, the scale estimated
+    jointly): (sigma + r^2 / sigma) / 2 where |r| <= epsilon sigma, else
+    (sigma + 2 epsilon |r| - epsilon^2 sigma) / 2.
+    """
+    r = np.asarray(X @ u).ravel() + offset - y
+    if loss == "squared":
+        dr = w * r
+        return 0.5 * float(dr @ r), np.asarray(X.T @ dr).ravel(), float(dr.sum()), 0.0
+    inside = np.abs(r) <= epsilon * sigma
+    rr = r * r
+    values = np.where(inside, sigma + rr / sigma, sigma + 2 * epsilon * np.abs(r)
+                      - epsilon * epsilon * sigma)
+    dr = w * np.where(inside, r / sigma, epsilon * np.sign(r))
+    dsigma = np.where(inside, 1.0 - rr / (sigma * sigma), 1.0 - epsilon * epsilon)
+    return (0.5 * float(w @ values), np.asarray(X.T @ dr).ravel(), float(dr.sum()),
+            0.5 * float(w @ dsigma))

@@ -3,8 +3,9 @@
 References and tolerances: pyspark.ml's LinearRegression with the same params. Its normal
 solver is exact, so coefficients, intercept and the summary (r2, errors, standard errors,
 t- and p-values) agree within 1e-8 relative; its l-bfgs solver (an L1 part) stops at its tol
-(1e-6 on the objective), so coefficients agree within 1e-3 relative there. The engines give
-the same model within 1e-12.
+(1e-6 on the objective), so coefficients agree within 1e-3 relative there, as they do for
+huber loss (both by l-bfgs over the data, MLlib's with a bound on the scale, distml's on its
+logarithm). The engines give the same model within 1e-12.
 """
 import numpy as np
 import pytest
@@ -57,6 +58,20 @@ def test_l1_fits_match_pyspark_ml_s_l_bfgs(diabetes, params):
     theirs = SparkLinearRegression(tol=1e-10, maxIter=1000, **params).fit(diabetes)
     np.testing.assert_allclose(ours.coefficients.toArray(), theirs.coefficients.toArray(),
                                rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("params", [{"regParam": 0.0}, {"regParam": 0.1, "weightCol": "w"}])
+def test_huber_matches_pyspark_ml(spark, diabetes, params):
+    ours = LinearRegression(loss="huber", tol=1e-10, maxIter=1000, **params).fit(diabetes)
+    theirs = SparkLinearRegression(loss="huber", tol=1e-10, maxIter=1000, **params).fit(
+        diabetes)
+    np.testing.assert_allclose(ours.coefficients.toArray(), theirs.coefficients.toArray(),
+                               rtol=1e-3, atol=1e-3)
+    assert ours.scale == pytest.approx(theirs.scale, rel=1e-3)
+    assert ours.intercept == pytest.approx(theirs.intercept, rel=1e-3)
+    # the twin holds the scale (MLlib's copy() drops it: its copy takes the 3-argument
+    # constructor, so toMLlib()'s copy reports 1.0, as a copied pyspark.ml model does)
+    assert ours._twin_with_params(spark.sparkContext).scale == ours.scale
 
 
 def test_engines_give_the_same_model(diabetes):

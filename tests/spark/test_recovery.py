@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from distml import ALS, DecisionTreeClassifier, KMeans, LogisticRegression
+from distml import (ALS, DecisionTreeClassifier, GBTClassifier, KMeans, LogisticRegression,
+                    RandomForestClassifier)
 from distml.engine.checkpoint import CheckpointStore
 from distml.errors import FitError, ParamError
 
@@ -48,7 +49,8 @@ def frames(spark):
     noisy = spark.createDataFrame([(Vectors.dense(r), float(v)) for r, v in
                                    zip(X, rng.integers(0, 2, 400))],
                                   ["features", "label"]).repartition(2).cache()
-    return {"lr": labelled, "kmeans": points, "als": ratings, "tree": noisy}
+    return {"lr": labelled, "kmeans": points, "als": ratings, "tree": noisy, "forest": noisy,
+            "gbt": labelled}
 
 
 def estimator(name, engine, directory):
@@ -61,6 +63,12 @@ def estimator(name, engine, directory):
     if name == "tree":  # an iteration is a level; noisy labels grow it to full depth
         del common["maxIter"]
         return DecisionTreeClassifier(maxDepth=10, **common)
+    if name == "forest":  # as the tree: all trees grow a level an iteration
+        del common["maxIter"]
+        return RandomForestClassifier(numTrees=4, maxDepth=10, subsamplingRate=0.8, seed=2,
+                                      **common)
+    if name == "gbt":  # an iteration is a tree
+        return GBTClassifier(maxDepth=3, subsamplingRate=0.7, **common)
     return ALS(rank=3, regParam=0.1, seed=5, **common)
 
 
@@ -71,6 +79,9 @@ def model_arrays(name, model):
         return [np.array(model.clusterCenters())]
     if name == "tree":
         return [model._nodes[k] for k in ("feature", "threshold", "left", "right", "stats")]
+    if name in ("forest", "gbt"):
+        return [tree[k] for tree in model._trees for k in ("feature", "threshold", "stats")] \
+            + [model._tree_weights]
     return [model._users[1], model._items[1]]
 
 
@@ -81,17 +92,22 @@ def iterations_run(name, model):
         return model.summary.numIter
     if name == "tree":
         return model.depth
+    if name == "forest":
+        return max(tree.depth for tree in model.trees)
+    if name == "gbt":
+        return model.getNumTrees
     return ITERATIONS  # ALS runs maxIter iterations
 
 
 @pytest.mark.parametrize("engine", ["barrier", "jobs"])
-@pytest.mark.parametrize("name", ["lr", "kmeans", "als", "tree"])
+@pytest.mark.parametrize("name", ["lr", "kmeans", "als", "tree", "forest", "gbt"])
 def test_a_rank_lost_at_iteration_5_resumes_and_gives_the_same_model(
         spark, frames, tmp_path, caplog, name, engine):
     df = frames[name]
     reference = estimator(name, engine, tmp_path / "a").fit(df)
     # the failure falls inside the fit (a tree's iterations are its 10 levels)
-    assert iterations_run(name, reference) == (10 if name == "tree" else ITERATIONS)
+    assert iterations_run(name, reference) == (10 if name in ("tree", "forest")
+                                               else ITERATIONS)
     with caplog.at_level(logging.WARNING, logger="distml"), hook(spark, "rank=1,iteration=5"):
         recovered = estimator(name, engine, tmp_path / "b").fit(df)
     log = caplog.text

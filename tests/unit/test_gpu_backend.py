@@ -157,6 +157,24 @@ def test_logistic_regression_on_mxnet_matches_numpy(on_mxnet, rows, classes, reg
     assert devices == {"numpy": ["numpy:cpu"] * 2, "mxnet": ["mxnet:cpu(0)"] * 2}
 
 
+def test_linear_regression_on_mxnet_matches_numpy(on_mxnet, rng, monkeypatch):
+    """Its statistics pass (Gram matrix products) on MXNet gives numpy's model."""
+    from distml import LinearRegression
+    from distml.algorithms.regression import linear_regression_program as program
+    seen, gram = [], program.weighted_gram
+    monkeypatch.setattr(program, "weighted_gram",
+                        lambda X, y, w: seen.append(type(X).__module__) or gram(X, y, w))
+    X = rng.normal(size=(70000, 5)) * [1, 2, 3, 1, 5] + [0, 10, 0, -3, 100]
+    y = X @ rng.normal(size=5) + rng.normal(size=70000)
+    df = pd.DataFrame({"features": list(X), "label": y, "w": rng.random(70000)})
+    fits = {b: LinearRegression(regParam=0.01, elasticNetParam=0.3, weightCol="w", backend=b,
+                                numWorkers=2).fit(df) for b in ("numpy", "mxnet")}
+    np.testing.assert_allclose(fits["mxnet"].coefficients.toArray(),
+                               fits["numpy"].coefficients.toArray(), rtol=1e-9)
+    assert fits["mxnet"].intercept == pytest.approx(fits["numpy"].intercept, rel=1e-9)
+    assert seen[:2] == ["numpy"] * 2 and all(m.startswith("mxnet") for m in seen[2:]), seen
+
+
 def test_sparse_features_stay_on_numpy(on_mxnet, caplog, rng):
     X = sp.random(400, 12, density=0.2, random_state=3, format="csr")
     y = (np.asarray(X.sum(axis=1)).ravel() > 0.5).astype(float)

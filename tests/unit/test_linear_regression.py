@@ -6,14 +6,22 @@ References and tolerances:
   is divided by the label's standard deviation: population for pyspark.ml's normal solver,
   unbiased for its l-bfgs, which serves L1 penalties): coefficients within 1e-6 relative;
 - the OLS formulas in numpy/scipy (sigma^2 (X^T W X)^-1, Student's t): standard errors,
-  t-values and p-values within 1e-8 relative.
+  t-values and p-values within 1e-8 relative;
+- huber loss: scikit-learn's HuberRegressor (the same objective as MLlib's, Owen's, times 2n;
+  on the features divided by their unbiased deviations, alpha = n regParam), to tol 1e-12:
+  coefficients and intercept within 1e-5 relative, scale within 1e-4 (scikit-learn stops on
+  its gradient's size; distml's objective is checked to end at least as low);
+- the l-bfgs path over the data (past 4,096 features) against the normal equations solved from
+  the Gram matrix on the same objective: within 1e-6 relative.
 """
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.datasets import load_diabetes
-from sklearn.linear_model import ElasticNet, LinearRegression as SkLinearRegression, Ridge
+from sklearn.linear_model import ElasticNet, HuberRegressor
+from sklearn.linear_model import LinearRegression as SkLinearRegression
+from sklearn.linear_model import Ridge
 
 from distml import LinearRegression, LinearRegressionModel, ParamError
 
@@ -110,11 +118,66 @@ def test_no_intercept_constant_label_and_params(diabetes, tmp_path):
     assert flat.intercept == 4.0 and not flat.coefficients.toArray().any()
     with pytest.raises(ParamError, match="constant"):
         _fit(constant, fitIntercept=False, regParam=0.1)
-    with pytest.raises(ParamError, match="huber"):
-        _fit(frame, loss="huber")
+    with pytest.raises(ParamError, match="elasticNetParam=0"):
+        _fit(frame, loss="huber", regParam=0.1, elasticNetParam=0.5)
+    with pytest.raises(ParamError, match="solver='normal' cannot fit huber loss"):
+        _fit(frame, loss="huber", solver="normal")
     path = str(tmp_path / "linear")
     ours.save(path)
     loaded = LinearRegressionModel.load(path)
     assert loaded.transform(frame)["prediction"].tolist() == \
         ours.transform(frame)["prediction"].tolist()
     assert loaded.predict(X[0]) == pytest.approx(X[0] @ ours.coefficients.toArray())
+
+
+@pytest.mark.parametrize("reg, intercept", [(0.0, True), (0.05, True), (0.05, False)])
+def test_huber_is_scikit_learn_s_huber_regressor(reg, intercept):
+    rng = np.random.default_rng(5)
+    n = 400
+    X = rng.normal(size=(n, 4)) * [1.0, 3.0, 0.5, 2.0] + [0.0, 5.0, -1.0, 0.0]
+    y = X @ [1.5, -0.5, 2.0, 0.25] + 3.0 * intercept + rng.standard_t(2, size=n)  # outliers
+    frame = pd.DataFrame({"features": list(X), "label": y})
+    ours = _fit(frame, loss="huber", epsilon=1.5, regParam=reg, fitIntercept=intercept,
+                tol=1e-12, maxIter=5000)
+    std = X.std(axis=0, ddof=1)
+    theirs = HuberRegressor(epsilon=1.5, alpha=n * reg, fit_intercept=intercept, tol=1e-12,
+                            max_iter=100_000).fit(X / std, y)
+    np.testing.assert_allclose(ours.coefficients.toArray(), theirs.coef_ / std, rtol=1e-5)
+    assert ours.intercept == pytest.approx(theirs.intercept_, rel=1e-5, abs=1e-9)
+    assert ours.scale == pytest.approx(theirs.scale_, rel=1e-4)
+
+    def objective(beta, b, sigma):  # MLlib's (sklearn's divided by 2n)
+        r = (X / std) @ beta + b - y
+        inside = np.abs(r) <= 1.5 * sigma
+        values = np.where(inside, sigma + r * r / sigma,
+                          sigma + 3.0 * np.abs(r) - 2.25 * sigma)
+        return 0.5 * values.mean() + 0.5 * reg * beta @ beta
+    # scikit-learn stops on its gradient's size: distml ends at least as low
+    assert objective(ours.coefficients.toArray() * std, ours.intercept, ours.scale) <= \
+        objective(theirs.coef_, theirs.intercept_, theirs.scale_) * (1 + 1e-12)
+    assert ours.summary.r2 < 1.0 and ours.summary.totalIterations > 1
+
+
+@pytest.mark.parametrize("params", [
+    {"regParam": 0.1, "elasticNetParam": 0.5},
+    {"regParam": 0.1, "elasticNetParam": 0.0, "standardization": False},
+    {"regParam": 0.05, "elasticNetParam": 1.0, "fitIntercept": False}])
+def test_lbfgs_over_the_data_reaches_the_normal_equations_optimum(monkeypatch, params):
+    """The path for more than 4,096 features, taken here on 8 (the bound lowered): the same
+    objective as the Gram-matrix solve, by L-BFGS / OWL-QN rounds. (Well-conditioned data:
+    on diabetes' nearly collinear columns the objective is too flat along them for any
+    objective tolerance to pin the coefficients to 1e-6.)"""
+    from distml.algorithms.regression import linear_regression_program
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(600, 8)) * rng.uniform(0.5, 4.0, 8) + rng.normal(0, 3, 8)
+    y = X @ rng.normal(size=8) + 2.0 + rng.normal(size=600)
+    frame = pd.DataFrame({"features": list(X), "label": y})
+    reference = _fit(frame, solver="l-bfgs", **params)
+    monkeypatch.setattr(linear_regression_program, "MAX_FEATURES", 5)
+    iterative = _fit(frame, solver="l-bfgs", tol=1e-15, maxIter=10_000, **params)
+    assert iterative.summary.totalIterations > 5  # it did iterate, over the data
+    np.testing.assert_allclose(iterative.coefficients.toArray(),
+                               reference.coefficients.toArray(), rtol=1e-6, atol=1e-9)
+    assert iterative.intercept == pytest.approx(reference.intercept, rel=1e-6, abs=1e-9)
+    with pytest.raises(ParamError, match="solver='normal' cannot fit 8 features"):
+        _fit(frame, solver="normal")

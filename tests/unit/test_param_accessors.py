@@ -31,6 +31,8 @@ def _accessors(ours, theirs):
     """The twin's accessors for params both declare (``setParams`` is not one)."""
     shared = _declared_params(ours) & _declared_params(theirs)
     for attr in sorted(dir(theirs)):
+        if isinstance(inspect.getattr_static(theirs, attr), property):
+            continue  # not the param's accessor (an ensemble model's getNumTrees is its size)
         if attr[:3] in ("set", "get") and len(attr) > 3 and attr != "setParams":
             param = attr[3].lower() + attr[4:]
             if param in shared:

@@ -17,6 +17,7 @@ from scipy import stats
 from distml import frames
 from distml.algorithms.regression.linear_regression_program import linear_regression
 from distml.engine.context import FitResult
+from distml.errors import ParamError
 from distml.frames import DOUBLE, InputSpec, Output, vector_rows
 from distml.pipeline.base import Estimator, HasBackend, HasWeights, Model, setters
 from distml.pipeline.constraints import Interval, OneOf
@@ -69,9 +70,13 @@ class LinearRegression(Estimator, _LinearRegressionParams):
     allreduce, and the driver solves the penalized normal equations (Cholesky; with an L1
     part, coordinate descent to convergence), whatever ``solver`` says: both of MLlib's
     solvers reach this optimum, the statistics give it exactly, and like MLlib's ``l-bfgs``
-    an ``l-bfgs`` or L1 fit has no standard errors. Up to 4,096 features (MLlib's
-    normal-solver bound). ``loss="huber"`` is not supported yet; ``backend`` is accepted and
-    checked, and the statistics pass runs on numpy.
+    an ``l-bfgs`` or L1 fit has no standard errors. The statistics pass runs on ``backend``
+    (MXNet on a GPU: a Gram matrix is matrix products).
+
+    Past 4,096 features (MLlib's normal-solver bound), and for ``loss="huber"`` (MLlib's
+    robust loss, its scale ``epsilon`` and the estimated ``scale`` sigma; an L2 penalty only),
+    the fit is MLlib's l-bfgs path: L-BFGS (OWL-QN with an L1 part) over the data, one round
+    per objective evaluation, on standardized features, until ``tol`` or ``maxIter``.
 
     Examples
     --------
@@ -93,7 +98,7 @@ class LinearRegression(Estimator, _LinearRegressionParams):
     _param_constraints = {
         "regParam": [Interval(0)], "elasticNetParam": [Interval(0, 1)],
         "maxIter": [Interval(0)], "tol": [Interval(0)], "solver": [OneOf(SOLVERS)],
-        "loss": [OneOf(("squaredError",), "squaredError (huber is not supported yet)")],
+        "loss": [OneOf(("squaredError", "huber"))],
         "epsilon": [Interval(1, closed="neither")]}
 
     @keyword_only
@@ -132,7 +137,16 @@ class LinearRegression(Estimator, _LinearRegressionParams):
         return {"regParam": self.getRegParam(), "elasticNetParam": self.getElasticNetParam(),
                 "fitIntercept": self.getFitIntercept(),
                 "standardization": self.getStandardization(), "solver": self.getSolver(),
-                "labelCol": self.getLabelCol(), "featuresCol": self.getFeaturesCol()}
+                "labelCol": self.getLabelCol(), "featuresCol": self.getFeaturesCol(),
+                "loss": self.getLoss(), "epsilon": self.getEpsilon(),
+                "maxIter": self.getMaxIter(), "tol": self.getTol(),
+                "backend": self._checked_backend()}
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.getLoss() == "huber" and self.getElasticNetParam() > 0:
+            raise ParamError("loss='huber' takes an L2 penalty only (as pyspark.ml's): set "
+                             f"elasticNetParam=0 (it is {self.getElasticNetParam()})")
 
     def _input_spec(self) -> InputSpec:
         return InputSpec(self.getFeaturesCol(), label=self.getLabelCol(),
@@ -141,7 +155,8 @@ class LinearRegression(Estimator, _LinearRegressionParams):
     def _create_model(self, result: FitResult) -> "LinearRegressionModel":
         v = result.values
         return LinearRegressionModel(v["coefficients"], float(v["intercept"]), v["diagInvAtWA"],
-                                     v["objectiveHistory"], int(v["totalIterations"]))
+                                     v["objectiveHistory"], int(v["totalIterations"]),
+                                     float(v["scale"]))
 
     def _summarize(self, model: "LinearRegressionModel", dataset: Any) -> None:
         model._summary = LinearRegressionTrainingSummary(model, dataset)
@@ -152,8 +167,9 @@ class LinearRegressionModel(ScoresInJvm, Model, _LinearRegressionParams):
 
     def __init__(self, coefficients: np.ndarray | None = None, intercept: float = 0.0,
                  inverse_diagonal: np.ndarray | None = None, objective_history=None,
-                 total_iterations: int = 0):
+                 total_iterations: int = 0, scale: float = 1.0):
         super().__init__()
+        self._scale = float(scale)
         self._coefficients = None if coefficients is None else np.asarray(coefficients, float)
         self._intercept = float(intercept)
         self._inverse_diagonal = np.zeros(0) if inverse_diagonal is None else \
@@ -172,8 +188,8 @@ class LinearRegressionModel(ScoresInJvm, Model, _LinearRegressionParams):
 
     @property
     def scale(self) -> float:
-        """Huber's scale; 1.0 for squared error, as pyspark.ml's."""
-        return 1.0
+        """Huber's scale sigma; 1.0 for squared error, as pyspark.ml's."""
+        return self._scale
 
     @property
     def numFeatures(self) -> int:
@@ -183,7 +199,7 @@ class LinearRegressionModel(ScoresInJvm, Model, _LinearRegressionParams):
         return {"numFeatures": self.numFeatures}
 
     def predict(self, value) -> float:
-        return float(vector_rows(value, self.numFeatures) @ self._coefficients
+        return float((vector_rows(value, self.numFeatures) @ self._coefficients)[0]
                      + self._intercept)
 
     @property
@@ -207,7 +223,7 @@ class LinearRegressionModel(ScoresInJvm, Model, _LinearRegressionParams):
     def _build_twin(self, sc):
         from pyspark.ml.regression import LinearRegressionModel as Wrapper
         java_model = sc._jvm.org.apache.spark.ml.regression.LinearRegressionModel(
-            self.uid, jvm_vector(sc, self._coefficients), self._intercept, 1.0)
+            self.uid, jvm_vector(sc, self._coefficients), self._intercept, self._scale)
         return twin_of(Wrapper, java_model)
 
     def _transform_here(self, dataset: Any) -> Any:
@@ -220,12 +236,13 @@ class LinearRegressionModel(ScoresInJvm, Model, _LinearRegressionParams):
 
     def _save_data(self) -> tuple[dict, dict]:
         return {"coefficients": self._coefficients, "diagInvAtWA": self._inverse_diagonal}, \
-            {"intercept": self._intercept}
+            {"intercept": self._intercept, "scale": self._scale}
 
     def _load_data(self, arrays: dict, extra: dict) -> None:
         self._coefficients, self._inverse_diagonal = arrays["coefficients"], \
             arrays["diagInvAtWA"]
         self._intercept = float(extra["intercept"])
+        self._scale = float(extra.get("scale", 1.0))
 
 
 class LinearRegressionSummary:

@@ -13,7 +13,8 @@ pyspark.ml would use (``uses_lbfgs``): weighted population ones for its normal s
 unbiased ones for its l-bfgs. Each rank sums w [x, y] and w [x, y][x, y]^T over its rows
 (``kernels.least_squares``); one allreduce, and the driver solves: Cholesky without an L1
 part, coordinate descent with one. Up to ``MAX_FEATURES`` features (MLlib's normal-solver
-bound: the statistics are d^2).
+bound: the statistics are d^2); past it, and for huber loss, L-BFGS over the data
+(``linear_regression_lbfgs``).
 """
 from __future__ import annotations
 
@@ -21,22 +22,27 @@ import numpy as np
 import scipy.linalg
 
 from distml.errors import DataError, ParamError
+from distml.algorithms.regression.linear_regression_lbfgs import fit_by_lbfgs
+from distml.gpu.backend import partition_rows
 from distml.kernels.least_squares import elastic_net_descent, weighted_gram
 
 MAX_FEATURES = 4096
 
 
-def _statistics(part):
-    return weighted_gram(part.X, part.y, part.weights())
+def _statistics(part, backend):
+    X, y, w, _ = partition_rows(part, backend)
+    return weighted_gram(X, y, w)
 
 
 def linear_regression(ctx, params: dict) -> dict:
     d = ctx.input.num_features
-    if d > MAX_FEATURES:
-        raise ParamError(f"LinearRegression solves from the {d} x {d} feature statistics, up "
-                         f"to {MAX_FEATURES} features (MLlib's normal-solver bound); column "
-                         f"'{params['featuresCol']}' has {d}")
-    counts, sums, gram = ctx.map_reduce(_statistics)
+    if params["loss"] == "huber" or d > MAX_FEATURES:
+        if params["solver"] == "normal":
+            why = "huber loss" if params["loss"] == "huber" else \
+                f"{d} features (column '{params['featuresCol']}'; at most {MAX_FEATURES})"
+            raise ParamError(f"solver='normal' cannot fit {why}: use solver='auto' or 'l-bfgs'")
+        return fit_by_lbfgs(ctx, params)
+    counts, sums, gram = ctx.map_reduce(_statistics, params["backend"])
     weight_sum, weight_sq_sum = float(counts[1]), float(counts[2])
     if weight_sum <= 0:
         raise DataError("every row has weight 0: nothing to fit")
@@ -127,4 +133,5 @@ def _inverse_diagonal(means, second, active, s, l2, fit_intercept, weight_sum):
 def _result(coefficients, intercept, inverse_diagonal, history, iterations) -> dict:
     return {"coefficients": coefficients, "intercept": np.float64(intercept),
             "diagInvAtWA": (np.zeros(0) if inverse_diagonal is None else inverse_diagonal),
-            "objectiveHistory": np.asarray(history), "totalIterations": np.int64(iterations)}
+            "objectiveHistory": np.asarray(history), "totalIterations": np.int64(iterations),
+            "scale": np.float64(1.0)}

@@ -79,6 +79,7 @@ class _TreeParams(HasCheckpoints, HasSeed):
 
     setCategoricalFeatures = setter("categoricalFeatures")
     setLeafCol = setter("leafCol")
+    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
     def getLeafCol(self) -> str:
         return self.getOrDefault(self.leafCol)
@@ -350,7 +351,6 @@ class DecisionTreeClassifier(Classifier, _DecisionTreeClassifierParams):
     (setMaxMemoryInMB, setMinInfoGain) = setters("maxMemoryInMB", "minInfoGain")
     (setMinInstancesPerNode, setMinWeightFractionPerNode, setSeed) = setters(
         "minInstancesPerNode", "minWeightFractionPerNode", "seed")
-    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
 class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
@@ -387,8 +387,6 @@ class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
             return np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
         return normalize
 
-    # pyspark.ml's accessors (issue 22)
-    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
 class _DecisionTreeRegressorParams(_TreeParams, HasFeaturesCol, HasLabelCol, HasPredictionCol,
@@ -475,12 +473,13 @@ class DecisionTreeRegressor(Estimator, _DecisionTreeRegressorParams):
         "maxMemoryInMB", "minInfoGain", "minInstancesPerNode")
     (setMinWeightFractionPerNode, setPredictionCol, setSeed) = setters(
         "minWeightFractionPerNode", "predictionCol", "seed")
-    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
 class RealPredictions:
     """Transform of a tree model predicting a real value: the prediction column plus the
     model's ``_extra_outputs`` (shared by the trees and the regression ensembles)."""
+
+    (setFeaturesCol, setPredictionCol) = setters("featuresCol", "predictionCol")
 
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getFeaturesCol()], [self.getPredictionCol(), *self._extra_outputs()]
@@ -540,6 +539,4 @@ class DecisionTreeRegressionModel(ScoresInJvm, _TreeModelMixin, RealPredictions,
             extra[self._variance_col()] = (DOUBLE, lambda X: variance[leaf_of(X)])
         return extra
 
-    # pyspark.ml's accessors (issue 22)
-    (setFeaturesCol, setPredictionCol) = setters("featuresCol", "predictionCol")
-    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
+

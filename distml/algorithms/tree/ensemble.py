@@ -305,6 +305,9 @@ class RandomForestClassificationModel(ScoresInJvm, _EnsembleModel,
     def numClasses(self) -> int:
         return self._num_classes
 
+    def getPruneTree(self) -> bool:
+        return self.getOrDefault(self.pruneTree)
+
     def _description(self) -> dict:
         return {"numTrees": self.getNumTrees, "numClasses": self.numClasses,
                 "numFeatures": self.numFeatures}
@@ -528,8 +531,7 @@ class RandomForestClassifier(Classifier, _DecisionTreeClassifierParams, _RandomF
      setMinInstancesPerNode, setMinWeightFractionPerNode, setSeed) = setters(
         "cacheNodeIds", "impurity", "maxBins", "maxDepth", "maxMemoryInMB", "minInfoGain",
         "minInstancesPerNode", "minWeightFractionPerNode", "seed")
-    (getCacheNodeIds, getMaxMemoryInMB, getNumTrees) = getters(
-        "cacheNodeIds", "maxMemoryInMB", "numTrees")
+    getNumTrees = getters("numTrees")[0]
 
 
 class RandomForestRegressor(Estimator, _DecisionTreeRegressorParams, _RandomForestParams):
@@ -603,8 +605,7 @@ class RandomForestRegressor(Estimator, _DecisionTreeRegressorParams, _RandomFore
         "cacheNodeIds", "featuresCol", "impurity", "labelCol", "maxBins", "maxDepth",
         "maxMemoryInMB", "minInfoGain", "minInstancesPerNode", "minWeightFractionPerNode",
         "predictionCol", "seed")
-    (getCacheNodeIds, getMaxMemoryInMB, getNumTrees) = getters(
-        "cacheNodeIds", "maxMemoryInMB", "numTrees")
+    getNumTrees = getters("numTrees")[0]
 
 
 class GBTClassifier(Classifier, _DecisionTreeClassifierParams, _GBTParams):
@@ -692,7 +693,6 @@ class GBTClassifier(Classifier, _DecisionTreeClassifierParams, _GBTParams):
      setMinInstancesPerNode, setMinWeightFractionPerNode, setSeed) = setters(
         "cacheNodeIds", "impurity", "maxBins", "maxDepth", "maxMemoryInMB", "minInfoGain",
         "minInstancesPerNode", "minWeightFractionPerNode", "seed")
-    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
 class GBTRegressor(Estimator, _DecisionTreeRegressorParams, _GBTParams):
@@ -767,7 +767,6 @@ class GBTRegressor(Estimator, _DecisionTreeRegressorParams, _GBTParams):
         "cacheNodeIds", "featuresCol", "impurity", "labelCol", "maxBins", "maxDepth",
         "maxMemoryInMB", "minInfoGain", "minInstancesPerNode", "minWeightFractionPerNode",
         "predictionCol", "seed")
-    (getCacheNodeIds, getMaxMemoryInMB) = getters("cacheNodeIds", "maxMemoryInMB")
 
 
 __all__ = ["RandomForestClassifier", "RandomForestClassificationModel",

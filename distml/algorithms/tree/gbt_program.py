@@ -8,7 +8,7 @@ gradient of the loss at F) that the tree fits. As MLlib: the first tree fits the
 for classification) with weight 1, the others the pseudo-residuals with weight ``stepSize``;
 leaves predict the mean residual; with a validation set, boosting stops when the validation
 loss improves by less than ``validationTol`` x max(loss, 0.01), and keeps the trees up to the
-best one. A checkpoint is taken between trees (an iteration is a tree here).
+best one. An iteration is a tree: progress is reported and a checkpoint taken after each.
 """
 from __future__ import annotations
 
@@ -119,20 +119,18 @@ def gradient_boosted_trees(ctx, params: dict) -> dict:
             break
         hist, val_loss, val_weight = ctx.map_update(_boost_round, previous, loss, m, sampling,
                                                     num_bins, not last)
-        if validate and m > 0 and not (saved and m == first):  # a resumed m was judged
+        metrics = {}
+        if validate and m > 0:  # the ensemble of the first m trees on the validation rows
             if val_weight <= 0:
                 raise DataError(f"validationIndicatorCol '{params['validationIndicatorCol']}'"
                                 " marks no rows (with positive weight) for validation")
-            error = val_loss / val_weight
-            ctx.report(iteration=m, validationError=error)
+            error = metrics["validationError"] = val_loss / val_weight
             if m == 1:
                 best = (error, 1)
             elif best[0] - error < params["validationTol"] * max(error, 0.01):
                 break
             elif error < best[0]:
                 best = (error, m)
-        if m > 0:
-            ctx.checkpoint(m, lambda: {"trees": trees, "weights": weights, "best": best})
         if last:
             break
         if m == 0 and hist[0, 0, :, -1].sum() <= 0:
@@ -146,8 +144,8 @@ def gradient_boosted_trees(ctx, params: dict) -> dict:
                       "arrays": tree_of(nodes, 0, VARIANCE, 0, False)})
         weights.append(weight)
         previous = (routing, values, weight)
-        if not validate:
-            ctx.report(iteration=m + 1)
+        ctx.report(iteration=m + 1, **metrics)
+        ctx.checkpoint(m + 1, lambda: {"trees": trees, "weights": weights, "best": best})
     keep = best[1] if validate else len(trees)
     return {"trees": [t["arrays"] for t in trees[:keep]],
             "treeWeights": np.array(weights[:keep]),
