@@ -13,6 +13,11 @@ import pyspark_examples
 
 pytestmark = pytest.mark.spark
 
+_BAGGING = ("a forest's bootstrap samples are distml's draws, not MLlib's (commons-math's "
+            "Poisson per partition): on the example's 2 rows the trees see other samples, so "
+            "other trees can split. The model is a valid forest of other draws; a forest "
+            "without sampling is pyspark.ml's (tests/spark/test_tree_ensembles_spark.py)")
+
 # (class, the example's source) -> why distml's output may differ from the docstring's.
 EXCEPTIONS = {
     ("KMeans", "model.clusterCenters()[0] == model2.clusterCenters()[0]"):
@@ -25,6 +30,12 @@ EXCEPTIONS = {
         "MLlib's weights and reaches the same predictions (probabilities 0.0/1.0, the same "
         "classes), but its L-BFGS (backtracking Armijo line search) stops at other scores "
         "than breeze's (strong Wolfe)",
+    ("RandomForestClassifier", "model.predictRaw(test0.head().features)"):
+        _BAGGING,
+    ("RandomForestClassifier", "model.predictProbability(test0.head().features)"): _BAGGING,
+    ("RandomForestRegressor", "model.featureImportances"): _BAGGING,
+    ("RandomForestRegressor", "model.predict(test0.head().features)"): _BAGGING,
+    ("RandomForestRegressor", "result.prediction"): _BAGGING,
 }
 
 TWINS = pyspark_examples.twin_classes()

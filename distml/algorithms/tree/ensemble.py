@@ -270,11 +270,10 @@ class _EvaluatesEachIteration:
             # pyspark.ml's classifier takes its loss from the model, its regressor as argument
             args = (dataset, loss) if isinstance(self, GBTRegressionModel) else (dataset,)
             return [float(v) for v in twin.evaluateEachIteration(*args)]
-        weight = self._weight_col() if self.isDefined(self.weightCol) else None
         from distml.frames.pandas_input import pandas_arrays
         X, y, w, _ = pandas_arrays(dataset, InputSpec(self.getFeaturesCol(),
                                                       label=self.getLabelCol(),
-                                                      weight=weight))
+                                                      weight=self._weight_col()))
         w = np.ones(y.size) if w is None else w
         label = boosting_label(loss, y)
         margins = np.cumsum(self._tree_predictions()(X) * self._tree_weights, axis=1)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from distml.algorithms.tree.growth import grow, prepare_binning, route_to_leaves, tree_of
+from distml.algorithms.tree.growth import (grow, level_histograms, prepare_binning,
+                                           route_to_leaves, tree_of)
 from distml.algorithms.tree.random_forest_program import features_per_node
 from distml.errors import DataError
 from distml.kernels.hashed_random import uniforms
-from distml.kernels.tree import VARIANCE, RowTargets, bin_rows, node_histograms
+from distml.kernels.tree import VARIANCE, RowTargets, bin_rows
 
 LOGISTIC, SQUARED, ABSOLUTE = "logistic", "squared", "absolute"
 
@@ -88,8 +89,7 @@ def _boost_round(part, previous, loss, iteration, sampling, num_bins, histogram=
         count &= uniforms(seed, iteration, positions)[:, 0] < rate
     part.state["tree_count"] = count.astype(np.uint8)[None, :]
     part.state["tree_node"] = np.zeros((1, part.num_rows), dtype=np.int32)
-    hist = node_histograms(part.state["tree_bins"], np.zeros((1, part.num_rows), np.int64),
-                           part.state["tree_targets"], part.state["tree_count"], 1, num_bins)
+    hist = level_histograms(part, None, np.zeros(1, dtype=np.int64), 1, num_bins)
     return hist, val_loss, float(val_w.sum())
 
 

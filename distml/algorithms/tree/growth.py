@@ -402,9 +402,7 @@ class Nodes:
 
     def leaf_means(self) -> np.ndarray:
         """Each node's mean label (regression statistics: w, w y, w y^2, count)."""
-        stats = np.array(self.stats)
-        return np.divide(stats[:, 1], stats[:, 0], out=np.zeros(len(stats)),
-                         where=stats[:, 0] > 0)
+        return node_predictions({"stats": np.array(self.stats)}, classification=False)
 
 
 def node_predictions(nodes: dict, classification: bool) -> np.ndarray:
