@@ -10,18 +10,11 @@ from pyspark.ml.classification import DecisionTreeClassifier as SparkClassifier
 from pyspark.ml.evaluation import MulticlassClassificationEvaluator, RegressionEvaluator
 from pyspark.ml.regression import DecisionTreeRegressor as SparkRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.model_selection import train_test_split
 
 from distml import DecisionTreeClassifier, DecisionTreeRegressor
-from frames import to_df
+from frames import split_frames as split
 
 pytestmark = pytest.mark.spark
-
-
-def split(spark, loader):
-    X, y = loader(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
-    return to_df(spark, X_train, y_train), to_df(spark, X_test, y_test)
 
 
 @pytest.fixture(scope="module")

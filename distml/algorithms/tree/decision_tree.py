@@ -147,16 +147,16 @@ class _TreeModelMixin:
     @property
     def featureImportances(self) -> SparseVector:
         """MLlib's: each split's gain times its node's weight, summed per feature, normalized."""
+        return sparse_normalized(self._split_importances())
+
+    def _split_importances(self) -> np.ndarray:
+        """Each feature's sum of gain x node weight over the splits on it."""
         n = self._nodes
         internal = n["feature"] >= 0
         importance = np.zeros(self.numFeatures)
         weight = self._node_weights()
         np.add.at(importance, n["feature"][internal], n["gain"][internal] * weight[internal])
-        total = importance.sum()
-        if total > 0:
-            importance /= total
-        nonzero = np.flatnonzero(importance)
-        return SparseVector(self.numFeatures, nonzero, importance[nonzero])
+        return importance
 
     def _leaf_fn(self):
         """X -> the leaf each row reaches; closes over the node arrays only, so transform
@@ -382,11 +382,22 @@ class DecisionTreeClassificationModel(ScoresInJvm, _TreeModelMixin,
         return lambda X: counts[leaf_of(X)]
 
     def _probability_fn(self):
-        def normalize(raw):
-            total = raw.sum(axis=1, keepdims=True)
-            return np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
-        return normalize
+        return row_normalized
 
+
+
+def sparse_normalized(values: np.ndarray) -> SparseVector:
+    """``values`` scaled to sum to 1 (unless all zero), as a SparseVector."""
+    total = values.sum()
+    values = values / total if total > 0 else values
+    nonzero = np.flatnonzero(values)
+    return SparseVector(values.size, nonzero, values[nonzero])
+
+
+def row_normalized(a: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum to 1 (all-zero rows stay zeros): class counts to probabilities."""
+    total = a.sum(axis=1, keepdims=True)
+    return np.divide(a, total, out=np.zeros_like(a), where=total > 0)
 
 
 class _DecisionTreeRegressorParams(_TreeParams, HasFeaturesCol, HasLabelCol, HasPredictionCol,

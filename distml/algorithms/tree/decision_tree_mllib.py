@@ -7,10 +7,10 @@ from distml.frames import java_doubles
 from distml.pipeline.jvm_scoring import twin_of
 
 
-def mllib_decision_tree_model(sc, uid: str, nodes: dict, num_features: int, num_classes: int,
-                              impurity: str):
-    """A pyspark.ml ``DecisionTreeClassificationModel`` (num_classes > 0) or
-    ``DecisionTreeRegressionModel`` with the same nodes, built node by node in the JVM.
+def java_decision_tree_model(sc, uid: str, nodes: dict, num_features: int, num_classes: int,
+                             impurity: str):
+    """MLlib's JVM ``DecisionTreeClassificationModel`` (num_classes > 0) or
+    ``DecisionTreeRegressionModel`` with the same nodes, built node by node.
 
     ``nodes`` are distml's arrays (parents before children); MLlib's impurity statistics are
     the same sums (class weights, or weight, sum, sum of squares), its raw count the rows.
@@ -43,11 +43,17 @@ def mllib_decision_tree_model(sc, uid: str, nodes: dict, num_features: int, num_
                 built.pop(int(nodes["left"][node])), built.pop(int(nodes["right"][node])),
                 split, calc)
     if num_classes:
-        from pyspark.ml.classification import DecisionTreeClassificationModel as Wrapper
-        java_model = jvm.org.apache.spark.ml.classification.DecisionTreeClassificationModel(
+        return jvm.org.apache.spark.ml.classification.DecisionTreeClassificationModel(
             uid, built[0], int(num_features), int(num_classes))
-    else:
-        from pyspark.ml.regression import DecisionTreeRegressionModel as Wrapper
-        java_model = jvm.org.apache.spark.ml.regression.DecisionTreeRegressionModel(
-            uid, built[0], int(num_features))
-    return twin_of(Wrapper, java_model)
+    return jvm.org.apache.spark.ml.regression.DecisionTreeRegressionModel(
+        uid, built[0], int(num_features))
+
+
+def mllib_decision_tree_model(sc, uid: str, nodes: dict, num_features: int, num_classes: int,
+                              impurity: str):
+    """``java_decision_tree_model`` in its pyspark.ml wrapper."""
+    from pyspark.ml.classification import DecisionTreeClassificationModel
+    from pyspark.ml.regression import DecisionTreeRegressionModel
+    wrapper = DecisionTreeClassificationModel if num_classes else DecisionTreeRegressionModel
+    return twin_of(wrapper, java_decision_tree_model(sc, uid, nodes, num_features, num_classes,
+                                                     impurity))

@@ -20,7 +20,8 @@ from distml.algorithms.classification.base import (Classifier, ProbabilisticClas
 from distml.algorithms.tree.decision_tree import (DecisionTreeClassificationModel,
                                                   DecisionTreeRegressionModel, RealPredictions,
                                                   _DecisionTreeClassifierParams,
-                                                  _DecisionTreeRegressorParams)
+                                                  _DecisionTreeRegressorParams, row_normalized,
+                                                  sparse_normalized)
 from distml.algorithms.tree.gbt_program import (ABSOLUTE, LOGISTIC, SQUARED, boosting_label,
                                                 gradient_boosted_trees, pointwise_loss)
 from distml.algorithms.tree.random_forest_program import STRATEGIES, random_forest
@@ -173,14 +174,11 @@ class _EnsembleModel:
         tree for a forest, summed over the trees and normalized."""
         total = np.zeros(self.numFeatures)
         for tree in self.trees:
-            importance = tree.featureImportances.toArray()
-            if not self._per_tree_normalization:
-                importance = _raw_importances(tree)
+            importance = tree._split_importances()
+            if self._per_tree_normalization and importance.sum() > 0:
+                importance = importance / importance.sum()
             total += importance
-        if total.sum() > 0:
-            total /= total.sum()
-        nonzero = np.flatnonzero(total)
-        return SparseVector(self.numFeatures, nonzero, total[nonzero])
+        return sparse_normalized(total)
 
     @property
     def toDebugString(self) -> str:
@@ -189,9 +187,6 @@ class _EnsembleModel:
             lines.append(f"  Tree {t} (weight {scala_string(float(weight))}):")
             lines += tree._debug_lines(4)
         return "\n".join(lines) + "\n"
-
-    def _leaf_fns(self) -> list:
-        return [tree._leaf_fn() for tree in self.trees]
 
     def predictLeaf(self, features) -> DenseVector:
         """The index of the leaf ``features`` reaches in each tree (see ``leafCol``)."""
@@ -241,15 +236,6 @@ class _EnsembleModel:
     def _build_twin(self, sc):
         from distml.algorithms.tree.ensemble_mllib import mllib_ensemble_model
         return mllib_ensemble_model(sc, self)
-
-
-def _raw_importances(tree) -> np.ndarray:
-    n = tree._nodes
-    internal = n["feature"] >= 0
-    importance = np.zeros(tree.numFeatures)
-    np.add.at(importance, n["feature"][internal],
-              n["gain"][internal] * tree._node_weights()[internal])
-    return importance
 
 
 def _ensemble_values(values: dict) -> tuple:
@@ -312,12 +298,8 @@ class RandomForestClassificationModel(ScoresInJvm, _EnsembleModel,
                 "numFeatures": self.numFeatures}
 
     def _raw_fn(self):
-        parts = []
-        for nodes in self._trees:
-            counts = nodes["stats"][:, :-1]
-            total = counts.sum(axis=1, keepdims=True)
-            parts.append((np.divide(counts, total, out=np.zeros_like(counts),
-                                    where=total > 0), self._tree_model(nodes)._leaf_fn()))
+        parts = [(row_normalized(nodes["stats"][:, :-1]), self._tree_model(nodes)._leaf_fn())
+                 for nodes in self._trees]
         classes = self._num_classes
 
         def raw(X):
@@ -328,10 +310,7 @@ class RandomForestClassificationModel(ScoresInJvm, _EnsembleModel,
         return raw
 
     def _probability_fn(self):
-        def normalize(raw):
-            total = raw.sum(axis=1, keepdims=True)
-            return np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
-        return normalize
+        return row_normalized
 
 
 class RandomForestRegressionModel(ScoresInJvm, _EnsembleModel, RealPredictions, Model,
