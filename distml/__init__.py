@@ -3,36 +3,20 @@
 Every public class is importable from here as well as from its subpackage::
 
     from distml import LogisticRegression, StandardScaler, Summarizer
+
+Each name imports its module on first use (``distml.lazy``): a Spark task that needs one
+training program's functions does not import every estimator.
 """
 __version__ = "0.1.0"
 
-from distml.algorithms import (LogisticRegression, LogisticRegressionModel,  # noqa: E402
-                               MultilayerPerceptronClassificationModel,
-                               MultilayerPerceptronClassifier, NaiveBayes,
-                               NaiveBayesModel, SVD, SVDModel, computeSVD, KMeans,
-                               KMeansModel, DecisionTreeClassifier,
-                               DecisionTreeClassificationModel, DecisionTreeRegressor,
-                               DecisionTreeRegressionModel, ALS, ALSModel, LDA, LDAModel,
-                               LocalLDAModel, DistributedLDAModel, LinearRegression,
-                               LinearRegressionModel, RandomForestClassifier,
-                               RandomForestClassificationModel, RandomForestRegressor,
-                               RandomForestRegressionModel, GBTClassifier,
-                               GBTClassificationModel, GBTRegressor, GBTRegressionModel)
-from distml.engine.resident import release  # noqa: E402
-from distml.errors import (CollectiveError, DataError, FitError,  # noqa: E402
-                           MXNetUnavailableError, ParamError, PersistenceError)
-from distml import pipeline as _pipeline  # noqa: E402
-from distml.pipeline import *  # noqa: E402,F401,F403 (every stage, evaluator and tuner)
-from distml.pipeline.feature import *  # noqa: E402,F401,F403
+from distml import algorithms, pipeline  # noqa: E402 (both lazy: cheap)
+from distml.lazy import lazy_namespace  # noqa: E402
+from distml.pipeline import feature  # noqa: E402
 
-__all__ = ["LogisticRegression", "LogisticRegressionModel", "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel", "NaiveBayes", "NaiveBayesModel", "SVD",
-           "SVDModel", "computeSVD", "KMeans", "KMeansModel",
-           "DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel", "ALS", "ALSModel", "LDA", "LDAModel",
-           "LocalLDAModel", "DistributedLDAModel", "LinearRegression", "LinearRegressionModel",
-           "RandomForestClassifier", "RandomForestClassificationModel", "RandomForestRegressor",
-           "RandomForestRegressionModel", "GBTClassifier", "GBTClassificationModel",
-           "GBTRegressor", "GBTRegressionModel", "CollectiveError", "DataError",
-           "FitError", "MXNetUnavailableError", "ParamError", "PersistenceError", "release"]
-__all__ += sorted(set(_pipeline.__all__) | set(_pipeline.feature.__all__))
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    "distml.algorithms": algorithms.__all__,
+    "distml.pipeline": [n for n in pipeline.__all__ if n not in feature.__all__],
+    "distml.pipeline.feature": feature.__all__,
+    "distml.errors": ["CollectiveError", "DataError", "FitError", "MXNetUnavailableError",
+                      "ParamError", "PersistenceError"],
+    "distml.engine.resident": ["release"]})

@@ -5,19 +5,12 @@ The primitives a program may call on ``ctx`` (``distml.engine.context.Context``)
 ``repartition(fn, into)`` and ``report(**metrics)``. The data reaches the engines through
 ``distml.frames``.
 
-The names below load on first use (PEP 562): ``distml.frames`` builds partitions with
+The names below load on first use (``distml.lazy``): ``distml.frames`` builds partitions with
 ``engine.partition`` while the engines read through ``distml.frames``, and an eager package
 would make that a circular import.
 """
-from importlib import import_module
+from distml.lazy import lazy_namespace
 
-_EXPORTS = {"Context": "context", "FitResult": "context", "InputSummary": "context",
-            "LocalEngine": "local", "Partition": "partition", "fit_program": "fit"}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'distml.engine' has no attribute {name!r}")
-    return getattr(import_module(f"distml.engine.{_EXPORTS[name]}"), name)
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".context": ["Context", "FitResult", "InputSummary"], ".local": ["LocalEngine"],
+    ".partition": ["Partition"], ".fit": ["fit_program"]})

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.engine.checkpoint import Checkpoint
-from distml.engine.partition import Partition
+from distml.engine.partition import Partition, concat_rows
 from distml.errors import DataError, ParamError
 
 log = logging.getLogger("distml")
@@ -268,13 +268,6 @@ def describe_input(ctx: Context, features_name: str, backend: str | None = None)
 
 def _take(a: Any, idx: np.ndarray) -> Any:
     return a[idx]
-
-
-def concat_rows(arrays: list) -> Any:
-    """Stack row blocks (ndarrays or CSR matrices) in the order given."""
-    if sp.issparse(arrays[0]):
-        return sp.vstack(arrays, format="csr")
-    return np.concatenate(arrays)
 
 
 def split_by_destination(part: Partition, fn: Callable, num_partitions: int) -> list[dict]:

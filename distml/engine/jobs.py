@@ -138,10 +138,24 @@ def _args(ref, from_broadcast: bool) -> tuple:
     return ref.value if from_broadcast else ref
 
 
+class Missed:
+    """A task's result when its host's store lacks its partition. Returned, not raised: Spark
+    would retry a raised StoreMiss up to spark.task.maxFailures times on the same host (where
+    the cached state, hence the task, stays), each attempt a new Python worker, before the
+    driver could take the slow way; a marker sends it there after one attempt."""
+
+
+def _missed(out) -> bool:
+    return isinstance(out, list) and any(isinstance(o, Missed) for o in out)
+
+
 def _map(fn, ref, is_bc, info):
     def run(iterator):
         args = _args(ref, is_bc)
-        return [fn(part, *args) for part, _ in _partitions(info)(iterator)]
+        try:
+            return [fn(part, *args) for part, _ in _partitions(info)(iterator)]
+        except StoreMiss:
+            return [Missed()]
     return wrap_executor_errors(run)
 
 
@@ -149,13 +163,16 @@ def _update(fn, ref, is_bc, info):
     def run(iterator):
         args = _args(ref, is_bc)
         out = []
-        for part, _ in _partitions(info)(iterator):
-            arrays = (part.X, part.y, part.w, part.ids)
-            result = fn(part, *args)
-            if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
-                partition_store.write(info.fit_id, part, replace=True)  # fn replaced them
-            out.append(PartitionState(part.index, info.keep_state(part.index, part.state),
-                                      result))
+        try:
+            for part, _ in _partitions(info)(iterator):
+                arrays = (part.X, part.y, part.w, part.ids)
+                result = fn(part, *args)
+                if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
+                    partition_store.write(info.fit_id, part, replace=True)  # fn replaced them
+                out.append(PartitionState(part.index,
+                                          info.keep_state(part.index, part.state), result))
+        except StoreMiss:
+            return [PartitionState(-1, result=Missed())]
         return out
     return wrap_executor_errors(run)
 
@@ -270,6 +287,9 @@ class JobsContext(Context):
             rdd = build(info)
             try:
                 out = action(rdd)
+                if _missed(out) and not slow:
+                    rdd.unpersist(blocking=False)
+                    continue
                 self._stored = True
                 self._note_reruns()
                 return rdd, out

@@ -115,3 +115,10 @@ def _bytes_of(column) -> bytes | np.ndarray:
     if column.dtype.kind in "biufc":
         return np.ascontiguousarray(column)
     return json.dumps([str(v) for v in column.tolist()]).encode()
+
+
+def concat_rows(arrays: list) -> Any:
+    """Stack row blocks (ndarrays or CSR matrices) in the order given."""
+    if sp.issparse(arrays[0]):
+        return sp.vstack(arrays, format="csr")
+    return np.concatenate(arrays)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from distml.engine.context import concat_rows
+from distml.engine.partition import concat_rows
 from distml.engine.partition import Partition, PartitionDigest
 from distml.errors import DataError
 

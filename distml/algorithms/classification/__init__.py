@@ -1,14 +1,10 @@
-from distml.algorithms.classification.logistic_regression import (LogisticRegression,
-                                                                  LogisticRegressionModel)
-from distml.algorithms.classification.multilayer_perceptron import (
-    MultilayerPerceptronClassificationModel, MultilayerPerceptronClassifier)
-from distml.algorithms.classification.naive_bayes import NaiveBayes, NaiveBayesModel
-from distml.algorithms.classification.summary import (
-    BinaryLogisticRegressionTrainingSummary, LogisticRegressionTrainingSummary,
-    MultilayerPerceptronClassificationTrainingSummary)
+"""Classification estimators (pyspark.ml.classification's); the trees are in ``tree``."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["LogisticRegression", "LogisticRegressionModel", "NaiveBayes", "NaiveBayesModel",
-           "MultilayerPerceptronClassifier",
-           "MultilayerPerceptronClassificationModel", "LogisticRegressionTrainingSummary",
-           "BinaryLogisticRegressionTrainingSummary",
-           "MultilayerPerceptronClassificationTrainingSummary"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".logistic_regression": ["LogisticRegression", "LogisticRegressionModel"],
+    ".naive_bayes": ["NaiveBayes", "NaiveBayesModel"],
+    ".multilayer_perceptron": ["MultilayerPerceptronClassifier",
+                               "MultilayerPerceptronClassificationModel"],
+    ".summary": ["LogisticRegressionTrainingSummary", "BinaryLogisticRegressionTrainingSummary",
+                 "MultilayerPerceptronClassificationTrainingSummary"]})

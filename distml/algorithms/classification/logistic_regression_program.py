@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from distml.engine.context import Context, concat_rows
+from distml.engine.context import Context
+from distml.engine.partition import concat_rows
 from distml.errors import DataError
 from distml.gpu.backend import partition_rows, place_rows
 from distml.kernels.logistic import (binary_logistic_loss, binary_logistic_loss_grad,

@@ -1,5 +1,6 @@
-from distml.algorithms.clustering.kmeans import KMeans, KMeansModel, KMeansSummary
-from distml.algorithms.clustering.lda import LDA, DistributedLDAModel, LDAModel, LocalLDAModel
+"""Clustering and topic models (pyspark.ml.clustering's)."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["KMeans", "KMeansModel", "KMeansSummary", "LDA", "LDAModel", "LocalLDAModel",
-           "DistributedLDAModel"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".kmeans": ["KMeans", "KMeansModel", "KMeansSummary"],
+    ".lda": ["LDA", "LDAModel", "LocalLDAModel", "DistributedLDAModel"]})

@@ -1,4 +1,5 @@
-from distml.algorithms.decomposition.svd import (SVD, SingularValueDecomposition, SVDModel,
-                                                 computeSVD)
+"""Matrix decompositions (RowMatrix.computeSVD's, as an estimator too)."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["SVD", "SVDModel", "SingularValueDecomposition", "computeSVD"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".svd": ["SVD", "SVDModel", "SingularValueDecomposition", "computeSVD"]})

@@ -1,3 +1,4 @@
-from distml.algorithms.recommendation.als import ALS, ALSModel
+"""Collaborative filtering (pyspark.ml.recommendation's)."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["ALS", "ALSModel"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {".als": ["ALS", "ALSModel"]})

@@ -1,8 +1,6 @@
-"""Regression estimators (pyspark.ml.regression's); the regression tree is in ``tree``."""
-from distml.algorithms.regression.linear_regression import (LinearRegression,
-                                                            LinearRegressionModel,
-                                                            LinearRegressionSummary,
-                                                            LinearRegressionTrainingSummary)
+"""Regression estimators (pyspark.ml.regression's); the regression trees are in ``tree``."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["LinearRegression", "LinearRegressionModel", "LinearRegressionSummary",
-           "LinearRegressionTrainingSummary"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".linear_regression": ["LinearRegression", "LinearRegressionModel",
+                           "LinearRegressionSummary", "LinearRegressionTrainingSummary"]})

@@ -1,15 +1,9 @@
-from distml.algorithms.tree.decision_tree import (DecisionTreeClassificationModel,
-                                                  DecisionTreeClassifier,
-                                                  DecisionTreeRegressionModel,
-                                                  DecisionTreeRegressor)
-from distml.algorithms.tree.ensemble import (GBTClassificationModel, GBTClassifier,
-                                             GBTRegressionModel, GBTRegressor,
-                                             RandomForestClassificationModel,
-                                             RandomForestClassifier, RandomForestRegressionModel,
-                                             RandomForestRegressor)
+"""Decision trees, random forests and gradient-boosted trees, grown by one histogram program."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["DecisionTreeClassifier", "DecisionTreeClassificationModel", "DecisionTreeRegressor",
-           "DecisionTreeRegressionModel", "RandomForestClassifier",
-           "RandomForestClassificationModel", "RandomForestRegressor",
-           "RandomForestRegressionModel", "GBTClassifier", "GBTClassificationModel",
-           "GBTRegressor", "GBTRegressionModel"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".decision_tree": ["DecisionTreeClassifier", "DecisionTreeClassificationModel",
+                       "DecisionTreeRegressor", "DecisionTreeRegressionModel"],
+    ".ensemble": ["RandomForestClassifier", "RandomForestClassificationModel",
+                  "RandomForestRegressor", "RandomForestRegressionModel", "GBTClassifier",
+                  "GBTClassificationModel", "GBTRegressor", "GBTRegressionModel"]})

@@ -1,22 +1,17 @@
-from distml.pipeline.feature.bucketizer import Bucketizer, QuantileDiscretizer
-from distml.pipeline.feature.count_vectorizer import CountVectorizer, CountVectorizerModel
-from distml.pipeline.feature.idf import IDF, IDFModel
-from distml.pipeline.feature.imputer import Imputer, ImputerModel
-from distml.pipeline.feature.normalizer import Normalizer
-from distml.pipeline.feature.one_hot_encoder import OneHotEncoder, OneHotEncoderModel
-from distml.pipeline.feature.pca import PCA, PCAModel
-from distml.pipeline.feature.polynomial_expansion import PolynomialExpansion
-from distml.pipeline.feature.range_scalers import (MaxAbsScaler, MaxAbsScalerModel,
-                                                   MinMaxScaler, MinMaxScalerModel)
-from distml.pipeline.feature.standard_scaler import StandardScaler, StandardScalerModel
-from distml.pipeline.feature.string_indexer import StringIndexer, StringIndexerModel
-from distml.pipeline.feature.text import (HashingTF, RegexTokenizer, StopWordsRemover,
-                                          Tokenizer)
-from distml.pipeline.feature.vector_assembler import VectorAssembler
+"""Feature transformers (pyspark.ml.feature's)."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["Bucketizer", "Imputer", "ImputerModel", "PolynomialExpansion", "QuantileDiscretizer",
-           "CountVectorizer", "CountVectorizerModel", "HashingTF", "IDF", "IDFModel",
-           "MaxAbsScaler", "MaxAbsScalerModel", "MinMaxScaler", "MinMaxScalerModel",
-           "Normalizer", "OneHotEncoder", "OneHotEncoderModel", "PCA", "PCAModel",
-           "RegexTokenizer", "StandardScaler", "StandardScalerModel", "StopWordsRemover",
-           "StringIndexer", "StringIndexerModel", "Tokenizer", "VectorAssembler"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".bucketizer": ["Bucketizer", "QuantileDiscretizer"],
+    ".count_vectorizer": ["CountVectorizer", "CountVectorizerModel"],
+    ".idf": ["IDF", "IDFModel"],
+    ".imputer": ["Imputer", "ImputerModel"],
+    ".normalizer": ["Normalizer"],
+    ".one_hot_encoder": ["OneHotEncoder", "OneHotEncoderModel"],
+    ".pca": ["PCA", "PCAModel"],
+    ".polynomial_expansion": ["PolynomialExpansion"],
+    ".range_scalers": ["MaxAbsScaler", "MaxAbsScalerModel", "MinMaxScaler", "MinMaxScalerModel"],
+    ".standard_scaler": ["StandardScaler", "StandardScalerModel"],
+    ".string_indexer": ["StringIndexer", "StringIndexerModel"],
+    ".text": ["HashingTF", "RegexTokenizer", "StopWordsRemover", "Tokenizer"],
+    ".vector_assembler": ["VectorAssembler"]})

@@ -1,3 +1,5 @@
-from distml.pipeline.stat.summarizer import Summarizer, SummaryResult
+"""pyspark.ml.stat's Summarizer."""
+from distml.lazy import lazy_namespace
 
-__all__ = ["Summarizer", "SummaryResult"]
+__getattr__, __dir__, __all__ = lazy_namespace(__name__, {
+    ".summarizer": ["Summarizer", "SummaryResult"]})
