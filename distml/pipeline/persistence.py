@@ -135,7 +135,15 @@ def _distml_classes() -> dict[str, type]:
     """Every persistable class defined in a loaded distml module, by its saved name."""
     from pyspark.ml.param import Params
 
-    import distml  # noqa: F401 (imports every public class's module)
+    from importlib import import_module
+    # The package namespaces are lazy (distml.lazy): resolving every public name imports the
+    # module of every class a model may have saved.
+    for package in ("distml", "distml.algorithms.classification", "distml.algorithms.clustering",
+                    "distml.algorithms.decomposition", "distml.algorithms.regression",
+                    "distml.algorithms.tree", "distml.pipeline.feature", "distml.pipeline.stat"):
+        namespace = import_module(package)
+        for name in namespace.__all__:
+            getattr(namespace, name)
     found = {}
     for module_name, module in list(sys.modules.items()):
         if module is None or not (module_name == "distml" or module_name.startswith("distml.")):
