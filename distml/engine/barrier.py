@@ -255,7 +255,8 @@ class BarrierEngine:
         sc.addJobTag(tag)
         try:
             rows = collect(task)
-            server.wait_done(timeout=5.0)
+            if rows:  # (no task ran, no rank will report: the wait would be its timeout)
+                server.wait_done(timeout=5.0)
         except Exception as e:
             if server.abandoned is not None:
                 raise GangNotStarted(server.abandoned) from None

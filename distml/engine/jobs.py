@@ -21,6 +21,7 @@ which the driver runs again.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import pickle
 import uuid
@@ -38,9 +39,10 @@ from distml.engine.context import (Context, FitResult, Program, Recovery, merge_
 from distml.engine.faults import task_fault
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
-from distml.engine.spark_errors import (original_exception, python_error_summary,
+from distml.engine.spark_errors import (describe_exception, original_exception,
+                                        python_error_summary, rebuild_exception,
                                         wrap_executor_errors)
-from distml.errors import FitError
+from distml.errors import DataError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
 from distml.frames.capacity import is_local
 from distml.frames.spark_input import partitions_as_rows, prepare, resolve_ranks, with_partitions
@@ -145,36 +147,60 @@ class Missed:
     driver could take the slow way; a marker sends it there after one attempt."""
 
 
-def _missed(out) -> bool:
-    return isinstance(out, list) and any(isinstance(o, Missed) for o in out)
+# Errors every attempt on the partition would raise alike: its data, or a param, is bad. (Not
+# any error that recovery calls permanent: a TypeError is a bug, whose executor traceback
+# only Spark's own error carries.)
+_FAILS_ALIKE = (DataError, ParamError)
+
+
+class Failed:
+    """A task's result when its partition raised one of _FAILS_ALIKE. Returned, not raised,
+    for the same reason as Missed: Spark's retries would only repeat it, each in a new Python
+    worker. It carries the exception as ``spark_errors`` describes it (strings); the driver rebuilds it
+    from the allow-list and raises it."""
+
+    def __init__(self, exc: BaseException):
+        self.described = describe_exception(exc)
+
+
+def _marked(out, marker: type) -> list:
+    return [o for o in out if isinstance(o, marker)] if isinstance(out, list) else []
+
+
+def _task_outcomes(task: Callable, as_result: Callable[[Any], list]) -> Callable:
+    """``task`` with a store miss, or an error that would recur, returned as a marker
+    (``as_result`` makes a marker the task's result rows)."""
+    def run(iterator):
+        try:
+            return task(iterator)
+        except StoreMiss:
+            return as_result(Missed())
+        except _FAILS_ALIKE as e:
+            return as_result(Failed(e))
+    return run
 
 
 def _map(fn, ref, is_bc, info):
     def run(iterator):
         args = _args(ref, is_bc)
-        try:
-            return [fn(part, *args) for part, _ in _partitions(info)(iterator)]
-        except StoreMiss:
-            return [Missed()]
-    return wrap_executor_errors(run)
+        return [fn(part, *args) for part, _ in _partitions(info)(iterator)]
+    return wrap_executor_errors(_task_outcomes(run, lambda marker: [marker]))
 
 
 def _update(fn, ref, is_bc, info):
     def run(iterator):
         args = _args(ref, is_bc)
         out = []
-        try:
-            for part, _ in _partitions(info)(iterator):
-                arrays = (part.X, part.y, part.w, part.ids)
-                result = fn(part, *args)
-                if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
-                    partition_store.write(info.fit_id, part, replace=True)  # fn replaced them
-                out.append(PartitionState(part.index,
-                                          info.keep_state(part.index, part.state), result))
-        except StoreMiss:
-            return [PartitionState(-1, result=Missed())]
+        for part, _ in _partitions(info)(iterator):
+            arrays = (part.X, part.y, part.w, part.ids)
+            result = fn(part, *args)
+            if any(a is not b for a, b in zip(arrays, (part.X, part.y, part.w, part.ids))):
+                partition_store.write(info.fit_id, part, replace=True)  # fn replaced them
+            out.append(PartitionState(part.index,
+                                      info.keep_state(part.index, part.state), result))
         return out
-    return wrap_executor_errors(run)
+    return wrap_executor_errors(
+        _task_outcomes(run, lambda marker: [PartitionState(-1, result=marker)]))
 
 
 def _pieces(fn, num, info):
@@ -201,8 +227,14 @@ def _assemble_received(into, info):
 
 
 # What the conversion returns for its partition: its index, and what ``describe_input`` checks
-# (``context.partition_shape``), so the fit's first round is the conversion itself.
-_CONVERTED = "part long, rows long, features long, sparse boolean, digest string, device string"
+# (``context.partition_shape``), so the fit's first round is the conversion itself; or the
+# error that every attempt to convert it would raise (a Failed's description, JSON).
+_CONVERTED = ("part long, rows long, features long, sparse boolean, digest string, "
+              "device string, error string")
+_CONVERTED_SCHEMA = pa.schema([("part", pa.int64()), ("rows", pa.int64()),
+                               ("features", pa.int64()), ("sparse", pa.bool_()),
+                               ("digest", pa.string()), ("device", pa.string()),
+                               ("error", pa.string())])
 
 
 def _ingest(layout: InputLayout, info: RoundInfo, unstored, with_fingerprint: bool,
@@ -215,10 +247,17 @@ def _ingest(layout: InputLayout, info: RoundInfo, unstored, with_fingerprint: bo
             unstored.add([index])  # no room on this host: the rounds read it the slow way
         (rows, features, sparse), digest, device = partition_shape(part, with_fingerprint,
                                                                    backend)
-        yield pa.RecordBatch.from_pylist(
-            [{"part": index, "rows": rows, "features": features, "sparse": sparse,
-              "digest": digest, "device": device}])
-    return wrap_executor_errors(convert)
+        return [{"part": index, "rows": rows, "features": features, "sparse": sparse,
+                 "digest": digest, "device": device, "error": None}]
+
+    def failed(marker: Failed):  # (a conversion reads no store, so never a Missed)
+        from pyspark import TaskContext
+        return [{"part": TaskContext.get().partitionId(), "error": json.dumps(marker.described)}]
+
+    def run(batches):
+        rows = _task_outcomes(convert, failed)(batches)
+        yield pa.RecordBatch.from_pylist(rows, schema=_CONVERTED_SCHEMA)
+    return wrap_executor_errors(run)
 
 
 def _as_state(item) -> PartitionState:
@@ -287,18 +326,22 @@ class JobsContext(Context):
             rdd = build(info)
             try:
                 out = action(rdd)
-                if _missed(out) and not slow:
-                    rdd.unpersist(blocking=False)
-                    continue
-                self._stored = True
-                self._note_reruns()
-                return rdd, out
             except Exception as e:
                 err = _job_error(e)
                 if isinstance(err, StoreMiss) and not slow:
                     rdd.unpersist(blocking=False)
                     continue
                 raise err from None
+            failed, missed = _marked(out, Failed), _marked(out, Missed) and not slow
+            if failed or missed:
+                rdd.unpersist(blocking=False)
+            if failed:
+                raise rebuild_exception(failed[0].described)
+            if missed:
+                continue
+            self._stored = True
+            self._note_reruns()
+            return rdd, out
         raise AssertionError("unreachable")
 
     def _note_reruns(self) -> None:
@@ -317,6 +360,9 @@ class JobsContext(Context):
         self._converting = None
         # The first job: the conversion, whose cached rows are the description.
         _, rows = self._run(lambda info: self.states, lambda rdd: rdd.collect())
+        failed = [r.error for r in rows if r.error is not None]
+        if failed:
+            raise rebuild_exception(json.loads(failed[0]))
         return [((r.rows, r.features, r.sparse), r.digest, r.device) for r in rows]
 
     def map_collect(self, fn, *args):

@@ -61,6 +61,20 @@ def fails_on_one_rank(ctx, params):
     return {}
 
 
+def _bad_data_on_partition(part, bad):
+    from distml.errors import DataError
+    if part.index == bad:
+        raise DataError(f"partition {part.index} holds bad data")
+    return np.ones(1)
+
+
+def bad_data_on_one_rank(ctx, params):
+    """A DataError from partition ``bad``, in a map_update or a map_reduce."""
+    primitive = ctx.map_update if params["update"] else ctx.map_reduce
+    primitive(_bad_data_on_partition, params["bad"])
+    return {}
+
+
 def _slow(part, seconds):
     import time
     time.sleep(seconds)

@@ -8,6 +8,7 @@ from pyspark.ml.recommendation import ALS as SparkALS
 from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 
 from distml import ALS, DataError
+from frames import from_pandas
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def low_rank(spark):
     rating = (U[user] * V[item]).sum(axis=1) + rng.normal(0.0, 0.5, count)
     frame = pd.DataFrame({"user": user.astype(np.int32), "item": item.astype(np.int32),
                           "rating": rating})
-    train, test = spark.createDataFrame(frame).repartition(2).randomSplit([0.8, 0.2], seed=7)
+    train, test = from_pandas(spark, frame).repartition(2).randomSplit([0.8, 0.2], seed=7)
     return train.cache(), test.cache()
 
 
@@ -102,7 +103,7 @@ def _precision_at_10(model, train, held, shape):
 
 def test_implicit_precision_at_10_is_within_2_percent_of_pyspark(spark):
     train, held, shape = _implicit_interactions()
-    df = spark.createDataFrame(train).repartition(2).cache()
+    df = from_pandas(spark, train).repartition(2).cache()
     params = dict(implicitPrefs=True, alpha=1.0, rank=10, regParam=0.1, maxIter=10, seed=1)
     ours = _precision_at_10(ALS(**params).fit(df), train, held, shape)
     theirs = _precision_at_10(SparkALS(**params).fit(df), train, held, shape)

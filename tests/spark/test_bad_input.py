@@ -4,6 +4,7 @@ import pytest
 from pyspark.ml.linalg import Vectors
 
 from distml import DataError, ParamError, StandardScaler, Summarizer
+from spark_tasks import counting_failed_tasks
 
 pytestmark = pytest.mark.spark
 
@@ -17,6 +18,17 @@ def test_nan_and_infinite_features(spark, engine):
                                    ["feats"])
         with pytest.raises(DataError, match="'feats' has 1 NaN or infinite"):
             StandardScaler(inputCol="feats", engine=engine).fit(df)
+
+
+def test_jobs_engine_raises_bad_data_without_spark_retrying_the_task(spark):
+    """Every attempt would fail alike: the task returns the error, so no task fails (Spark
+    would retry a failed one spark.task.maxFailures times, each in a new Python worker)."""
+    df = spark.createDataFrame([(Vectors.dense([1.0, np.nan]),), (Vectors.dense([1.0, 2.0]),)],
+                               ["feats"]).repartition(2)
+    with counting_failed_tasks(spark.sparkContext) as tasks:
+        with pytest.raises(DataError, match="'feats' has 1 NaN or infinite"):
+            StandardScaler(inputCol="feats", engine="jobs").fit(df)
+    assert tasks["stages"] > 0 and tasks["failed"] == 0
 
 
 @pytest.mark.parametrize("engine", ["auto", "barrier", "jobs"])

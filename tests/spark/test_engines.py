@@ -12,7 +12,8 @@ from pyspark.ml.linalg import Vectors
 import programs
 from distml.frames import InputSpec
 from distml.engine.fit import choose_engine, fit_program
-from distml.errors import ParamError
+from distml.errors import DataError, ParamError
+from spark_tasks import counting_failed_tasks
 
 pytestmark = pytest.mark.spark
 
@@ -94,6 +95,17 @@ def test_a_failing_rank_fails_the_fit_with_its_message(labelled, engine):
         fit_program(programs.fails_on_one_rank, {"bad": 1}, df, InputSpec("features"),
                     engine=engine)
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_jobs_engine_raises_a_data_error_without_spark_retrying_the_task(spark, labelled,
+                                                                         update):
+    df, _, _ = labelled
+    with counting_failed_tasks(spark.sparkContext) as tasks:
+        with pytest.raises(DataError, match="partition 1 holds bad data"):
+            fit_program(programs.bad_data_on_one_rank, {"bad": 1, "update": update}, df,
+                        InputSpec("features"), engine="jobs")
+    assert tasks["stages"] > 0 and tasks["failed"] == 0
 
 
 @pytest.mark.parametrize("engine", ["barrier", "gang"])

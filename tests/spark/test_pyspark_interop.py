@@ -23,9 +23,9 @@ def cancer(spark):
     return df
 
 
-def _pipeline(scaler):
-    return Pipeline(stages=[scaler, SparkLogisticRegression(featuresCol="scaled", maxIter=20,
-                                                            regParam=0.01)])
+def _pipeline(scaler, max_iter=20):
+    return Pipeline(stages=[scaler, SparkLogisticRegression(
+        featuresCol="scaled", maxIter=max_iter, regParam=0.01)])
 
 
 def test_distml_stage_in_a_pyspark_pipeline_equals_the_pyspark_stage(cancer):
@@ -41,7 +41,8 @@ def test_distml_stage_in_a_pyspark_pipeline_equals_the_pyspark_stage(cancer):
 def _cross_validate(scaler, data):
     grid = ParamGridBuilder().addGrid(scaler.withMean, [False, True]).addGrid(
         scaler.withStd, [False, True]).build()
-    cv = CrossValidator(estimator=_pipeline(scaler), estimatorParamMaps=grid,
+    # 5 iterations: each is a Spark job, and both sides fit the same scaled features alike
+    cv = CrossValidator(estimator=_pipeline(scaler, max_iter=5), estimatorParamMaps=grid,
                         evaluator=BinaryClassificationEvaluator(), numFolds=2, seed=1)
     return cv.fit(data), grid
 
@@ -80,7 +81,8 @@ def test_pyspark_pipeline_persistence_holds_distml_stages(cancer, tmp_path):
 def test_cross_validator_model_persistence(cancer, tmp_path):
     scaler = StandardScaler(inputCol="raw", outputCol="scaled")
     grid = ParamGridBuilder().addGrid(scaler.withMean, [False, True]).build()
-    cv = CrossValidator(estimator=_pipeline(scaler), estimatorParamMaps=grid,
+    # 5 iterations: each is a Spark job, and both sides fit the same scaled features alike
+    cv = CrossValidator(estimator=_pipeline(scaler, max_iter=5), estimatorParamMaps=grid,
                         evaluator=BinaryClassificationEvaluator(), numFolds=2, seed=3)
     model = cv.fit(cancer)
     path = str(tmp_path / "cv")
