@@ -7,11 +7,13 @@ setup:
 main: setup
 	.venv/bin/python examples/main_job.py
 
-# tests/cluster runs on a local-cluster master (separate executor JVMs) in a process of its
-# own: one SparkContext per process, and the rest of the suite holds a local one.
+# tests/cluster runs on a local-cluster master (separate executor JVMs) and tests/connect on
+# a local Spark Connect server, each in a process of its own: one SparkContext per process,
+# and the rest of the suite holds a local one.
 test: setup
-	.venv/bin/python -m pytest -q --ignore=tests/cluster
+	.venv/bin/python -m pytest -q --ignore=tests/cluster --ignore=tests/connect
 	.venv/bin/python -m pytest -q tests/cluster
+	.venv/bin/python -m pytest -q tests/connect
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

@@ -22,9 +22,9 @@ stamp=.venv/.distml-installed
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
   echo "distml: installing into .venv (log: .venv/install.log) ..." >&2
-  # The test environment carries the mxnet extra so the MXNet path is tested too, and the
-  # benchmarks' (XGBoost's CPU build, for the tree ensembles' benchmark).
-  if ! .venv/bin/python -m pip install -e ".[test,mxnet,bench]" > .venv/install.log 2>&1; then
+  # The test environment carries the mxnet extra so the MXNet path is tested too, the
+  # benchmarks' (XGBoost's CPU build, for the tree ensembles' benchmark) and Spark Connect's.
+  if ! .venv/bin/python -m pip install -e ".[test,mxnet,bench,connect]" > .venv/install.log 2>&1; then
     tail -n 40 .venv/install.log >&2
     echo "distml: installing the environment failed; the log is .venv/install.log" >&2
     exit 1

@@ -30,7 +30,8 @@ from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.recovery import is_transient
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
-from distml.engine.spark_errors import original_exception, python_error_summary
+from distml.engine.spark_errors import (original_exception, python_error_summary,
+                                        wrap_executor_errors)
 from distml.errors import DataError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
 from distml.frames.capacity import (allocation_wait, dynamic_allocation_on, task_slots,
@@ -141,11 +142,12 @@ def run_rank(rank: int, size: int, items, program: Program, params: dict,
         yield from source.emit(result, rank)
 
 
-def _rank_task(program: Program, params: dict, source: RankInput, driver: tuple[str, int],
-               security: Security, timeout: float, recovery: Recovery, size: int | None):
+def _rank_task(program: Program, params: dict, source: RankInput,
+               driver: tuple[str, int] | None, security: Security, timeout: float,
+               recovery: Recovery, size: int | None):
     """The function every task of the stage runs; it closes over plain values only. A barrier
     stage's tasks learn the rank count from Spark (``size`` None); an ordinary stage's are told
-    it (the gang engine)."""
+    it (the gang engine). Without a ``driver`` to meet at, the ranks meet by allGather."""
 
     def task(items):
         from pyspark import BarrierTaskContext, TaskContext
@@ -157,7 +159,11 @@ def _rank_task(program: Program, params: dict, source: RankInput, driver: tuple[
             rank, count = tctx.partitionId(), len(tctx.getTaskInfos())
         else:
             rank, count = TaskContext.get().partitionId(), size
-        client = RendezvousClient(driver, security, rank, timeout)
+        if driver is None:  # a Spark Connect client: the ranks meet in the stage
+            from distml.engine.gather_rendezvous import GatherRendezvous
+            client = GatherRendezvous(rank)
+        else:
+            client = RendezvousClient(driver, security, rank, timeout)
         yield from run_rank(rank, count, items, program, params, source, client, security,
                             timeout, recovery, task_fault())
 
@@ -207,6 +213,8 @@ class BarrierEngine:
         layout = dataclasses.replace(layout, fingerprint=recovery.fingerprints)
         ranks = self._ranks(df, prepared, recovery)
         prepared = with_partitions(prepared, ranks, source=df)
+        if frames.is_connect(self.spark):
+            return self._connect_stage(program, params, RankInput(layout), recovery, prepared)
         sc = self.spark.sparkContext
         key = resident.key_of(frames.of(df), spec, ranks, layout.features_kind)
         limit = resident.limit_bytes(self.spark) if key else 0
@@ -232,6 +240,22 @@ class BarrierEngine:
         if key is not None:
             resident.mark(key, ranks, stored=unstored.value == 0)
         return result
+
+    def _connect_stage(self, program: Program, params: dict, source: RankInput,
+                       recovery: Recovery, prepared: DataFrame) -> FitResult:
+        """The stage from a Spark Connect client, which executors may not reach: the ranks
+        meet by allGather (``engine.gather_rendezvous``), a failing rank's exception comes
+        back in Spark's error, and nothing is checkpointed (``recovery.checkpoint_store``)."""
+        security = security_settings(self.spark, secrets.token_bytes(32))
+        shipped = dataclasses.replace(recovery, save=None, interval=0)
+        task = wrap_executor_errors(_rank_task(program, params, source, None, security,
+                                               self.timeout, shipped, None))
+        try:
+            rows = prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect()
+        except Exception as e:
+            raise (original_exception(e) or FitError(
+                f"the fit's stage failed: {python_error_summary(e)}")) from None
+        return _result_of(rows, source)
 
     def _stage(self, program: Program, params: dict, source: RankInput, recovery: Recovery,
                ranks: int, collect: Callable) -> FitResult:
@@ -266,10 +290,14 @@ class BarrierEngine:
         finally:
             sc.removeJobTag(tag)
             server.close()
-        if not rows:  # the stage had no tasks: Spark planned the input as no partitions
-            raise DataError(f"the input has 0 rows: nothing to fit on column "
-                            f"'{source.layout.features_name}'")
-        return results.from_rows(rows)[0]
+        return _result_of(rows, source)
+
+
+def _result_of(rows: list, source: RankInput) -> FitResult:
+    if not rows:  # the stage had no tasks: Spark planned the input as no partitions
+        raise DataError(f"the input has 0 rows: nothing to fit on column "
+                        f"'{source.layout.features_name}'")
+    return results.from_rows(rows)[0]
 
 
 def _fit_error(server: RendezvousServer, err: Exception) -> BaseException:

@@ -29,6 +29,8 @@ def choose_engine(name: str, dataset: Any) -> str:
         return "local"
     if name != "auto":
         return name
+    if frames.is_connect(spark):
+        return "barrier"  # (the only engine a Connect client runs yet)
     from distml.frames.capacity import dynamic_allocation_on
     if dynamic_allocation_on(spark):
         log.info("distml: dynamic allocation is on, where Spark refuses barrier stages: the "
@@ -76,6 +78,9 @@ def make_engine(chosen: str, dataset: Any, num_workers: int) -> Engine:
     if chosen == "local":
         return LocalEngine(num_workers)
     spark = frames.of(dataset).session
+    if frames.is_connect(spark) and chosen != "barrier":
+        raise ParamError(f"engine={chosen!r} does not run over Spark Connect yet: use "
+                         "engine='barrier' (what 'auto' chooses there)")
     if chosen == "barrier":
         from distml.engine.barrier import BarrierEngine
         return BarrierEngine(spark, num_workers)

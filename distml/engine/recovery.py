@@ -20,6 +20,7 @@ from distml.engine.checkpoint import (Checkpoint, CheckpointStore, checkpoint_ba
                                       fit_directory, owner_mismatch, owner_of)
 from distml.engine.context import FitResult, Recovery
 from distml.errors import CollectiveError, FitError, ParamError
+from distml.frames.session import is_connect
 
 log = logging.getLogger("distml")
 
@@ -66,6 +67,14 @@ def max_retries(spark) -> int:
 def checkpoint_store(spark, settings: CheckpointSettings, label: str,
                      params: dict) -> CheckpointStore | None:
     """This fit's checkpoint directory, or None when it neither writes nor reads one."""
+    if spark is not None and is_connect(spark):
+        # The driver-side writer is out of a Connect client's reach, and ranks do not write
+        # their own yet: a fit runs without checkpoints, unless they were asked for.
+        if settings.resume_from or settings.directory or settings.keep_last:
+            raise ParamError("checkpointDir, resumeFrom and keepLastCheckpoint do not work "
+                             "over Spark Connect yet: fit without them, or on a classic "
+                             "SparkSession")
+        return None
     if settings.resume_from:
         return CheckpointStore(settings.resume_from, owner_of(label, params))
     if settings.interval <= 0 or (spark is None and not settings.directory):

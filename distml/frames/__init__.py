@@ -18,8 +18,8 @@ from distml.errors import DataError
 from distml.frames.frame import Frame
 from distml.frames.pandas_frame import string_values
 from distml.frames.hadoop_fs import filesystem, swap_into_place
-from distml.frames.session import (active_spark, java_doubles, java_ints, java_longs,
-                                   local_session, spark_context)
+from distml.frames.session import (active_spark, is_connect, java_doubles, java_ints,
+                                   java_longs, local_session, spark_context)
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
                                 VECTOR, InputSpec, Output)
 from distml.frames.vectors import to_vectors, vector_rows
@@ -77,7 +77,8 @@ def generate(session: Any, count: int, batch_fn: Any, schema: str) -> Any:
         for batch in batches:
             yield from batch_fn(batch.column(0).to_numpy())
 
-    slices = max(1, min(session.sparkContext.defaultParallelism, count))
+    from distml.frames.capacity import default_parallelism
+    slices = max(1, min(default_parallelism(session), count))
     return session.range(0, count, 1, slices).mapInArrow(per_batch, schema)
 
 
@@ -101,6 +102,6 @@ def _pandas_of_arrow(table: Any) -> pd.DataFrame:
 
 __all__ = ["DOUBLE", "FLOAT", "INTEGER", "NULLABLE_DOUBLE", "OBJECT", "STRING", "VECTOR",
            "Frame", "InputSpec", "Output", "active_spark", "filesystem", "generate",
-           "is_spark_column", "is_spark_dataframe", "java_doubles", "java_ints", "java_longs",
-           "local_session", "new_table", "of", "spark_context", "string_values",
+           "is_connect", "is_spark_column", "is_spark_dataframe", "java_doubles", "java_ints",
+           "java_longs", "local_session", "new_table", "of", "spark_context", "string_values",
            "summarizer_column", "swap_into_place", "to_vectors", "vector_rows"]

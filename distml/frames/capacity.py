@@ -20,6 +20,7 @@ import time
 from pyspark.sql import SparkSession
 
 from distml.errors import ParamError
+from distml.frames.session import is_connect
 
 log = logging.getLogger("distml")
 
@@ -27,10 +28,17 @@ ALLOCATION_WAIT_CONF = "spark.distml.gang.allocationWait"
 DEFAULT_ALLOCATION_WAIT = 30.0  # seconds: YARN and Kubernetes start a container in 5-60 s
 
 
+def master_of(spark: SparkSession) -> str:
+    """The session's master URL (a Connect client reads it from the server's conf)."""
+    if is_connect(spark):
+        return str(spark.conf.get("spark.master", "local"))
+    return spark.sparkContext.master
+
+
 def is_local(spark: SparkSession) -> bool:
     """Spark's own rule (Utils.isLocalMaster): "local" or "local[...]" (not local-cluster,
     whose executors are separate processes)."""
-    master = spark.sparkContext.master
+    master = master_of(spark)
     return master == "local" or master.startswith("local[")
 
 
@@ -49,7 +57,7 @@ def task_cpus(spark: SparkSession) -> int:
 def task_slots(spark: SparkSession) -> int:
     """How many tasks the application runs at once now: 0 only under dynamic allocation,
     with no executor left."""
-    if not is_local(spark):
+    if not is_local(spark) and not is_connect(spark):  # (Connect: no status store to ask)
         cores = _executor_cores(spark)
         if cores or dynamic_allocation_on(spark):
             return sum(c // task_cpus(spark) for c in cores)
@@ -61,7 +69,24 @@ def task_slots(spark: SparkSession) -> int:
 def spark_parallelism(spark: SparkSession) -> int:
     """Spark's default task count per stage (``defaultParallelism``) over ``spark.task.cpus``:
     the partitions an engine that runs them one job at a time uses."""
-    return max(1, spark.sparkContext.defaultParallelism // task_cpus(spark))
+    return max(1, default_parallelism(spark) // task_cpus(spark))
+
+
+_CONNECT_PARALLELISM: dict[str, int] = {}
+
+
+def default_parallelism(spark: SparkSession) -> int:
+    """Spark's ``defaultParallelism``. A Connect client learns it as the partitions of a range
+    (Spark plans one with that many), by a small job once per session."""
+    if not is_connect(spark):
+        return spark.sparkContext.defaultParallelism
+    key = spark.session_id
+    if key not in _CONNECT_PARALLELISM:
+        from pyspark.sql import functions as F
+        last = (spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p"))
+                .agg(F.max("p")).first()[0])
+        _CONNECT_PARALLELISM[key] = int(last) + 1
+    return _CONNECT_PARALLELISM[key]
 
 
 def _executor_cores(spark: SparkSession) -> list[int]:

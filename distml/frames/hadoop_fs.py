@@ -16,6 +16,7 @@ from pyspark.sql import SparkSession
 
 from distml.engine.private_files import private_dir, sync_dir, write_private
 from distml.errors import PersistenceError
+from distml.frames.session import is_connect
 
 
 class HadoopFileSystem:
@@ -139,6 +140,12 @@ def swap_into_place(fs, new: str, target: str) -> None:
 
 def filesystem(path: str):
     """(filesystem, path as that filesystem names it)."""
+    spark = SparkSession.getActiveSession()
+    if spark is not None and is_connect(spark):
+        # Whose disk a path names (the client's, the server's) is Spark's to say, and this
+        # module reaches Hadoop's filesystem through py4j, which a Connect client lacks.
+        raise PersistenceError(f"'{path}': saving and loading distml models over Spark "
+                               "Connect does not work yet; save from a classic SparkSession")
     for prefix in ("file://", "file:"):
         if path.startswith(prefix):
             return LocalFileSystem(), path[len(prefix):]

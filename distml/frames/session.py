@@ -31,6 +31,13 @@ def local_session(master: str = "local[*]", app_name: str = "distml", **conf: st
     return builder.getOrCreate()
 
 
+def is_connect(spark: Any) -> bool:
+    """Whether ``spark`` is a Spark Connect session: a thin client talking gRPC to a remote
+    driver, with no SparkContext, RDDs or py4j. (By its class's module: importing
+    pyspark.sql.connect to test it would import grpc, which a classic session lacks.)"""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
 def active_spark() -> Any:
     """The active SparkSession, or None (without importing pyspark.sql when it was never
     imported: pandas-only use stays free of the JVM)."""

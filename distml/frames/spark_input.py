@@ -12,6 +12,7 @@ from pyspark.sql.types import ArrayType, BooleanType, IntegralType, NumericType
 from distml.engine import results
 from distml.engine.spark_errors import original_exception, wrap_executor_errors
 from distml.errors import DataError, ParamError
+from distml.frames.session import is_connect
 from distml.frames.capacity import spark_parallelism, task_slots
 from distml.frames.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
                                        InputLayout, batches_to_partition)
@@ -160,8 +161,10 @@ def with_partitions(df: DataFrame, count: int, source: DataFrame | None = None) 
     be known already. repartition, not coalesce: Spark refuses a barrier stage whose
     ancestors were coalesced.
     """
-    if num_partitions(source if source is not None else df) == count:
+    if not is_connect(df.sparkSession) and \
+            num_partitions(source if source is not None else df) == count:
         return df
+    # (A Connect client cannot ask a DataFrame's partition count: it always repartitions.)
     return df.repartition(count)
 
 
@@ -172,6 +175,8 @@ def cache_generation(df: DataFrame) -> int | None:
     themselves do), and a plan persisted again gets new cached data with a new id: so the id
     names the rows exactly, and an unpersisted or changed DataFrame never matches an old one.
     """
+    if is_connect(df.sparkSession):  # (no cache manager to ask without py4j)
+        return None
     manager = df.sparkSession._jsparkSession.sharedState().cacheManager()
     found = manager.lookupCachedData(df._jdf)
     if not found.isDefined():

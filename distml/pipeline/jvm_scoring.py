@@ -35,7 +35,10 @@ class ScoresInJvm(ParamChecks):
     columns read, output columns written); no stubs here, as they would hide those bases'."""
 
     def _transform(self, dataset: Any) -> Any:
-        return frames.of(dataset).with_mllib(self._transform_in_jvm, self._transform_here)
+        frame = frames.of(dataset)
+        if frame.session is not None and frames.is_connect(frame.session):
+            return self._transform_here(dataset)  # a twin is built through py4j: not there
+        return frame.with_mllib(self._transform_in_jvm, self._transform_here)
 
     def _transform_in_jvm(self, dataset: Any) -> Any:
         inputs, outputs = self._twin_columns()

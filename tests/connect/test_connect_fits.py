@@ -1,0 +1,139 @@
+"""Spark Connect (issue 24, first step): distml fits from Spark 4's thin client.
+
+A local Connect server started by this module (``SparkSession.builder.remote("local[2]")``):
+the client has no SparkContext, RDDs or py4j, and the ranks meet inside their barrier stage
+(``engine.gather_rendezvous``). Run in a pytest process of its own (``make test`` runs this
+folder last): the server runs a SparkContext in this process's JVM, and the main suite holds
+another.
+
+Reference: the same estimator on the same rows as a pandas DataFrame, fitted in process on as
+many partitions; a Connect fit repartitions its input (a client cannot ask a DataFrame's
+partition count), so the partitions hold other rows and sums fold in another order: within
+1e-8 relative.
+"""
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from distml import (ALS, DataError, DecisionTreeClassifier, KMeans, LogisticRegression,
+                    ParamError, PersistenceError)
+
+pytestmark = pytest.mark.spark
+
+ROWS = 600
+
+
+@pytest.fixture(scope="module")
+def connect():
+    from pyspark.sql import SparkSession
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = SparkSession.builder.remote("local[2]").getOrCreate()
+    assert type(session).__module__ == "pyspark.sql.connect.session"
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def data(connect):
+    from pyspark.ml.linalg import Vectors
+    rng = np.random.default_rng(24)
+    X = rng.normal(size=(ROWS, 4))
+    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=ROWS) > 0).astype(float)
+    df = connect.createDataFrame([(Vectors.dense(r), float(t)) for r, t in zip(X, y)],
+                                 ["features", "label"])
+    return df, pd.DataFrame({"features": list(X), "label": y})
+
+
+def test_logistic_regression_fits_transforms_and_equals_the_in_process_fit(data):
+    df, frame = data
+    params = dict(maxIter=30, regParam=0.01)
+    model = LogisticRegression(**params).fit(df)
+    reference = LogisticRegression(numWorkers=2, **params).fit(frame)
+    np.testing.assert_allclose(model.coefficients.toArray(), reference.coefficients.toArray(),
+                               rtol=1e-8, atol=1e-12)
+    assert abs(model.intercept - reference.intercept) <= 1e-8 * max(1.0, abs(reference.intercept))
+    scored = model.transform(df).select("label", "prediction").toPandas()
+    expected = reference.transform(frame)["prediction"]
+    assert len(scored) == ROWS
+    assert (scored["prediction"].to_numpy() == expected.to_numpy()).mean() > 0.99
+
+
+def test_kmeans_equals_the_in_process_fit(connect):
+    """Three well-separated blobs: any start ends at their means, so the centers compare
+    though the partitions (hence the k-means|| starts) differ."""
+    from pyspark.ml.linalg import Vectors
+    rng = np.random.default_rng(7)
+    X = np.concatenate([rng.normal(loc=c, scale=0.3, size=(200, 2))
+                        for c in ((0, 0), (5, 5), (-5, 5))])
+    df = connect.createDataFrame([(Vectors.dense(r),) for r in X], ["features"])
+    model = KMeans(k=3, seed=4, maxIter=20).fit(df)
+    reference = KMeans(k=3, seed=4, maxIter=20, numWorkers=2).fit(
+        pd.DataFrame({"features": list(X)}))
+    ours, theirs = (np.array(sorted(map(tuple, m.clusterCenters())))
+                    for m in (model, reference))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
+    assert model.summary.trainingCost == pytest.approx(reference.summary.trainingCost,
+                                                       rel=1e-8)
+
+
+def test_decision_tree_equals_the_in_process_fit(data):
+    df, frame = data
+    model = DecisionTreeClassifier(maxDepth=4).fit(df)
+    reference = DecisionTreeClassifier(maxDepth=4, numWorkers=2).fit(frame)
+    for name in ("feature", "threshold", "left", "right"):
+        np.testing.assert_array_equal(model._nodes[name], reference._nodes[name])
+    np.testing.assert_allclose(model._nodes["stats"], reference._nodes["stats"], rtol=1e-12)
+    scored = model.transform(df).select("prediction").toPandas()["prediction"]
+    assert len(scored) == ROWS
+
+
+def test_als_equals_the_in_process_fit(connect):
+    rng = np.random.default_rng(5)
+    ratings = pd.DataFrame({"user": rng.integers(0, 40, 800), "item": rng.integers(0, 25, 800),
+                            "rating": rng.uniform(1, 5, 800)})
+    params = dict(rank=3, maxIter=5, regParam=0.1, seed=5)
+    model = ALS(**params).fit(connect.createDataFrame(ratings))
+    reference = ALS(numWorkers=2, **params).fit(ratings)
+    for ours, theirs in ((model._users, reference._users), (model._items, reference._items)):
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-8, atol=1e-10)
+
+
+def test_a_cross_validator_over_a_distml_estimator_equals_pyspark_ml_s(data):
+    """Reference: the same pyspark.ml CrossValidator (same folds: same seed and rows) over
+    pyspark.ml's LogisticRegression, whose objective distml's matches (AUCs within 1e-4)."""
+    from pyspark.ml.classification import LogisticRegression as SparkLogisticRegression
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
+    df, _ = data
+    metrics = []
+    for estimator in (LogisticRegression(maxIter=20), SparkLogisticRegression(maxIter=20)):
+        grid = ParamGridBuilder().addGrid(estimator.regParam, [0.01, 0.5]).build()
+        cv = CrossValidator(estimator=estimator, estimatorParamMaps=grid, numFolds=2, seed=1,
+                            evaluator=BinaryClassificationEvaluator()).fit(df)
+        metrics.append(cv.avgMetrics)
+    np.testing.assert_allclose(metrics[0], metrics[1], rtol=1e-4)
+    assert len(metrics[0]) == 2
+
+
+def test_a_failing_rank_s_error_reaches_the_client(connect):
+    from pyspark.ml.linalg import Vectors
+    df = connect.createDataFrame([(Vectors.dense([1.0, np.nan]), 1.0),
+                                  (Vectors.dense([1.0, 2.0]), 0.0)] * 5, ["features", "label"])
+    with pytest.raises(DataError, match=r"'features' has \d NaN or infinite"):
+        LogisticRegression(maxIter=5).fit(df)
+
+
+def test_what_does_not_run_over_connect_yet_says_so(data, tmp_path):
+    df, _ = data
+    with pytest.raises(ParamError, match="engine='jobs' does not run over Spark Connect"):
+        LogisticRegression(engine="jobs").fit(df)
+    with pytest.raises(ParamError, match="checkpointDir, resumeFrom and keepLastCheckpoint"):
+        LogisticRegression(checkpointDir=str(tmp_path)).fit(df)
+    model = LogisticRegression(maxIter=3).fit(df)
+    with pytest.raises(PersistenceError, match="over Spark Connect does not work yet"):
+        model.write().overwrite().save(str(tmp_path / "model"))
+    assert not os.path.exists(tmp_path / "model")
