@@ -10,14 +10,16 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import (bench_als, bench_checkpoint, bench_decision_tree,  # noqa: E402
-                        bench_engines, bench_kmeans, bench_lda, bench_linear_regression,
-                        bench_logistic_regression, bench_naive_bayes, bench_pca,
-                        bench_pipeline, bench_resident, bench_security, bench_standard_scaler,
-                        bench_svd, bench_tree_ensembles, bench_tuning)
+from benchmarks import (bench_als, bench_checkpoint, bench_connect,  # noqa: E402
+                        bench_decision_tree, bench_engines, bench_kmeans, bench_lda,
+                        bench_linear_regression, bench_logistic_regression,
+                        bench_naive_bayes, bench_pca, bench_pipeline, bench_resident,
+                        bench_security, bench_standard_scaler, bench_svd,
+                        bench_tree_ensembles, bench_tuning)
 from distml.frames import local_session  # noqa: E402
 
 SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
+          "connect": bench_connect.run,
           "decision_tree": bench_decision_tree.run, "engines": bench_engines.run,
           "kmeans": bench_kmeans.run, "lda": bench_lda.run,
           "linear_regression": bench_linear_regression.run,
@@ -43,10 +45,13 @@ def main() -> int:
     # Every fit of a round is a first fit (it ingests), as before resident partitions
     # (issue 20): the suites repeat fits on one cached DataFrame, which would otherwise time
     # second fits. bench_resident turns them on for itself.
+    chosen = args.only or sorted(SUITES)
+    server = bench_connect.server_conf() if "connect" in chosen else {}
     spark = local_session(args.master, app_name="distml-benchmarks",
-                          **{"spark.driver.memory": "8g", "spark.distml.residentBytes": "0"})
+                          **{"spark.driver.memory": "8g", "spark.distml.residentBytes": "0",
+                             **server})
     spark.sparkContext.setLogLevel("ERROR")
-    for name in args.only or sorted(SUITES):
+    for name in chosen:
         SUITES[name](spark, args.rows, args.features, args.rounds,
                      os.path.join(args.out, f"{name}.json"))
     spark.stop()
