@@ -5,8 +5,8 @@ The benchmark session (classic) also serves Spark Connect (the server's plugin, 
 port), and a second Python process is its Connect client: one process cannot hold both, as
 pyspark's functions build Connect columns for every session once a client exists there. Both
 sides generate the same rows in Spark (``randn`` with fixed seeds, in as many partitions) and
-cache them. Contenders alternate round by round (the client fits when told to, on stdin) and
-keep their best. Fixed work: LogisticRegression maxIter 20 with tol 0 (L-BFGS), KMeans k=10,
+cache them. Contenders alternate round by round (``common.best_of``; the client fits when told
+to, on stdin, and its time includes that pipe's round trip) and keep their best. Fixed work: LogisticRegression maxIter 20 with tol 0 (L-BFGS), KMeans k=10,
 maxIter 20, tol 0.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 FITS = ("LogisticRegression", "KMeans")
 
@@ -34,17 +33,14 @@ def frame(spark, rows: int, features: int, partitions: int):
     return df
 
 
-def fit(name: str, df):
-    """One fit, timed; its quality measure (the same on both sides)."""
+def fit(name: str, df) -> dict:
+    """One fit; its quality (the same measure on both sides)."""
     from distml import KMeans, LogisticRegression
-    start = time.perf_counter()
     if name == "LogisticRegression":
         model = LogisticRegression(maxIter=20, tol=0.0).fit(df)
-        seconds = time.perf_counter() - start
-        return seconds, {"coefficient_0": float(model.coefficients[0])}
+        return {"coefficient_0": float(model.coefficients[0])}
     model = KMeans(k=10, maxIter=20, tol=0.0, seed=1).fit(df)
-    seconds = time.perf_counter() - start
-    return seconds, {"training_cost": float(model.summary.trainingCost)}
+    return {"training_cost": float(model.summary.trainingCost)}
 
 
 def _client(url: str, rows: int, features: int, partitions: int) -> None:
@@ -54,13 +50,12 @@ def _client(url: str, rows: int, features: int, partitions: int) -> None:
     df = frame(spark, rows, features, partitions)
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
-        seconds, quality = fit(line.strip(), df)
-        print(json.dumps({"seconds": seconds, **quality}), flush=True)
+        print(json.dumps(fit(line.strip(), df)), flush=True)
     spark.stop()
 
 
 def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
-    from benchmarks.common import report
+    from benchmarks.common import best_of, report
     port = spark.conf.get("spark.connect.grpc.binding.port", None)
     if port is None:
         raise RuntimeError("bench_connect needs a session that serves Spark Connect "
@@ -77,15 +72,18 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
         try:
             _read(client)  # the client's rows are cached
             for name in FITS:
-                results: dict[str, dict] = {}
-                for _ in range(rounds):
-                    seconds, quality = fit(name, df)
-                    _keep(results, "distml, classic session", seconds, quality)
+                def classic(name=name):
+                    quality = fit(name, df)
+                    return lambda: quality
+
+                def connect(name=name):  # timed here: the client's fit and a pipe round trip
                     client.stdin.write(name + "\n")
                     client.stdin.flush()
-                    answer = _read(client)
-                    _keep(results, "distml, Spark Connect client", answer.pop("seconds"),
-                          answer)
+                    quality = _read(client)
+                    return lambda: quality
+
+                results = best_of({"distml, classic session": classic,
+                                   "distml, Spark Connect client": connect}, rounds)
                 report(f"{name} fit, {rows:,} x {d}, {spark.sparkContext.master}, classic vs "
                        "Spark Connect", results,
                        out.replace(".json", f"_{name}_{rows}.json"),
@@ -96,11 +94,6 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
             client.wait(timeout=120)
         df.unpersist()
     return everything
-
-
-def _keep(results: dict, name: str, seconds: float, quality: dict) -> None:
-    if name not in results or seconds < results[name]["seconds"]:
-        results[name] = {"seconds": seconds, **quality}
 
 
 def _read(client) -> dict:

@@ -30,6 +30,7 @@ from distml import (DataError, DecisionTreeClassifier, GBTClassifier, GBTRegress
                     RandomForestClassifier, RandomForestRegressor)
 from distml.algorithms.tree.growth import sample_counts
 from distml.algorithms.tree.random_forest_program import features_per_node
+from boosting import mllib_stopping_count
 
 SEEDS = range(5)
 
@@ -165,13 +166,10 @@ def test_gbt_early_stopping_keeps_the_trees_mllib_s_rule_picks():
     alone = GBTRegressor(maxIter=rounds, maxDepth=2, stepSize=0.3).fit(
         frame(X_train[~held_out], y_train[~held_out]))
     losses = alone.evaluateEachIteration(frame(X_train[held_out], y_train[held_out]), "squared")
-    best_error, best = losses[0], 1
-    for m in range(1, rounds):
-        if best_error - losses[m] < tol * max(losses[m], 0.01):
-            break
-        if losses[m] < best_error:
-            best_error, best = losses[m], m + 1
-    assert 1 < best < rounds, losses  # the rule stops this fit early
+    best = mllib_stopping_count(losses, tol)
+    # A precondition on the data, not the check: the rule must stop inside the fit, or the
+    # comparison below could not tell early stopping from none.
+    assert 1 < best < rounds, losses
     stopped = GBTRegressor(maxIter=rounds, maxDepth=2, stepSize=0.3, validationTol=tol,
                            validationIndicatorCol="held_out").fit(
         frame(X_train, y_train, held_out=held_out))

@@ -21,6 +21,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from distml import (GBTClassifier, GBTRegressor, RandomForestClassifier,
                     RandomForestRegressor)
+from boosting import mllib_stopping_count
 from frames import split_frames as split
 from frames import to_df
 
@@ -146,7 +147,13 @@ def test_validation_column_of_booleans_stops_boosting(spark):
         ["features", "label", "held"])
     stopped = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
                            validationIndicatorCol="held").fit(df)
-    assert 1 < stopped.getNumTrees < 60
+    # Reference: MLlib's rule on the held rows' losses of a fit on the other rows alone (the
+    # trees the fit on all rows grows before it stops); validationTol is its default, 0.01.
+    alone = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5).fit(df.filter(~df.held))
+    expected = mllib_stopping_count(alone.evaluateEachIteration(df.filter(df.held), "squared"),
+                                    0.01)
+    assert 1 < expected < 60  # a precondition on the data: the rule stops inside the fit
+    assert stopped.getNumTrees == expected
     local = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
                          validationIndicatorCol="held").fit(
         pd.DataFrame({"features": list(X), "label": y, "held": held}))
