@@ -7,7 +7,10 @@ and runs ``distml evaluate``, ``distml predict`` and ``distml describe`` on the 
 It checks itself: the accuracies must agree within 2 points, and the predictions read back
 must equal the evaluation's, or it exits 1.
 
-Run it with ``make main`` or ``python examples/main_job.py [--master local[2]]``.
+Run it with ``make main`` or ``python examples/main_job.py [--master local[2]]``; with
+``--remote sc://host:port`` every command runs as a Spark Connect client of that server, and
+the data, model and predictions go in ``--work`` (default: a new local temp folder, which only
+a server on this machine reaches).
 """
 from __future__ import annotations
 
@@ -45,24 +48,32 @@ def run(*argv: str) -> dict:
     return json.loads(out.getvalue()) if argv[0] != "describe" else {}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--master", default="local[*]")
-    args = parser.parse_args()
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--master", default="local[*]")
+    where.add_argument("--remote", help="a Spark Connect server, sc://host:port")
+    parser.add_argument("--work", help="folder for the data, model and predictions")
+    args = parser.parse_args(argv)
+    session = ["--remote", args.remote] if args.remote else ["--master", args.master]
     data = load_breast_cancer(as_frame=True)
     frame = data.frame.rename(columns=lambda c: c.replace(" ", "_")).rename(
         columns={"target": "label"})
     frame["label"] = frame["label"].astype(float)
     train, test = train_test_split(frame, test_size=0.25, stratify=frame["label"],
                                    random_state=0)
-    work = tempfile.mkdtemp(prefix="distml-main-")
-    paths = {name: os.path.join(work, f"{name}.parquet") for name in ("train", "test")}
-    train.to_parquet(paths["train"])
-    test.to_parquet(paths["test"])
-    model, predictions = os.path.join(work, "model"), os.path.join(work, "predictions")
+    work = args.work or tempfile.mkdtemp(prefix="distml-main-")
+    paths = {name: f"{work.rstrip('/')}/{name}.parquet" for name in ("train", "test")}
+    spark = _connect(args.remote) if args.remote else None
+    for name, part in (("train", train), ("test", test)):
+        if spark is None:
+            part.to_parquet(paths[name])
+        else:  # the server's storage
+            spark.createDataFrame(part).write.parquet(paths[name])
+    model, predictions = f"{work.rstrip('/')}/model", f"{work.rstrip('/')}/predictions"
 
     trained = run("train", "--spec", SPEC, "--input", paths["train"], "--test", paths["test"],
-                  "--output", model, "--master", args.master)["metrics"]
+                  "--output", model, *session)["metrics"]
     columns = [c for c in frame.columns if c != "label"]
     sk = make_pipeline(StandardScaler(), LogisticRegression(C=1 / (0.01 * len(train)),
                                                            max_iter=1000))
@@ -74,12 +85,12 @@ def main() -> int:
     print(f"\n{'held-out metric':<16}{'distml':>10}{'scikit-learn':>14}")
     for name, value in trained.items():
         print(f"{name:<16}{value:>10.4f}{sk_metrics[name]:>14.4f}")
-    evaluated = run("evaluate", "--model", model, "--input", paths["test"],
-                    "--master", args.master)
+    evaluated = run("evaluate", "--model", model, "--input", paths["test"], *session)
     run("predict", "--model", model, "--input", paths["test"], "--output", predictions,
-        "--master", args.master)
-    run("describe", "--model", model)
-    scored = pd.read_parquet(predictions)
+        *session)
+    run("describe", "--model", model, *(["--remote", args.remote] if args.remote else []))
+    scored = (pd.read_parquet(predictions) if spark is None
+              else spark.read.parquet(predictions).select("label", "prediction").toPandas())
     accuracy = float((scored["prediction"] == scored["label"]).mean())
     checks = [abs(trained["accuracy"] - sk_metrics["accuracy"]) <= 0.02,
               np.isclose(evaluated["accuracy"], trained["accuracy"]),
@@ -90,6 +101,11 @@ def main() -> int:
         return 1
     print("main job: all checks passed")
     return 0
+
+
+def _connect(remote: str):
+    from pyspark.sql import SparkSession
+    return SparkSession.builder.remote(remote).getOrCreate()
 
 
 if __name__ == "__main__":

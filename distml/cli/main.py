@@ -3,16 +3,19 @@
     distml train --spec SPEC --input PATH --output DIR [--test PATH] [--overwrite]
     distml predict --model DIR --input PATH --output PATH [--overwrite]
     distml evaluate --model DIR --input PATH [--metrics m1,m2]
-    distml describe --model DIR
+    distml describe --model DIR [--remote sc://HOST:PORT]
     distml entry        # prints the file spark-submit runs: spark-submit [opts] FILE train ...
 
 Inputs are parquet (a file or folder), CSV (header row, types inferred) or LibSVM, told by the
 extension or ``--format``. Without ``--master`` a command runs on an embedded local Spark
-session (``local[*]``), or on spark-submit's when run through it. A failure prints one line,
+session (``local[*]``), or on spark-submit's when run through it; with ``--remote sc://...`` it
+runs as a Spark Connect client of that server, and every path names the cluster's storage.
+A failure prints one line,
 ``distml: error: ...``, and exits non-zero: 2 for a bad spec or arguments, 3 for a missing
 input or model, 4 for an output that exists (without ``--overwrite``), 1 for bad data or any
 other failure. Outputs appear whole or not at all: models and predictions are written beside
-their target and renamed into place.
+their target and renamed into place (over Connect, which cannot rename, Spark's writers write
+them in place and a failed one is removed).
 """
 from __future__ import annotations
 
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         print(submit.__file__)
         return 0
     try:
+        if getattr(args, "remote", None):
+            _session(args)  # first: over Connect, even the path checks go through the server
         return _COMMANDS[args.command](args)
     except CommandError as e:
         return _fail(str(e), e.code)
@@ -81,8 +86,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="distml", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def session(p):
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--master",
+                           help="Spark master (default: local[*], or spark-submit's)")
+        where.add_argument("--remote", metavar="sc://HOST:PORT",
+                           help="run as a Spark Connect client of this server")
+
     def common(p, output=True):
-        p.add_argument("--master", help="Spark master (default: local[*], or spark-submit's)")
+        session(p)
         p.add_argument("--format", choices=FORMATS, help="input format (default: by extension)")
         if output:
             p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -106,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     common(evaluate, output=False)
     describe = sub.add_parser("describe", help="print a saved model's stages, params, metrics")
     describe.add_argument("--model", required=True)
+    describe.add_argument("--remote", metavar="sc://HOST:PORT",
+                          help="read the model through this Spark Connect server")
     sub.add_parser("entry", help="print the entry file for spark-submit")
     return parser
 
@@ -115,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args) -> int:
     spec = load_spec(args.spec)
     _check_output(args.output, args.overwrite)
-    spark = _session(args.master)
+    spark = _session(args)
     train = _read(spark, args.input, args.format)
     test = _read(spark, args.test, args.format) if args.test else train
     pipeline = _pipeline(spec)
@@ -135,7 +149,7 @@ def _train(args) -> int:
 def _predict(args) -> int:
     _check_output(args.output, args.overwrite)
     model = _load_model(args.model)
-    spark = _session(args.master)
+    spark = _session(args)
     out = model.transform(_read(spark, args.input, args.format))
     _write_parquet(out, args.output, args.overwrite)
     print(json.dumps({"predictions": args.output}))
@@ -144,7 +158,7 @@ def _predict(args) -> int:
 
 def _evaluate(args) -> int:
     model = _load_model(args.model)
-    spark = _session(args.master)
+    spark = _session(args)
     names = args.metrics.split(",") if args.metrics else None
     print(json.dumps(_metrics(model, _read(spark, args.input, args.format), names, args.label)))
     return 0
@@ -171,13 +185,18 @@ _COMMANDS = {"train": _train, "predict": _predict, "evaluate": _evaluate,
 
 # --- plumbing -----------------------------------------------------------------------------------
 
-def _session(master: str | None):
+def _session(args):
     from pyspark.sql import SparkSession
 
     from distml.frames import local_session
-    if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit
+    if args.remote:
+        if not args.remote.startswith("sc://"):
+            raise CommandError(f"--remote '{args.remote}' is not a Spark Connect address "
+                               "(sc://host:port)", EXIT_USAGE)
+        return SparkSession.builder.remote(args.remote).getOrCreate()
+    if args.master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit
         return SparkSession.builder.getOrCreate()
-    return local_session(master or "local[*]", app_name="distml")
+    return local_session(args.master or "local[*]", app_name="distml")
 
 
 def _read(spark, path: str, fmt: str | None):
@@ -297,6 +316,9 @@ def _placed(path: str, data: bytes):
     block fails, ``path`` holds what it held before."""
     from distml.frames.hadoop_fs import filesystem
     fs, target = filesystem(path)
+    if not fs.can_rename:
+        yield from _placed_in_place(fs, target, data)
+        return
     tmp = f"{target}.distml-tmp-{uuid.uuid4().hex[:8]}"
     old = f"{target}.distml-old-{uuid.uuid4().hex[:8]}"
     fs.write_bytes(tmp, data)
@@ -315,9 +337,23 @@ def _placed(path: str, data: bytes):
         fs.delete(old)
 
 
+def _placed_in_place(fs, target: str, data: bytes):
+    """``_placed`` without a rename (Spark Connect): the old file goes first."""
+    fs.delete(target)
+    fs.write_text(target, data.decode())
+    try:
+        yield
+    except BaseException:
+        fs.delete(target)
+        raise
+
+
 def _write_parquet(df, path: str, overwrite: bool) -> None:
     from distml.frames.hadoop_fs import filesystem, swap_into_place
     fs, target = filesystem(path)
+    if not fs.can_rename:  # Spark Connect: Spark's writer, in place
+        fs.write_dataframe(df, target, overwrite)
+        return
     tmp = f"{target.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
     try:
         df.write.parquet(tmp)

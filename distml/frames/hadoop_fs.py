@@ -19,7 +19,19 @@ from distml.errors import PersistenceError
 from distml.frames.session import is_connect
 
 
-class HadoopFileSystem:
+class _ReadsFolders:
+    def read_files(self, p: str) -> dict[str, bytes]:
+        """{name: bytes} of the visible files directly in folder ``p`` ({} when it is
+        missing); hidden ones (``_SUCCESS``, ``.crc``) are Spark's bookkeeping."""
+        if not self.exists(p):
+            return {}
+        return {name: self.read_bytes(f"{p.rstrip('/')}/{name}") for name in self._file_names(p)
+                if not name.startswith(("_", "."))}
+
+
+class HadoopFileSystem(_ReadsFolders):
+    can_rename = True
+
     def __init__(self, path: str):
         spark = SparkSession.getActiveSession()
         if spark is None:
@@ -63,6 +75,10 @@ class HadoopFileSystem:
     def listdir(self, p: str) -> list[str]:
         return sorted(s.getPath().getName() for s in self._fs.listStatus(self._path(p)))
 
+    def _file_names(self, p: str) -> list[str]:
+        return sorted(s.getPath().getName() for s in self._fs.listStatus(self._path(p))
+                      if s.isFile())
+
     def rename(self, src: str, dst: str) -> None:
         if not self._fs.rename(self._path(src), self._path(dst)):
             raise PersistenceError(f"could not rename '{src}' to '{dst}'")
@@ -75,7 +91,9 @@ class HadoopFileSystem:
             self._fs.delete(self._path(p), False)
 
 
-class LocalFileSystem:
+class LocalFileSystem(_ReadsFolders):
+    can_rename = True
+
     def exists(self, p: str) -> bool:
         return os.path.exists(p)
 
@@ -108,6 +126,9 @@ class LocalFileSystem:
     def listdir(self, p: str) -> list[str]:
         return sorted(os.listdir(p))
 
+    def _file_names(self, p: str) -> list[str]:
+        return [n for n in self.listdir(p) if os.path.isfile(os.path.join(p, n))]
+
     def rename(self, src: str, dst: str) -> None:
         os.rename(src, dst)
         sync_dir(os.path.dirname(dst) or ".")
@@ -139,13 +160,15 @@ def swap_into_place(fs, new: str, target: str) -> None:
 
 
 def filesystem(path: str):
-    """(filesystem, path as that filesystem names it)."""
+    """(filesystem, path as that filesystem names it): local files, Hadoop's FileSystem
+    through py4j, or Spark's readers and writers on a Spark Connect session
+    (``frames.connect_fs``)."""
     spark = SparkSession.getActiveSession()
     if spark is not None and is_connect(spark):
-        # Whose disk a path names (the client's, the server's) is Spark's to say, and this
-        # module reaches Hadoop's filesystem through py4j, which a Connect client lacks.
-        raise PersistenceError(f"'{path}': saving and loading distml models over Spark "
-                               "Connect does not work yet; save from a classic SparkSession")
+        # Every path names the cluster's storage there (the client's disk is not the
+        # cluster's), as it does for pyspark.ml's saves over Connect.
+        from distml.frames.connect_fs import ConnectFileSystem
+        return ConnectFileSystem(spark), path
     for prefix in ("file://", "file:"):
         if path.startswith(prefix):
             return LocalFileSystem(), path[len(prefix):]

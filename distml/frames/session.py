@@ -51,6 +51,9 @@ def spark_context(purpose: str) -> Any:
     """The active session's SparkContext, for ``purpose`` (said in the error when there is
     none)."""
     spark = active_spark()
+    if spark is not None and is_connect(spark):
+        raise FitError(f"{purpose} through py4j, which a Spark Connect session lacks: "
+                       "use a classic SparkSession for it")
     if spark is not None:
         return spark.sparkContext
     # The active session is per thread (pyspark's tuning fits in a thread pool); the

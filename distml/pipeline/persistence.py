@@ -6,6 +6,11 @@ stages. A save writes to a temporary sibling and renames it into place, so a fai
 leaves nothing half-written at the target. Local paths need no Spark session; other schemes
 go through the active session's Hadoop filesystem.
 
+On a Spark Connect session (no py4j, no rename: ``frames.connect_fs``) Spark's own writers
+write the save in place: the metadata as a text dataset (as pyspark.ml's writer does there)
+and the arrays as Parquet rows of their ``.npy`` bytes, metadata last; a failed save is
+removed. Loading reads either layout on either kind of session.
+
 Loading never imports what a saved folder names: the class in the metadata is looked up among
 the classes distml itself defines (``saved_class``), and checked against the type the caller
 expects, so a folder received from elsewhere cannot make ``load`` import a module planted
@@ -21,6 +26,7 @@ import uuid
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pyspark.ml.util import MLReader, MLWriter
 
 from distml.errors import PersistenceError
@@ -66,22 +72,31 @@ def metadata_of(instance: Any, extra: dict | None = None) -> dict:
 
 def save_instance(instance: Any, path: str, overwrite: bool = False) -> None:
     fs, target = filesystem(path)
-    if fs.exists(target) and not overwrite:
+    exists = fs.exists(target)
+    if exists and not overwrite:
         raise PersistenceError(f"path '{path}' already exists; to replace it use "
                                "write().overwrite().save(path)")
     arrays, extra = instance._save_data() if hasattr(instance, "_save_data") else ({}, {})
+    metadata = json.dumps(metadata_of(instance, extra))
+    if fs.can_rename:
+        _save_beside_and_swap(fs, instance, target, exists, metadata, arrays)
+    else:
+        _save_in_place(fs, instance, target, exists, metadata, arrays)
+
+
+def _save_beside_and_swap(fs, instance: Any, target: str, exists: bool, metadata: str,
+                          arrays: dict) -> None:
+    """Files written to a temporary sibling, renamed into place: a failed save leaves the
+    target as it was."""
     tmp = f"{target.rstrip('/')}.distml-tmp-{uuid.uuid4().hex[:12]}"
     try:
-        fs.write_bytes(_join(tmp, "metadata", "part-00000"),
-                       (json.dumps(metadata_of(instance, extra)) + "\n").encode())
+        fs.write_bytes(_join(tmp, "metadata", "part-00000"), (metadata + "\n").encode())
         fs.write_bytes(_join(tmp, "metadata", "_SUCCESS"), b"")
         for name, array in arrays.items():
-            buf = io.BytesIO()
-            np.save(buf, np.asarray(array), allow_pickle=False)
-            fs.write_bytes(_join(tmp, "data", f"{name}.npy"), buf.getvalue())
+            fs.write_bytes(_join(tmp, "data", f"{name}.npy"), _npy_bytes(array))
         if hasattr(instance, "_save_children"):  # a pipeline's stages, inside the same tmp
             instance._save_children(tmp)
-        if fs.exists(target):
+        if exists:
             swap_into_place(fs, tmp, target)
         else:
             fs.rename(tmp, target)
@@ -93,17 +108,75 @@ def save_instance(instance: Any, path: str, overwrite: bool = False) -> None:
             raise
 
 
+def _save_in_place(fs, instance: Any, target: str, exists: bool, metadata: str,
+                   arrays: dict) -> None:
+    """Datasets written by Spark at the target (Spark Connect: no rename). The metadata goes
+    last, so a folder a failure leaves is no save; it is removed all the same."""
+    if exists:
+        fs.delete(target)
+    try:
+        if arrays:
+            fs.write_table(_join(target, "data"), _array_rows(arrays), ARRAY_ROWS_SCHEMA)
+        if hasattr(instance, "_save_children"):
+            instance._save_children(target)
+        fs.write_text(_join(target, "metadata"), metadata)
+    except BaseException:
+        try:
+            fs.delete(target)
+        finally:
+            raise
+
+
+# Arrays saved through Spark's writers are Parquet rows: each array's .npy bytes, cut in
+# pieces (an Arrow binary column holds at most 2 GiB, a gRPC message much less).
+ARRAY_ROWS_SCHEMA = "name string, piece int, npy binary"
+_PIECE_BYTES = 32 << 20
+
+
+def _npy_bytes(array: Any) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _array_rows(arrays: dict) -> pd.DataFrame:
+    rows = []
+    for name, array in arrays.items():
+        data = _npy_bytes(array)
+        rows += [(name, i, data[start:start + _PIECE_BYTES])
+                 for i, start in enumerate(range(0, max(len(data), 1), _PIECE_BYTES))]
+    return pd.DataFrame(rows, columns=["name", "piece", "npy"])
+
+
+def _arrays_of(files: dict[str, bytes]) -> dict[str, np.ndarray]:
+    """The arrays in a data folder's files: ``NAME.npy`` (a save by files) or Parquet parts
+    of array rows (a save through Spark's writers)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    arrays, pieces = {}, {}
+    for fname, data in files.items():
+        if fname.endswith(".npy"):
+            arrays[fname[:-4]] = np.load(io.BytesIO(data), allow_pickle=False)
+        elif fname.endswith(".parquet"):
+            table = pq.read_table(pa.BufferReader(data)).to_pydict()
+            for name, piece, npy in zip(table["name"], table["piece"], table["npy"]):
+                pieces.setdefault(name, {})[piece] = npy
+    for name, parts in pieces.items():
+        data = b"".join(parts[i] for i in sorted(parts))
+        arrays[name] = np.load(io.BytesIO(data), allow_pickle=False)
+    return arrays
+
+
 def raw_metadata(path: str) -> dict:
     """The metadata JSON of a saved stage, distml's or pyspark.ml's (Spark 4 names its file
     part-00000-<id>-c000.txt, distml part-00000)."""
     fs, target = filesystem(path)
-    meta_dir = _join(target, "metadata")
-    parts = [f for f in fs.listdir(meta_dir) if f.startswith("part-")] \
-        if fs.exists(meta_dir) else []
+    parts = {f: data for f, data in fs.read_files(_join(target, "metadata")).items()
+             if f.startswith("part-")}
     if not parts:
         raise PersistenceError(f"'{path}' holds no saved distml or pyspark.ml stage "
                                "(no metadata/part-*)")
-    return json.loads(fs.read_bytes(_join(meta_dir, sorted(parts)[0])).decode().splitlines()[0])
+    return json.loads(parts[min(parts)].decode().splitlines()[0])
 
 
 def read_metadata(path: str) -> dict:
@@ -165,14 +238,8 @@ def load_instance(path: str, expected: type | None = None) -> Any:
         setter(**values)
     if hasattr(instance, "_load_data"):
         fs, target = filesystem(path)
-        data_dir = _join(target, "data")
-        arrays = {}
-        if fs.exists(data_dir):
-            for fname in fs.listdir(data_dir):
-                if fname.endswith(".npy"):
-                    arrays[fname[:-4]] = np.load(io.BytesIO(fs.read_bytes(_join(data_dir, fname))),
-                                                 allow_pickle=False)
-        instance._load_data(arrays, meta.get("extra", {}))
+        instance._load_data(_arrays_of(fs.read_files(_join(target, "data"))),
+                            meta.get("extra", {}))
     if hasattr(instance, "_load_children"):
         instance._load_children(path, meta)
     return instance

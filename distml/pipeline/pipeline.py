@@ -80,17 +80,19 @@ def _load_stage(path: str) -> Any:
     meta = raw_metadata(path)
     if "formatVersion" in meta:
         return load_instance(path)
-    from pyspark import SparkContext
     from pyspark.ml.util import DefaultParamsReader
     if not str(meta.get("class", "")).startswith(("pyspark.ml.", "org.apache.spark.ml.")):
         # pyspark's reader imports the module a save names: only pyspark.ml's own are read.
         raise PersistenceError(f"stage '{path}' names the class {meta.get('class')!r}, which "
                                "is neither distml's nor pyspark.ml's; it is not loaded")
-    sc = SparkContext._active_spark_context
-    if sc is None:
+    from pyspark import SparkContext
+    # The active session is per thread (pyspark's tuning loads in a thread pool), the
+    # context per process; a Connect session has no context.
+    spark = frames.active_spark() or SparkContext._active_spark_context
+    if spark is None:
         raise PersistenceError(f"stage '{path}' is a {meta['class']}, which pyspark.ml loads "
                                "only with an active SparkSession")
-    return DefaultParamsReader.loadParamsInstance(path, sc)
+    return DefaultParamsReader.loadParamsInstance(path, spark)
 
 
 class Pipeline(_SavesStages, _SparkPipeline):

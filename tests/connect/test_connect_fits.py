@@ -1,39 +1,23 @@
 """Spark Connect (issue 24, first step): distml fits from Spark 4's thin client.
 
-A local Connect server started by this module (``SparkSession.builder.remote("local[2]")``):
-the client has no SparkContext, RDDs or py4j, and the ranks meet inside their barrier stage
-(``engine.gather_rendezvous``). Run in a pytest process of its own (``make test`` runs this
-folder last): the server runs a SparkContext in this process's JVM, and the main suite holds
-another.
+A local Connect server (``conftest.connect``): the client has no SparkContext, RDDs or py4j,
+and the ranks meet inside their barrier stage (``engine.gather_rendezvous``).
 
 Reference: the same estimator on the same rows as a pandas DataFrame, fitted in process on as
 many partitions; a Connect fit repartitions its input (a client cannot ask a DataFrame's
 partition count), so the partitions hold other rows and sums fold in another order: within
 1e-8 relative.
 """
-import os
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from distml import (ALS, DataError, DecisionTreeClassifier, KMeans, LogisticRegression,
-                    ParamError, PersistenceError)
+from distml import (ALS, DataError, DecisionTreeClassifier, FitError, KMeans,
+                    LogisticRegression, ParamError)
 
 pytestmark = pytest.mark.spark
 
 ROWS = 600
-
-
-@pytest.fixture(scope="module")
-def connect():
-    from pyspark.sql import SparkSession
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = SparkSession.builder.remote("local[2]").getOrCreate()
-    assert type(session).__module__ == "pyspark.sql.connect.session"
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +118,5 @@ def test_what_does_not_run_over_connect_yet_says_so(data, tmp_path):
     with pytest.raises(ParamError, match="checkpointDir, resumeFrom and keepLastCheckpoint"):
         LogisticRegression(checkpointDir=str(tmp_path)).fit(df)
     model = LogisticRegression(maxIter=3).fit(df)
-    with pytest.raises(PersistenceError, match="over Spark Connect does not work yet"):
-        model.write().overwrite().save(str(tmp_path / "model"))
-    assert not os.path.exists(tmp_path / "model")
+    with pytest.raises(FitError, match="toMLlib.*Spark Connect session lacks"):
+        model.toMLlib()

@@ -97,6 +97,8 @@ def test_bad_invocations_exit_with_one_line(spark, data, tmp_path, capsys):
         (["train", "--spec", SPEC, "--input", train, "--output", str(tmp_path / "exists")],
          4, "exists; pass --overwrite"),
         (["describe", "--model", str(tmp_path / "missing")], 3, "model '.*missing' not found"),
+        (["evaluate", "--model", str(tmp_path / "exists"), "--input", train, "--remote",
+          "http://host:15002"], 2, "'http://host:15002' is not a Spark Connect address"),
     ]
     for argv, code, message in cases:
         got, out, err = _run(capsys, *argv)
