@@ -161,7 +161,7 @@ def _rank_task(program: Program, params: dict, source: RankInput,
             rank, count = TaskContext.get().partitionId(), size
         if driver is None:  # a Spark Connect client: the ranks meet in the stage
             from distml.engine.gather_rendezvous import GatherRendezvous
-            client = GatherRendezvous(rank)
+            client = GatherRendezvous(rank, recovery.save)
         else:
             client = RendezvousClient(driver, security, rank, timeout)
         yield from run_rank(rank, count, items, program, params, source, client, security,
@@ -245,9 +245,11 @@ class BarrierEngine:
                        recovery: Recovery, prepared: DataFrame) -> FitResult:
         """The stage from a Spark Connect client, which executors may not reach: the ranks
         meet by allGather (``engine.gather_rendezvous``), a failing rank's exception comes
-        back in Spark's error, and nothing is checkpointed (``recovery.checkpoint_store``)."""
+        back in Spark's error, and rank 0 writes the checkpoints itself (``recovery.save`` is
+        then a ``checkpoint.RankWriter``, shipped with the task)."""
         security = security_settings(self.spark, secrets.token_bytes(32))
-        shipped = dataclasses.replace(recovery, save=None, interval=0)
+        shipped = dataclasses.replace(
+            recovery, interval=recovery.interval if recovery.checkpoints else 0)
         task = wrap_executor_errors(_rank_task(program, params, source, None, security,
                                                self.timeout, shipped, None))
         try:

@@ -11,11 +11,14 @@ fingerprint of the input's bytes). A resume uses a checkpoint only if all of tho
 Writes are atomic and durable: a private (0600) temporary file in the same directory, synced,
 renamed into place, the directory synced, and only then are the older files removed; a reader
 takes the newest file it can read, so a fit killed mid-write leaves the previous checkpoint
-usable, and a damaged file is skipped with a warning. All file I/O happens on the driver:
+usable, and a damaged file is skipped with a warning. File I/O happens on the driver:
 executors' Python workers have no Hadoop client, and the driver has one through its JVM
 (``hadoop_fs``), so a checkpoint directory may be ``hdfs://`` or ``s3a://`` like Spark's own.
 On the barrier engine rank 0 sends its state to the driver over the rendezvous connection it
-already holds; on the other engines the loop runs on the driver and writes directly.
+already holds; on the other engines the loop runs on the driver and writes directly. From a
+Spark Connect client, which ranks cannot reach, rank 0 writes them itself (``RankWriter``,
+through ``frames.rank_fs``) into a directory every executor reaches, and the client reads
+them through the server (``frames.connect_fs``).
 """
 from __future__ import annotations
 
@@ -114,10 +117,18 @@ def owner_mismatch(saved: dict, current: dict) -> str | None:
 class CheckpointStore:
     """The checkpoint files of one fit, in one directory; ``owner`` is stamped on each."""
 
-    def __init__(self, directory: str, owner: dict | None = None):
+    def __init__(self, directory: str, owner: dict | None = None, located=None):
         self.directory = directory
         self.owner = owner or {}
-        self._fs, self._path = filesystem(directory)
+        self._fs, self._path = located or filesystem(directory)
+
+    def writer(self):
+        """What writes this fit's checkpoints: this store on the driver, or on a Spark Connect
+        session, which the ranks cannot reach, rank 0 itself (``RankWriter``)."""
+        from distml.frames.connect_fs import ConnectFileSystem
+        if isinstance(self._fs, ConnectFileSystem):
+            return RankWriter(self.directory, self.owner)
+        return self.write
 
     def _join(self, name: str) -> str:
         return f"{self._path.rstrip('/')}/{name}"
@@ -169,6 +180,20 @@ class CheckpointStore:
             if FILE_PATTERN.match(name) or TMP_PATTERN.match(name):
                 self._fs.delete(self._join(name))
         self._fs.remove_empty_dir(self._path)
+
+
+class RankWriter:
+    """Rank 0's checkpoint writer on a Spark Connect session: a plain value shipped with the
+    task, writing through the executor's own filesystem client (``frames.rank_fs``), so the
+    directory must be storage every executor reaches."""
+
+    def __init__(self, directory: str, owner: dict):
+        self.directory, self.owner = directory, owner
+
+    def __call__(self, checkpoint: Checkpoint) -> None:
+        from distml.frames.rank_fs import rank_filesystem
+        CheckpointStore(self.directory, self.owner, rank_filesystem(self.directory)).write(
+            checkpoint)
 
 
 def fit_directory(base: str, label: str, params: dict) -> str:

@@ -11,7 +11,8 @@ task's first attempt on the jobs engine. ``attempts=N`` makes it fail on the fir
 one. ``kill=executor`` makes the rank kill its executor's JVM with SIGKILL instead, as a
 lost machine or the kernel's OOM killer would (on a cluster master only: on ``local[N]`` the
 executor is the driver). Tasks read the property with ``TaskContext.getLocalProperty``, as the
-driver set it.
+driver set it. A Spark Connect client sets the session conf ``spark.distml.test.failOnce``
+instead (``spark.conf.set``).
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from dataclasses import dataclass
 from distml.errors import FitError
 
 PROPERTY = "distml.test.failOnce"
+# The same as a session conf, which a Spark Connect client sets (it has no local properties):
+# Spark hands a query's session confs to its tasks as local properties.
+SESSION_CONF = f"spark.{PROPERTY}"
 
 
 class InjectedFailure(FitError):
@@ -86,4 +90,6 @@ def task_fault() -> FaultSpec | None:
     """The hook as the running Spark task sees it (None outside a task)."""
     from pyspark import TaskContext
     tctx = TaskContext.get()
-    return parse(tctx.getLocalProperty(PROPERTY)) if tctx is not None else None
+    if tctx is None:
+        return None
+    return parse(tctx.getLocalProperty(PROPERTY) or tctx.getLocalProperty(SESSION_CONF))

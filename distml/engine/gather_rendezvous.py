@@ -10,8 +10,8 @@ goes elsewhere:
   message in Spark's error text to the client, which rebuilds it;
 - progress goes to rank 0's executor log (logger ``distml``), and every round's report is in
   the fit's summary once the fit returns;
-- checkpoints would have to be written by rank 0 itself, into storage every executor reaches:
-  not done yet, so a Connect fit does not checkpoint (``engine.barrier``).
+- checkpoints are written by rank 0 itself, into storage every executor reaches
+  (``checkpoint.RankWriter``), and the client reads them for a retry.
 
 Implements the part of ``rendezvous.RendezvousClient`` that ``barrier.run_rank`` uses.
 """
@@ -31,9 +31,9 @@ class GatherRendezvous:
 
     duplicate = False  # a barrier stage reruns all its tasks together: no rank is a copy
 
-    def __init__(self, rank: int):
+    def __init__(self, rank: int, save=None):
         from pyspark import BarrierTaskContext
-        self.rank, self.task = rank, BarrierTaskContext.get()
+        self.rank, self.task, self._save = rank, BarrierTaskContext.get(), save
 
     @property
     def local_host(self) -> str:
@@ -48,7 +48,11 @@ class GatherRendezvous:
         return [(str(host), int(p)) for host, p in addresses]
 
     def checkpoint(self, checkpoint) -> None:
-        raise ParamError("checkpoints are not written over Spark Connect yet")
+        """Rank 0's checkpoint, written before it returns (its peers wait in the context's
+        allreduce)."""
+        if self._save is None:
+            raise ParamError("this fit writes no checkpoints: no directory was set")
+        self._save(checkpoint)
 
     def progress(self, entry: dict) -> None:
         log.info("distml: rank 0: %s", entry)

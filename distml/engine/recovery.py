@@ -67,22 +67,47 @@ def max_retries(spark) -> int:
 def checkpoint_store(spark, settings: CheckpointSettings, label: str,
                      params: dict) -> CheckpointStore | None:
     """This fit's checkpoint directory, or None when it neither writes nor reads one."""
-    if spark is not None and is_connect(spark):
-        # The driver-side writer is out of a Connect client's reach, and ranks do not write
-        # their own yet: a fit runs without checkpoints, unless they were asked for.
-        if settings.resume_from or settings.directory or settings.keep_last:
-            raise ParamError("checkpointDir, resumeFrom and keepLastCheckpoint do not work "
-                             "over Spark Connect yet: fit without them, or on a classic "
-                             "SparkSession")
-        return None
     if settings.resume_from:
         return CheckpointStore(settings.resume_from, owner_of(label, params))
     if settings.interval <= 0 or (spark is None and not settings.directory):
         # In-process fits of pandas data checkpoint only into a directory the user names:
         # there is no executor to lose, only the process itself.
         return None
+    if spark is not None and is_connect(spark):
+        # Rank 0 writes them (the client is out of its reach), so only into storage every
+        # executor reaches, which distml cannot guess: no directory, no checkpoints.
+        base = connect_checkpoint_base(spark, settings.directory)
+        if base is None:
+            _tell_no_checkpoints(spark)
+            return None
+        return CheckpointStore(fit_directory(base, label, params), owner_of(label, params))
     return CheckpointStore(fit_directory(checkpoint_base(spark, settings.directory), label,
                                          params), owner_of(label, params))
+
+
+def connect_checkpoint_base(spark, param_dir: str | None) -> str | None:
+    """Where a Connect fit checkpoints: the param, else the session conf
+    ``spark.distml.checkpointDir`` (which a client may set), else Spark's static
+    ``spark.checkpoint.dir`` (SparkContext.setCheckpointDir's conf), else nowhere."""
+    chosen = param_dir or spark.conf.get(SESSION_CHECKPOINT_DIR_CONF, None)
+    if chosen:
+        return chosen
+    spark_dir = spark.conf.get(CHECKPOINT_DIR_CONF, None)
+    return f"{spark_dir.rstrip('/')}/distml" if spark_dir else None
+
+
+SESSION_CHECKPOINT_DIR_CONF = "spark.distml.checkpointDir"
+CHECKPOINT_DIR_CONF = "spark.checkpoint.dir"
+NO_CHECKPOINTS = ("over Spark Connect a fit checkpoints only into storage every executor "
+                  f"reaches (the checkpointDir param, {SESSION_CHECKPOINT_DIR_CONF} or "
+                  f"{CHECKPOINT_DIR_CONF}), and none is set, so a retry starts from iteration 0")
+_told_connect: set = set()
+
+
+def _tell_no_checkpoints(spark) -> None:
+    if spark.session_id not in _told_connect:
+        _told_connect.add(spark.session_id)
+        log.info("distml: %s", NO_CHECKPOINTS)
 
 
 def usable_checkpoint(store: CheckpointStore | None, explicit: bool) -> Checkpoint | None:
@@ -114,7 +139,7 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
     for attempt in range(retries + 1):
         resume = usable_checkpoint(store, explicit)
         recovery = Recovery(interval=settings.interval,
-                            save=store.write if store is not None else None, resume=resume,
+                            save=store.writer() if store is not None else None, resume=resume,
                             explicit=explicit, attempt=attempt,
                             location=store.directory if store is not None else "")
         if resume is not None:
@@ -128,7 +153,8 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
                 raise
             first = first or e
             if attempt == retries:
-                raise FitError(_exhausted(label, attempt + 1, first, store)) from None
+                raise FitError(_exhausted(label, attempt + 1, first, store,
+                                          spark, settings)) from None
             log.warning("distml: %s attempt %d of %d failed (%s: %s); running it again",
                         label, attempt + 1, retries + 1, type(e).__name__, e)
             continue
@@ -150,9 +176,11 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
 
 
 def _exhausted(label: str, attempts: int, first: BaseException,
-               store: CheckpointStore | None) -> str:
+               store: CheckpointStore | None, spark, settings: CheckpointSettings) -> str:
     message = (f"{label} failed on all {attempts} attempts; the first failure: "
                f"{type(first).__name__}: {first}")
+    if store is None and settings.interval > 0 and spark is not None and is_connect(spark):
+        message += f". No checkpoint was written: {NO_CHECKPOINTS}"
     latest = store.latest() if store is not None else None
     if latest is not None:
         message += (f". Its checkpoint of iteration {latest.iteration} is left at "
@@ -165,7 +193,9 @@ def _exhausted(label: str, attempts: int, first: BaseException,
 def _last_kept(store: CheckpointStore, spark, settings: CheckpointSettings) -> str | None:
     """The last checkpoint's file, when the fit keeps it: asked to, and the folder is one the
     user chose (Spark's checkpoint directory or the param), not the temporary fallback."""
-    chosen = settings.directory or (spark is not None and spark.sparkContext.getCheckpointDir())
+    chosen = settings.directory or (spark is not None and (
+        connect_checkpoint_base(spark, None) if is_connect(spark)
+        else spark.sparkContext.getCheckpointDir()))
     if not (settings.keep_last and chosen):
         return None
     latest = store.latest()

@@ -39,6 +39,16 @@ class ConnectFileSystem:
         rows = listing.select("path", "content").collect()
         return {os.path.basename(r["path"]): bytes(r["content"]) for r in rows}
 
+    def listdir(self, p: str) -> list[str]:
+        """The visible files under ``p``."""
+        listing = self._listing(p, recursive=False)
+        return [] if listing is None else sorted(
+            os.path.basename(r["path"]) for r in listing.select("path").collect())
+
+    def remove_empty_dir(self, p: str) -> None:
+        if self.exists(p) and not self.listdir(p):
+            self.delete(p)
+
     def read_bytes(self, p: str) -> bytes:
         """A file's bytes, or a one-file dataset's (what ``write_text`` makes)."""
         listing = self._listing(p)

@@ -115,8 +115,6 @@ def test_what_does_not_run_over_connect_yet_says_so(data, tmp_path):
     df, _ = data
     with pytest.raises(ParamError, match="engine='jobs' does not run over Spark Connect"):
         LogisticRegression(engine="jobs").fit(df)
-    with pytest.raises(ParamError, match="checkpointDir, resumeFrom and keepLastCheckpoint"):
-        LogisticRegression(checkpointDir=str(tmp_path)).fit(df)
     model = LogisticRegression(maxIter=3).fit(df)
     with pytest.raises(FitError, match="toMLlib.*Spark Connect session lacks"):
         model.toMLlib()

@@ -203,3 +203,33 @@ def test_resume_from_checks_its_directory_and_param(tmp_path):
         LogisticRegression().fit(df, resumeFrom=str(tmp_path))
     with pytest.raises(ParamError, match="checkpointInterval must be -1"):
         LogisticRegression(checkpointInterval=0).fit(df)
+
+
+def test_a_rank_writes_through_pyarrow_to_object_storage():
+    """Rank 0's writer on Spark Connect (``frames.rank_fs``) over a pyarrow filesystem, here
+    pyarrow's in-memory one standing in for S3: the same files, newest read, others removed."""
+    from pyarrow import fs
+
+    from distml.frames.rank_fs import ArrowFileSystem
+    memory = ArrowFileSystem(fs._MockFileSystem())
+    store = CheckpointStore("s3://bucket/fit", {"estimator": "X"}, (memory, "bucket/fit"))
+    assert store.latest() is None
+    for i in (4, 8):
+        store.write(_state(i))
+    assert memory.listdir("bucket/fit") == ["iteration-00000008.ckpt"]
+    got = store.latest()
+    assert got.iteration == 8 and got.owner == {"estimator": "X"}
+    np.testing.assert_array_equal(got.state["x"], [0.0, 8.0, 16.0])
+    store.remove()
+    assert not memory.exists("bucket/fit")
+
+
+def test_a_rank_s_filesystem_is_chosen_by_the_path():
+    from distml.frames.hadoop_fs import LocalFileSystem
+    from distml.frames.rank_fs import rank_filesystem
+    for path, local in (("/mnt/shared/ckpt", "/mnt/shared/ckpt"),
+                        ("file:/mnt/shared/ckpt", "/mnt/shared/ckpt")):
+        got_fs, got_path = rank_filesystem(path)
+        assert isinstance(got_fs, LocalFileSystem) and got_path == local
+    with pytest.raises(ParamError, match="'ftp://host/ckpt': a rank writes checkpoints only"):
+        rank_filesystem("ftp://host/ckpt")
