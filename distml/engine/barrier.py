@@ -185,6 +185,12 @@ class BarrierEngine:
 
     def _check_allowed(self) -> None:
         if dynamic_allocation_on(self.spark):
+            if frames.is_connect(self.spark):
+                raise ParamError(
+                    "this Spark Connect server runs with dynamic allocation on, where Spark "
+                    "refuses barrier stages, and the engines that run without one ('gang', "
+                    "'jobs') do not run over Spark Connect yet: fit on a server started with "
+                    "spark.dynamicAllocation.enabled=false, or from a classic SparkSession")
             raise ParamError(
                 "engine='barrier' cannot run while dynamic allocation is on (Spark refuses "
                 "barrier stages there): use engine='gang' or 'auto', or set "

@@ -8,6 +8,11 @@ many partitions; a Connect fit repartitions its input (a client cannot ask a Dat
 partition count), so the partitions hold other rows and sums fold in another order: within
 1e-8 relative.
 """
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,3 +123,39 @@ def test_what_does_not_run_over_connect_yet_says_so(data, tmp_path):
     model = LogisticRegression(maxIter=3).fit(df)
     with pytest.raises(FitError, match="toMLlib.*Spark Connect session lacks"):
         model.toMLlib()
+
+
+def test_a_server_with_dynamic_allocation_gets_an_error_that_says_what_to_do(tmp_path):
+    """Spark refuses barrier stages under dynamic allocation, and the engines that run
+    without one do not run over Connect yet: the fit says so before any stage. Dynamic
+    allocation is fixed when the server's SparkContext starts: its own process and port."""
+    script = tmp_path / "dynamic.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np, socket
+        from pyspark.ml.linalg import Vectors
+        from pyspark.sql.connect.session import SparkSession  # beside the server's session
+        from distml import LogisticRegression, ParamError
+        from distml.frames import local_session
+        with socket.socket() as s:
+            s.bind(("localhost", 0))
+            port = s.getsockname()[1]
+        local_session("local[2]", **{
+            "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
+            "spark.connect.grpc.binding.port": str(port),
+            "spark.dynamicAllocation.enabled": "true",
+            "spark.dynamicAllocation.testing": "true",
+            "spark.dynamicAllocation.shuffleTracking.enabled": "true"})
+        client = SparkSession.builder.remote(f"sc://localhost:{port}").getOrCreate()
+        df = client.createDataFrame([(Vectors.dense([float(i), 1.0]), float(i % 2))
+                                     for i in range(20)], ["features", "label"])
+        try:
+            LogisticRegression(maxIter=3).fit(df)
+        except ParamError as e:
+            print("REFUSED:", e)
+    """))
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "REFUSED: this Spark Connect server runs with dynamic allocation on" in proc.stdout
+    assert "spark.dynamicAllocation.enabled=false" in proc.stdout
