@@ -1,4 +1,5 @@
-"""Runs training programs over partitions: LocalEngine, BarrierEngine, JobsEngine.
+"""Runs training programs over partitions: LocalEngine, BarrierEngine, GangEngine,
+JobsEngine, and FrameJobsEngine (the jobs engine for a Spark Connect client).
 
 The primitives a program may call on ``ctx`` (``distml.engine.context.Context``):
 ``map_reduce(fn, *args, op)``, ``map_collect(fn, *args)``, ``map_update(fn, *args, op)``,

@@ -187,10 +187,9 @@ class BarrierEngine:
         if dynamic_allocation_on(self.spark):
             if frames.is_connect(self.spark):
                 raise ParamError(
-                    "this Spark Connect server runs with dynamic allocation on, where Spark "
-                    "refuses barrier stages, and the engines that run without one ('gang', "
-                    "'jobs') do not run over Spark Connect yet: fit on a server started with "
-                    "spark.dynamicAllocation.enabled=false, or from a classic SparkSession")
+                    "engine='barrier' cannot run on this Spark Connect server: dynamic "
+                    "allocation is on, where Spark refuses barrier stages; use engine='jobs' "
+                    "or 'auto' (which picks it there)")
             raise ParamError(
                 "engine='barrier' cannot run while dynamic allocation is on (Spark refuses "
                 "barrier stages there): use engine='gang' or 'auto', or set "

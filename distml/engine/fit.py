@@ -29,9 +29,13 @@ def choose_engine(name: str, dataset: Any) -> str:
         return "local"
     if name != "auto":
         return name
-    if frames.is_connect(spark):
-        return "barrier"  # (the only engine a Connect client runs yet)
     from distml.frames.capacity import dynamic_allocation_on
+    if frames.is_connect(spark) and dynamic_allocation_on(spark):
+        log.info("distml: dynamic allocation is on, where Spark refuses barrier stages: the "
+                 "fit runs a Spark job a round (engine='jobs')")
+        return "jobs"
+    if frames.is_connect(spark):
+        return "barrier"
     if dynamic_allocation_on(spark):
         log.info("distml: dynamic allocation is on, where Spark refuses barrier stages: the "
                  "fit runs its ranks as an ordinary stage (engine='gang')")
@@ -78,9 +82,12 @@ def make_engine(chosen: str, dataset: Any, num_workers: int) -> Engine:
     if chosen == "local":
         return LocalEngine(num_workers)
     spark = frames.of(dataset).session
-    if frames.is_connect(spark) and chosen != "barrier":
-        raise ParamError(f"engine={chosen!r} does not run over Spark Connect yet: use "
-                         "engine='barrier' (what 'auto' chooses there)")
+    if frames.is_connect(spark) and chosen == "gang":
+        raise ParamError("engine='gang' does not run over Spark Connect (its ranks meet at "
+                         "the driver, out of their reach): use 'barrier' or 'jobs', or 'auto'")
+    if frames.is_connect(spark) and chosen == "jobs":
+        from distml.engine.frame_jobs import FrameJobsEngine
+        return FrameJobsEngine(spark, num_workers)
     if chosen == "barrier":
         from distml.engine.barrier import BarrierEngine
         return BarrierEngine(spark, num_workers)

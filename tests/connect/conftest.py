@@ -12,7 +12,11 @@ import pytest
 
 @pytest.fixture(scope="session")
 def connect():
+    from pyspark import cloudpickle
     from pyspark.sql import SparkSession
+
+    import programs  # test training programs, shipped to executors by value
+    cloudpickle.register_pickle_by_value(programs)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = SparkSession.builder.remote("local[2]").getOrCreate()
     assert type(session).__module__ == "pyspark.sql.connect.session"

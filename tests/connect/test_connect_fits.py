@@ -118,20 +118,20 @@ def test_a_failing_rank_s_error_reaches_the_client(connect):
 
 def test_what_does_not_run_over_connect_yet_says_so(data, tmp_path):
     df, _ = data
-    with pytest.raises(ParamError, match="engine='jobs' does not run over Spark Connect"):
-        LogisticRegression(engine="jobs").fit(df)
+    with pytest.raises(ParamError, match="engine='gang' does not run over Spark Connect"):
+        LogisticRegression(engine="gang").fit(df)
     model = LogisticRegression(maxIter=3).fit(df)
     with pytest.raises(FitError, match="toMLlib.*Spark Connect session lacks"):
         model.toMLlib()
 
 
-def test_a_server_with_dynamic_allocation_gets_an_error_that_says_what_to_do(tmp_path):
-    """Spark refuses barrier stages under dynamic allocation, and the engines that run
-    without one do not run over Connect yet: the fit says so before any stage. Dynamic
-    allocation is fixed when the server's SparkContext starts: its own process and port."""
+def test_on_a_server_with_dynamic_allocation_auto_fits_on_the_jobs_engine(tmp_path):
+    """Spark refuses barrier stages under dynamic allocation: 'auto' runs the fit a job a
+    round (``engine.frame_jobs``), and 'barrier' says what to use. Dynamic allocation is fixed
+    when the server's SparkContext starts: a server of its own, in its own process."""
     script = tmp_path / "dynamic.py"
     script.write_text(textwrap.dedent("""
-        import numpy as np, socket
+        import numpy as np, os, socket
         from pyspark.ml.linalg import Vectors
         from pyspark.sql.connect.session import SparkSession  # beside the server's session
         from distml import LogisticRegression, ParamError
@@ -145,11 +145,18 @@ def test_a_server_with_dynamic_allocation_gets_an_error_that_says_what_to_do(tmp
             "spark.dynamicAllocation.enabled": "true",
             "spark.dynamicAllocation.testing": "true",
             "spark.dynamicAllocation.shuffleTracking.enabled": "true"})
+        # From here this process is a Connect client only: pyspark's functions build
+        # Connect columns (they build classic ones while a classic session is all there is).
+        os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
         client = SparkSession.builder.remote(f"sc://localhost:{port}").getOrCreate()
-        df = client.createDataFrame([(Vectors.dense([float(i), 1.0]), float(i % 2))
-                                     for i in range(20)], ["features", "label"])
+        rng = np.random.default_rng(3)
+        X = rng.normal(size=(200, 3))
+        df = client.createDataFrame([(Vectors.dense(r), float(r[0] > 0)) for r in X],
+                                    ["features", "label"])
+        model = LogisticRegression(maxIter=10).fit(df)
+        print("ENGINE:", model.trainingInfo.engine)
         try:
-            LogisticRegression(maxIter=3).fit(df)
+            LogisticRegression(maxIter=3, engine="barrier").fit(df)
         except ParamError as e:
             print("REFUSED:", e)
     """))
@@ -157,5 +164,5 @@ def test_a_server_with_dynamic_allocation_gets_an_error_that_says_what_to_do(tmp
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "REFUSED: this Spark Connect server runs with dynamic allocation on" in proc.stdout
-    assert "spark.dynamicAllocation.enabled=false" in proc.stdout
+    assert "ENGINE: jobs" in proc.stdout
+    assert "REFUSED: engine='barrier' cannot run on this Spark Connect server" in proc.stdout
