@@ -6,8 +6,11 @@ port), and a second Python process is its Connect client: one process cannot hol
 pyspark's functions build Connect columns for every session once a client exists there. Both
 sides generate the same rows in Spark (``randn`` with fixed seeds, in as many partitions) and
 cache them. Contenders alternate round by round (``common.best_of``; the client fits when told
-to, on stdin, and its time includes that pipe's round trip) and keep their best. Fixed work: LogisticRegression maxIter 20 with tol 0 (L-BFGS), KMeans k=10,
-maxIter 20, tol 0.
+to, on stdin, and its time includes that pipe's round trip) and keep their best. The client
+fits on the barrier engine (what ``auto`` picks) and on the jobs engine (what it picks where
+the server runs with dynamic allocation), and pyspark.ml fits from the same client. Fixed
+work: LogisticRegression maxIter 20 with tol 0
+(L-BFGS), KMeans k=10, maxIter 20, tol 0.
 """
 from __future__ import annotations
 
@@ -33,13 +36,19 @@ def frame(spark, rows: int, features: int, partitions: int):
     return df
 
 
-def fit(name: str, df) -> dict:
-    """One fit; its quality (the same measure on both sides)."""
-    from distml import KMeans, LogisticRegression
+def fit(name: str, df, engine: str = "auto") -> dict:
+    """One fit (``engine`` "pyspark.ml": pyspark.ml's); its quality (the same measure on
+    both sides)."""
+    if engine == "pyspark.ml":
+        from pyspark.ml.classification import LogisticRegression
+        from pyspark.ml.clustering import KMeans
+    else:
+        from distml import KMeans, LogisticRegression
+    engine_param = {} if engine == "pyspark.ml" else {"engine": engine}
     if name == "LogisticRegression":
-        model = LogisticRegression(maxIter=20, tol=0.0).fit(df)
+        model = LogisticRegression(maxIter=20, tol=0.0, **engine_param).fit(df)
         return {"coefficient_0": float(model.coefficients[0])}
-    model = KMeans(k=10, maxIter=20, tol=0.0, seed=1).fit(df)
+    model = KMeans(k=10, maxIter=20, tol=0.0, seed=1, **engine_param).fit(df)
     return {"training_cost": float(model.summary.trainingCost)}
 
 
@@ -50,7 +59,8 @@ def _client(url: str, rows: int, features: int, partitions: int) -> None:
     df = frame(spark, rows, features, partitions)
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
-        print(json.dumps(fit(line.strip(), df)), flush=True)
+        name, engine = line.split()
+        print(json.dumps(fit(name, df, engine)), flush=True)
     spark.stop()
 
 
@@ -76,14 +86,19 @@ def run(spark, n: int, d: int, rounds: int, out: str) -> dict:
                     quality = fit(name, df)
                     return lambda: quality
 
-                def connect(name=name):  # timed here: the client's fit and a pipe round trip
-                    client.stdin.write(name + "\n")
+                def connect(name=name, engine="auto"):  # timed here: the client's fit and a
+                    client.stdin.write(f"{name} {engine}\n")  # pipe round trip
                     client.stdin.flush()
                     quality = _read(client)
                     return lambda: quality
 
                 results = best_of({"distml, classic session": classic,
-                                   "distml, Spark Connect client": connect}, rounds)
+                                   "distml, Spark Connect client": connect,
+                                   "distml, Spark Connect client, engine='jobs'":
+                                       lambda name=name: connect(name, "jobs"),
+                                   "pyspark.ml, Spark Connect client":
+                                       lambda name=name: connect(name, "pyspark.ml")},
+                                  rounds)
                 report(f"{name} fit, {rows:,} x {d}, {spark.sparkContext.master}, classic vs "
                        "Spark Connect", results,
                        out.replace(".json", f"_{name}_{rows}.json"),

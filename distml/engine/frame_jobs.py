@@ -48,6 +48,7 @@ from distml.engine.spark_errors import (describe_exception, original_exception,
                                         wrap_executor_errors)
 from distml.errors import DataError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
+from distml.frames.capacity import is_local
 from distml.frames.spark_input import prepare, resolve_ranks, with_partitions
 
 log = logging.getLogger("distml")
@@ -154,23 +155,29 @@ def _ingest(layout: InputLayout, fit_id: str, with_fingerprint: bool, backend: s
         index = TaskContext.get().partitionId()
         try:
             part = batches_to_partition(batches, layout, index)
-            if not partition_store.write(fit_id, part, replace=True):
-                log.info("distml: partition %d is read from the DataFrame each round", index)
+            stored = partition_store.write(fit_id, part, replace=True)
+            shape = partition_shape(part, with_fingerprint, backend)
             rows = [_state_row(part),
-                    _result(index, partition_shape(part, with_fingerprint, backend))]
+                    (index, SHAPE, 0, wire.to_bytes({"shape": shape, "stored": stored}))]
         except _FAILS_ALIKE as e:
             rows = [_marker(index, e)]
-        yield _batch([(r[0], SHAPE if r[1] == RESULT else r[1], r[2], r[3]) for r in rows])
+        yield _batch(rows)
     return wrap_executor_errors(run)
 
 
-def _converted(layout: InputLayout):
+def _as_data_rows(layout: InputLayout):
     """The input as data rows: what the slow way ships with the state rows."""
     def run(batches):
         from pyspark import TaskContext
         part = batches_to_partition(batches, layout, TaskContext.get().partitionId())
         yield _batch(_data_rows(part))
     return wrap_executor_errors(run)
+
+
+def _raise_failed(rows: list) -> None:
+    failed = [r for r in rows if r["kind"] == FAILED]
+    if failed:
+        raise rebuild_exception(json.loads(bytes(failed[0]["payload"])))
 
 
 def _job_error(err: Exception) -> BaseException:
@@ -184,9 +191,10 @@ class FrameJobsContext(Context):
         super().__init__(recovery)
         self.spark, self.states, self._data = spark, states, data
         self.fit_id, self.num_partitions = fit_id, num_partitions
-        self._converting = converting
+        self._converting = converting  # what the conversion described the partitions with
+        self._shapes: list | None = None  # its shape rows, once it ran
         self._keys: list[int] | None = None
-        self.read_dataframe = False
+        self._unstored = False  # a host store had no room: every round goes the slow way
 
     # --- how a round runs ----------------------------------------------------------------
 
@@ -196,11 +204,12 @@ class FrameJobsContext(Context):
     def _source(self, slow: bool):
         """The state rows; the slow way, with the input's data rows beside them, each
         partition's rows in partition ``part``."""
+        self._conversion_rows()
         if not slow:
             return self.states
-        log.info("distml: a task ran away from its stored partition; running the round "
-                 "again with the rows from the DataFrame")
-        self.read_dataframe = True
+        if not self._unstored:
+            log.info("distml: a task ran away from its stored partition; running the round "
+                     "again with the rows from the DataFrame")
         return self._by_part(self._data().unionByName(self.states))
 
     def _by_part(self, df):
@@ -228,20 +237,19 @@ class FrameJobsContext(Context):
     def _run(self, build: Callable[[Any], Any], finish: Callable[[Any], list]):
         """``finish(build(source))``: the round's output rows, fast first, then once more the
         slow way if a task missed its stored partition."""
-        for slow in (False, True):
+        for slow in ((True,) if self._unstored else (False, True)):
             try:
                 df = build(self._source(slow))
                 rows = finish(df)
             except Exception as e:
                 raise _job_error(e) from None
-            failed = [r for r in rows if r["kind"] == FAILED]
-            if failed:
-                raise rebuild_exception(json.loads(bytes(failed[0]["payload"])))
-            if any(r["kind"] == MISSED for r in rows) and not slow:
+            _raise_failed(rows)
+            missed = [r for r in rows if r["kind"] == MISSED]
+            if missed and not slow:
                 continue
-            if any(r["kind"] == MISSED for r in rows):
-                raise FitError("partition rows read from the DataFrame were not found in the "
-                               "round: " + bytes(rows[0]["payload"]).decode())
+            if missed:  # the slow way carries every partition's rows: a bug if it misses
+                raise FitError("a round given the partitions' rows still missed one: "
+                               + bytes(missed[0]["payload"]).decode())
             return df, rows
         raise AssertionError("unreachable")
 
@@ -255,21 +263,28 @@ class FrameJobsContext(Context):
 
     # --- the primitives ------------------------------------------------------------------
 
+    def _conversion_rows(self) -> list:
+        """The conversion's shape rows, running it first if no round has: the fit's first
+        job, whose output holds the shapes beside the states."""
+        if self._shapes is None:
+            try:
+                kept = self._kept(self.states)
+                rows = kept.filter(f"kind != '{STATE}'").collect()
+            except Exception as e:
+                raise _job_error(e) from None
+            _raise_failed(rows)
+            self.states, self._shapes = kept.filter(f"kind = '{STATE}'"), rows
+            if not all(v["stored"] for v in self._values(rows, SHAPE)):
+                self._unstored = True
+                log.info("distml: a host had no room for its partition's rows: every round "
+                         "reads them from the DataFrame")
+        return self._shapes
+
     def partition_shapes(self, with_fingerprint, backend):
-        if self._converting != (with_fingerprint, backend):
+        shapes = self._conversion_rows()
+        if self._converting != (with_fingerprint, backend):  # described otherwise: a round
             return super().partition_shapes(with_fingerprint, backend)
-        self._converting = None
-        # The first job: the conversion, whose output holds the shapes beside the states.
-        try:
-            kept = self._kept(self.states)
-            rows = kept.filter(f"kind != '{STATE}'").collect()
-        except Exception as e:
-            raise _job_error(e) from None
-        failed = [r for r in rows if r["kind"] == FAILED]
-        if failed:
-            raise rebuild_exception(json.loads(bytes(failed[0]["payload"])))
-        self.states = kept.filter(f"kind = '{STATE}'")
-        return [tuple(v) for v in self._values(rows, SHAPE)]
+        return [tuple(v["shape"]) for v in self._values(shapes, SHAPE)]
 
     def map_collect(self, fn, *args):
         info = self._info()
@@ -333,6 +348,12 @@ class FrameJobsContext(Context):
 
     def close(self) -> None:
         fit_id = self.fit_id
+        partition_store.remove(fit_id)  # this host's entries
+        # A removal job where the states are (the hosts that stored them): not when the
+        # conversion never ran to the end (the job would run it again), nor on a local
+        # master, whose tasks all ran on this host.
+        if self._shapes is None or is_local(self.spark):
+            return
 
         def remove(batches):
             for _ in batches:
@@ -368,7 +389,7 @@ class FrameJobsEngine:
         converting = (recovery.fingerprints, params.get("backend"))
         states = prepared.mapInArrow(_ingest(layout, fit_id, *converting), ROWS)
         ctx = FrameJobsContext(self.spark, states,
-                               lambda: prepared.mapInArrow(_converted(layout), ROWS), fit_id,
+                               lambda: prepared.mapInArrow(_as_data_rows(layout), ROWS), fit_id,
                                num, recovery, converting)
         try:
             result = run_program(program, ctx, params, layout.features_name)

@@ -160,9 +160,11 @@ def test_on_a_server_with_dynamic_allocation_auto_fits_on_the_jobs_engine(tmp_pa
         except ParamError as e:
             print("REFUSED:", e)
     """))
-    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    # (Without this tier's Connect settings: the script starts a classic session first.)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")}
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=300, env=env)
+                          timeout=300, env=dict(env, PYTHONPATH=os.getcwd()))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "ENGINE: jobs" in proc.stdout
     assert "REFUSED: engine='barrier' cannot run on this Spark Connect server" in proc.stdout

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import programs
-from distml import (ALS, LDA, DecisionTreeClassifier, GBTClassifier, KMeans,
+from distml import (ALS, LDA, DataError, DecisionTreeClassifier, GBTClassifier, KMeans,
                     LogisticRegression)
 from distml.engine.fit import fit_program
 from distml.frames import InputSpec
@@ -103,3 +103,11 @@ def test_a_failed_round_resumes_from_the_checkpoint_an_executor_wrote(
     assert "resumes from the checkpoint of iteration 4" in caplog.text
     np.testing.assert_allclose(recovered.coefficients.toArray(),
                                reference.coefficients.toArray(), rtol=0, atol=1e-8)
+
+
+def test_bad_data_on_the_jobs_engine_raises_the_column_s_error_at_once(connect):
+    from pyspark.ml.linalg import Vectors
+    df = connect.createDataFrame([(Vectors.dense([1.0, np.nan]), 1.0),
+                                  (Vectors.dense([1.0, 2.0]), 0.0)] * 5, ["features", "label"])
+    with pytest.raises(DataError, match=r"'features' has \d NaN or infinite"):
+        LogisticRegression(maxIter=5, engine="jobs").fit(df)
