@@ -67,7 +67,7 @@ def test_a_model_saves_loads_and_transforms_over_connect(kind, data, ratings, tm
                           "tree": (DecisionTreeClassifier(maxDepth=3),
                                    DecisionTreeClassificationModel)}[kind]
         model, scored_on, columns = estimator.fit(df), df, ["prediction"]
-    path = str(tmp_path / kind)
+    path = f"file:{tmp_path / kind}" if kind == "als" else str(tmp_path / kind)  # a URI too
     model.save(path)
     loaded = cls.load(path)
     assert loaded.uid == model.uid
