@@ -4,7 +4,8 @@
 read and write data only through it (``frames.frame`` documents each operation), so none of
 them asks which kind of frame it holds. The rest is what they name in those calls: the
 column specs and kinds (``frames.spec``), pyspark.ml vectors (``frames.vectors``), sessions,
-and Hadoop filesystem paths (``frames.hadoop_fs``). Only this package imports pyspark.sql, and
+and file paths (``frames.hadoop_fs``; on Spark Connect ``frames.connect_fs``, and for ranks
+``frames.rank_fs``). Only this package imports pyspark.sql, and
 only once a Spark DataFrame or session is in play: pandas-only use never starts a JVM.
 """
 from __future__ import annotations
