@@ -148,6 +148,8 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
                         resume.iteration, store.directory)
         try:
             result = run(recovery)
+        except MemoryError as e:  # not retried: the same partition needs the same memory
+            raise MemoryError(_out_of_memory(label, e, spark)) from None
         except Exception as e:
             if not is_transient(e):
                 raise
@@ -188,6 +190,27 @@ def _exhausted(label: str, attempts: int, first: BaseException,
                     f"(or Spark checkpoint directory), or fit(df, resumeFrom="
                     f"'{store.directory}')")
     return message + f" (retries: {RETRIES_CONF})"
+
+
+def _out_of_memory(label: str, error: MemoryError, spark) -> str:
+    """The message of a fit whose rank ran out of memory: where a rank's memory is counted,
+    and the two ways out."""
+    detail = f"{label} ran out of memory ({error or 'MemoryError'})"
+    if spark is None:
+        return (f"{detail} in this process: fit fewer rows at once, or on Spark, where each "
+                "rank holds only its partition")
+    budget = next(((name, spark.conf.get(name, None)) for name in PYTHON_MEMORY_CONFS
+                   if spark.conf.get(name, None)), None)
+    where = (f"{budget[0]} (now {budget[1]})" if budget is not None else
+             f"{PYTHON_MEMORY_CONFS[0]}, or {PYTHON_MEMORY_CONFS[1]} where that is not set")
+    return (f"{detail}. A rank holds its partition's rows as numpy arrays in a Python worker, "
+            f"whose memory counts against {where}: raise it, or spread the rows over more, "
+            "smaller partitions (numWorkers). It was not retried: the same partition would "
+            "need the same memory again")
+
+
+# Where a Python worker's memory is counted on YARN and Kubernetes, first what Spark reads.
+PYTHON_MEMORY_CONFS = ("spark.executor.pyspark.memory", "spark.executor.memoryOverhead")
 
 
 def _last_kept(store: CheckpointStore, spark, settings: CheckpointSettings) -> str | None:

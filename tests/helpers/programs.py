@@ -75,6 +75,17 @@ def bad_data_on_one_rank(ctx, params):
     return {}
 
 
+def _allocate_on_partition(part, bad):
+    if part.index == bad:
+        np.empty(2 ** 40)  # 8 TiB: numpy's own MemoryError, at once (no page touched)
+    return np.ones(1)
+
+
+def runs_out_of_memory_on_one_rank(ctx, params):
+    ctx.map_reduce(_allocate_on_partition, params["bad"])
+    return {}
+
+
 def _slow(part, seconds):
     import time
     time.sleep(seconds)

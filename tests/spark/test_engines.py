@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import logging
 import textwrap
 import time
 
@@ -106,6 +107,25 @@ def test_jobs_engine_raises_a_data_error_without_spark_retrying_the_task(spark, 
             fit_program(programs.bad_data_on_one_rank, {"bad": 1, "update": update}, df,
                         InputSpec("features"), engine="jobs")
     assert tasks["stages"] > 0 and tasks["failed"] == 0
+
+
+@pytest.mark.parametrize("engine", ["barrier", "jobs"])
+def test_a_rank_out_of_memory_ends_in_one_error_that_says_what_to_change(labelled, engine,
+                                                                        caplog):
+    """Issue 25: not retried (the same partition needs the same memory again), and the error
+    names where a rank's memory is counted and the two fixes."""
+    df, _, _ = labelled
+    with caplog.at_level(logging.WARNING, logger="distml"), \
+            pytest.raises(MemoryError) as raised:
+        fit_program(programs.runs_out_of_memory_on_one_rank, {"bad": 1}, df,
+                    InputSpec("features"), engine=engine, label="OOMProgram")
+    message = str(raised.value)
+    assert message.startswith("OOMProgram ran out of memory (")
+    assert "Unable to allocate" in message  # numpy's own words, from the rank
+    assert ("counts against spark.executor.pyspark.memory, or "
+            "spark.executor.memoryOverhead where that is not set") in message
+    assert "more, smaller partitions (numWorkers)" in message
+    assert "attempt 1 of" not in caplog.text
 
 
 @pytest.mark.parametrize("engine", ["barrier", "gang"])
