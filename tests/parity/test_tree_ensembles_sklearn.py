@@ -167,13 +167,11 @@ def test_gbt_early_stopping_keeps_the_trees_mllib_s_rule_picks():
         frame(X_train[~held_out], y_train[~held_out]))
     losses = alone.evaluateEachIteration(frame(X_train[held_out], y_train[held_out]), "squared")
     best = mllib_stopping_count(losses, tol)
-    # A precondition on the data, not the check: the rule must stop inside the fit, or the
-    # comparison below could not tell early stopping from none.
-    assert 1 < best < rounds, losses
     stopped = GBTRegressor(maxIter=rounds, maxDepth=2, stepSize=0.3, validationTol=tol,
                            validationIndicatorCol="held_out").fit(
         frame(X_train, y_train, held_out=held_out))
-    assert stopped.getNumTrees == best
+    # The fit stopped early (fewer trees than maxIter, more than one), at MLlib's count.
+    assert 1 < stopped.getNumTrees == best < rounds, losses
     for ours, reference in zip(stopped.trees, alone.trees):
         np.testing.assert_allclose(ours._nodes["stats"], reference._nodes["stats"], rtol=1e-9,
                                    atol=1e-8)  # sums in another row order
