@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (bench_als, bench_checkpoint, bench_connect,  # noqa: E402
                         bench_decision_tree, bench_engines, bench_kmeans, bench_lda,
-                        bench_linear_regression, bench_logistic_regression,
+                        bench_linear_regression, bench_logistic_regression, bench_memory,
                         bench_naive_bayes, bench_pca, bench_pipeline, bench_resident,
                         bench_security, bench_standard_scaler, bench_svd,
                         bench_tree_ensembles, bench_tuning)
@@ -24,6 +24,7 @@ SUITES = {"als": bench_als.run, "checkpoint": bench_checkpoint.run,
           "kmeans": bench_kmeans.run, "lda": bench_lda.run,
           "linear_regression": bench_linear_regression.run,
           "logistic_regression": bench_logistic_regression.run,
+          "memory": bench_memory.run,
           "naive_bayes": bench_naive_bayes.run, "pca": bench_pca.run,
           "pipeline": bench_pipeline.run,
           "resident": bench_resident.run,

@@ -35,3 +35,9 @@ class PersistenceError(IOError):
 class MXNetUnavailableError(ImportError):
     """The MXNet backend was asked for and MXNet cannot be imported; the message says how to
     install the extra."""
+
+
+class ExecutorMemoryError(MemoryError):
+    """A rank needs, or took, more memory than Spark gives its Python worker; the message says
+    how much, which conf sets it, and what to change. Not retried: the same partition on the
+    same executors would need the same again."""

@@ -26,6 +26,7 @@ from distml.engine.comm import (Communicator, PeerAborted, Security, connect_mes
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces, run_program,
                                    split_by_destination)
 from distml.engine.faults import FaultSpec
+from distml.engine.memory import IngestBudget, RankMeter, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.recovery import is_transient
@@ -92,17 +93,22 @@ class RankInput:
     a partition the store could not take), or, with ``reuse``, mapped back from the store."""
 
     def __init__(self, layout: InputLayout, key: str | None = None, limit: int = 0,
-                 reuse: bool = False, unstored=None):
+                 reuse: bool = False, unstored=None, budget: IngestBudget | None = None):
         self.layout, self.key, self.limit = layout, key, limit
-        self.reuse, self.unstored = reuse, unstored
+        self.reuse, self.unstored, self.budget = reuse, unstored, budget
 
     def partition(self, items, rank: int) -> Partition:
         if self.reuse:
             return partition_store.read(self.key, rank, {})  # StoreMiss: the driver ingests
-        part = batches_to_partition(items, self.layout, rank)
-        if self.key is not None and not resident.store(self.key, part, self.limit):
+        part = batches_to_partition(items, self.layout, rank, self.budget)
+        if self.key is None:
+            return part
+        if not resident.store(self.key, part, self.limit):
             self.unstored.add(1)
-        return part
+            return part
+        # The fit reads the stored copy, so the host holds the rows once, not twice (the
+        # store's pages are memory too: /dev/shm counts against the container).
+        return partition_store.read(self.key, rank, {})
 
     def emit(self, result: Any, rank: int):
         """The result as the stage returns it: Arrow batches from ``mapInArrow``, rows from
@@ -120,6 +126,7 @@ def run_rank(rank: int, size: int, items, program: Program, params: dict,
         client.wait_for_end()
         return
     comm = None
+    meter = RankMeter.start()
     try:
         part = source.partition(items, rank)
         listener = open_listener(client.local_host)
@@ -128,6 +135,7 @@ def run_rank(rank: int, size: int, items, program: Program, params: dict,
         recovery.save = client.checkpoint
         ctx = BarrierContext(comm, part, client, recovery, fault)
         result = run_program(program, ctx, params, source.layout.features_name)
+        result.memory = comm.allgather(meter.report(part, source.budget))
         client.done()
     except BaseException as e:
         client.report_failure(e, origin=not isinstance(e, PeerAborted))
@@ -218,8 +226,10 @@ class BarrierEngine:
         layout = dataclasses.replace(layout, fingerprint=recovery.fingerprints)
         ranks = self._ranks(df, prepared, recovery)
         prepared = with_partitions(prepared, ranks, source=df)
+        budget = ingest_budget(self.spark, program, ranks)
         if frames.is_connect(self.spark):
-            return self._connect_stage(program, params, RankInput(layout), recovery, prepared)
+            return self._connect_stage(program, params, RankInput(layout, budget=budget),
+                                       recovery, prepared)
         sc = self.spark.sparkContext
         key = resident.key_of(frames.of(df), spec, ranks, layout.features_kind)
         limit = resident.limit_bytes(self.spark) if key else 0
@@ -227,7 +237,8 @@ class BarrierEngine:
             try:
                 indices = sc.parallelize(range(ranks), ranks)
                 result = self._stage(
-                    program, params, RankInput(layout, key, reuse=True), recovery, ranks,
+                    program, params, RankInput(layout, key, reuse=True, budget=budget), recovery,
+                    ranks,
                     lambda task: (indices.barrier() if self.barrier else indices)
                     .mapPartitions(task).collect())
                 resident.note_reused(key)
@@ -239,7 +250,8 @@ class BarrierEngine:
                 resident.forget(key)
         unstored = sc.accumulator(0)
         result = self._stage(
-            program, params, RankInput(layout, key, limit, unstored=unstored), recovery, ranks,
+            program, params, RankInput(layout, key, limit, unstored=unstored, budget=budget),
+            recovery, ranks,
             lambda task: prepared.mapInArrow(task, results.CHUNK_SCHEMA,
                                              barrier=self.barrier).collect())
         if key is not None:

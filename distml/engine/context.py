@@ -76,6 +76,7 @@ class FitResult:
     resident: bool = False  # the rows came from resident partitions: nothing was ingested
     engine: str = ""  # which engine ran it ("local", "barrier", "gang", "jobs")
     checkpoint_files: list = field(default_factory=list)  # kept after the fit (keep_last)
+    memory: list = field(default_factory=list)  # each rank's RankMeter.report, where measured
 
 
 @runtime_checkable
@@ -284,7 +285,8 @@ def split_by_destination(part: Partition, fn: Callable, num_partitions: int) -> 
                              f"have {keys.shape[0]}")
     dest = keys % num_partitions
     order = np.argsort(dest, kind="stable")
-    bounds = np.searchsorted(dest[order], np.arange(num_partitions + 1))
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(dest, minlength=num_partitions))))
+    del dest  # (issue 25: one row-length temporary fewer while the pieces are cut)
     pieces = []
     for d in range(num_partitions):
         idx = order[bounds[d]:bounds[d + 1]]
@@ -295,5 +297,12 @@ def split_by_destination(part: Partition, fn: Callable, num_partitions: int) -> 
 
 
 def merge_pieces(pieces: list[dict]) -> dict:
-    """Concatenate the pieces a partition received, in source-partition order."""
-    return {name: concat_rows([p[name] for p in pieces]) for name in pieces[0]}
+    """Concatenate the pieces a partition received, in source-partition order. A column's
+    pieces are taken out of them once it is merged, so the merge holds the received rows once
+    plus one merged column, not twice over (issue 25); the pieces are left empty."""
+    merged = {}
+    for name in list(pieces[0]):
+        merged[name] = concat_rows([p[name] for p in pieces])
+        for p in pieces:
+            del p[name]
+    return merged

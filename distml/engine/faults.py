@@ -8,10 +8,11 @@ and rank (partition) 1 raises ``InjectedFailure`` when it is asked for the first
 iteration 5 (after the program reported iteration 4), on the fit's first barrier job, or on the
 task's first attempt on the jobs engine. ``attempts=N`` makes it fail on the first N attempts
 (the fit's driver-level attempts plus the task's own), so a fit can be made to fail on every
-one. ``kill=executor`` makes the rank kill its executor's JVM with SIGKILL instead, as a
-lost machine or the kernel's OOM killer would (on a cluster master only: on ``local[N]`` the
-executor is the driver). Tasks read the property with ``TaskContext.getLocalProperty``, as the
-driver set it. A Spark Connect client sets the session conf ``spark.distml.test.failOnce``
+one. ``kill=executor`` makes the rank end its executor's JVM instead, with SIGHUP (exit code
+129): an executor lost for a reason that may pass, as a lost machine; ``kill=memory`` kills it
+with SIGKILL (exit code 137), as the kernel's OOM killer or a container's memory limit would
+(both on a cluster master only: on ``local[N]`` the executor is the driver). Tasks read the
+property with ``TaskContext.getLocalProperty``, as the driver set it. A Spark Connect client sets the session conf ``spark.distml.test.failOnce``
 instead (``spark.conf.set``).
 """
 from __future__ import annotations
@@ -44,11 +45,14 @@ class FaultSpec:
         """Raise (or kill the executor) if this rank is to fail at this iteration on this
         attempt."""
         if rank == self.rank and iteration == self.iteration and attempt < self.attempts:
-            if self.kill == "executor":
-                os.kill(executor_pid(), signal.SIGKILL)
+            if self.kill:
+                os.kill(executor_pid(), _SIGNALS[self.kill])
                 time.sleep(60)  # this worker goes down with its executor long before
             raise InjectedFailure(f"{PROPERTY}: rank {rank} failed at iteration {iteration} "
                                   f"(attempt {attempt + 1})")
+
+
+_SIGNALS = {"executor": signal.SIGHUP, "memory": signal.SIGKILL}
 
 
 def executor_pid() -> int:
@@ -74,12 +78,12 @@ def parse(value: str | None) -> FaultSpec | None:
     fields: dict = {}
     for item in value.split(","):
         name, _, number = (part.strip() for part in item.partition("="))
-        if name == "kill" and number == "executor":
+        if name == "kill" and number in _SIGNALS:
             fields[name] = number
             continue
         if name not in ("rank", "iteration", "attempts") or not number.isdigit():
             raise ValueError(f"{PROPERTY} must read 'rank=R,iteration=I[,attempts=N]"
-                             f"[,kill=executor]', got {value!r}")
+                             f"[,kill=executor|memory]', got {value!r}")
         fields[name] = int(number)
     if "rank" not in fields or "iteration" not in fields:
         raise ValueError(f"{PROPERTY} must name rank and iteration, got {value!r}")

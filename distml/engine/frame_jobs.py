@@ -41,12 +41,13 @@ from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
                                    partition_shape, run_program, split_by_destination)
 from distml.engine.faults import task_fault
+from distml.engine.memory import IngestBudget, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (describe_exception, original_exception,
                                         python_error_summary, rebuild_exception,
                                         wrap_executor_errors)
-from distml.errors import DataError, FitError, ParamError
+from distml.errors import DataError, ExecutorMemoryError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
 from distml.frames.capacity import is_local
 from distml.frames.spark_input import prepare, resolve_ranks, with_partitions
@@ -61,7 +62,7 @@ FAILED, MISSED = "failed", "missed"
 _CHUNK_BYTES = 64 << 20  # a data row's payload: far below Arrow's 2 GiB a binary column
 # Errors every attempt on the partition would raise alike (as ``engine.jobs``): returned as a
 # row, not raised, so Spark does not retry them in new Python workers.
-_FAILS_ALIKE = (DataError, ParamError)
+_FAILS_ALIKE = (DataError, ParamError, ExecutorMemoryError)
 
 
 def _batch(rows: list[tuple]) -> pa.RecordBatch:
@@ -149,12 +150,13 @@ def _result(index: int, value: Any) -> tuple:
     return (index, RESULT, 0, wire.to_bytes(value))
 
 
-def _ingest(layout: InputLayout, fit_id: str, with_fingerprint: bool, backend: str | None):
+def _ingest(layout: InputLayout, fit_id: str, with_fingerprint: bool, backend: str | None,
+            budget: IngestBudget):
     def run(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
         try:
-            part = batches_to_partition(batches, layout, index)
+            part = batches_to_partition(batches, layout, index, budget)
             stored = partition_store.write(fit_id, part, replace=True)
             shape = partition_shape(part, with_fingerprint, backend)
             rows = [_state_row(part),
@@ -387,7 +389,8 @@ class FrameJobsEngine:
         prepared = with_partitions(prepared, num, source=df)
         fit_id = uuid.uuid4().hex
         converting = (recovery.fingerprints, params.get("backend"))
-        states = prepared.mapInArrow(_ingest(layout, fit_id, *converting), ROWS)
+        states = prepared.mapInArrow(
+            _ingest(layout, fit_id, *converting, ingest_budget(self.spark, program, num)), ROWS)
         ctx = FrameJobsContext(self.spark, states,
                                lambda: prepared.mapInArrow(_as_data_rows(layout), ROWS), fit_id,
                                num, recovery, converting)

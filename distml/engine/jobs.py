@@ -37,12 +37,13 @@ from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
                                    partition_shape, run_program, split_by_destination)
 from distml.engine.faults import task_fault
+from distml.engine.memory import IngestBudget, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (describe_exception, original_exception,
                                         python_error_summary, rebuild_exception,
                                         wrap_executor_errors)
-from distml.errors import DataError, FitError, ParamError
+from distml.errors import DataError, ExecutorMemoryError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
 from distml.frames.capacity import is_local
 from distml.frames.spark_input import partitions_as_rows, prepare, resolve_ranks, with_partitions
@@ -150,7 +151,7 @@ class Missed:
 # Errors every attempt on the partition would raise alike: its data, or a param, is bad. (Not
 # any error that recovery calls permanent: a TypeError is a bug, whose executor traceback
 # only Spark's own error carries.)
-_FAILS_ALIKE = (DataError, ParamError)
+_FAILS_ALIKE = (DataError, ParamError, ExecutorMemoryError)
 
 
 class Failed:
@@ -238,11 +239,11 @@ _CONVERTED_SCHEMA = pa.schema([("part", pa.int64()), ("rows", pa.int64()),
 
 
 def _ingest(layout: InputLayout, info: RoundInfo, unstored, with_fingerprint: bool,
-            backend: str | None):
+            backend: str | None, budget: IngestBudget):
     def convert(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
-        part = batches_to_partition(batches, layout, index)
+        part = batches_to_partition(batches, layout, index, budget)
         if not info.keep(part):
             unstored.add([index])  # no room on this host: the rounds read it the slow way
         (rows, features, sparse), digest, device = partition_shape(part, with_fingerprint,
@@ -477,7 +478,7 @@ class JobsEngine:
         else:
             converting = (recovery.fingerprints, params.get("backend"))
             ingest = _ingest(layout, RoundInfo(fit_id, key or fit_id, limit, False, 0, 0, None),
-                             unstored, *converting)
+                             unstored, *converting, ingest_budget(self.spark, program, num))
             states = prepared.mapInArrow(ingest, _CONVERTED).rdd
         states = states.persist(StorageLevel.MEMORY_AND_DISK)
 

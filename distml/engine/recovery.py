@@ -13,13 +13,15 @@ they run out, one error names the first failure's cause and where the checkpoint
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from distml.engine.checkpoint import (Checkpoint, CheckpointStore, checkpoint_base,
                                       fit_directory, owner_mismatch, owner_of)
 from distml.engine.context import FitResult, Recovery
-from distml.errors import CollectiveError, FitError, ParamError
+from distml.engine.memory import killed_for_memory, log_memory, memory_kill, rank_budget
+from distml.errors import CollectiveError, ExecutorMemoryError, FitError, ParamError
 from distml.frames.session import is_connect
 
 log = logging.getLogger("distml")
@@ -146,13 +148,19 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
             log.warning("distml: %s (attempt %d of %d) resumes from the checkpoint of "
                         "iteration %d at '%s'", label, attempt + 1, retries + 1,
                         resume.iteration, store.directory)
+        started_ms = int(time.time() * 1000)
         try:
             result = run(recovery)
+        except ExecutorMemoryError as e:  # it says all: only the fit's name is added
+            raise ExecutorMemoryError(f"{label}: {e}") from None
         except MemoryError as e:  # not retried: the same partition needs the same memory
             raise MemoryError(_out_of_memory(label, e, spark)) from None
         except Exception as e:
             if not is_transient(e):
                 raise
+            killed = memory_kill(spark, started_ms, e)
+            if killed is not None:
+                raise ExecutorMemoryError(killed_for_memory(label, killed, spark)) from None
             first = first or e
             if attempt == retries:
                 raise FitError(_exhausted(label, attempt + 1, first, store,
@@ -160,6 +168,8 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
             log.warning("distml: %s attempt %d of %d failed (%s: %s); running it again",
                         label, attempt + 1, retries + 1, type(e).__name__, e)
             continue
+        if spark is not None and result.memory:
+            log_memory(label, result.memory, rank_budget(spark))
         for note in result.notes:
             log.warning("distml: %s: %s", label, note)
         if result.restarted is not None:

@@ -38,7 +38,8 @@ def _allowed() -> dict[str, type]:
     from distml.engine.wire import WireError
     types = [getattr(builtins, name) for name in _BUILTIN]
     types += [errors.DataError, errors.ParamError, errors.FitError, errors.CollectiveError,
-              errors.PersistenceError, errors.MXNetUnavailableError, AuthError, FrameTooLarge,
+              errors.PersistenceError, errors.MXNetUnavailableError,
+              errors.ExecutorMemoryError, AuthError, FrameTooLarge,
               PeerAborted, InjectedFailure, StoreMiss, WireError]
     return {_name(t): t for t in types}
 

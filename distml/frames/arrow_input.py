@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from distml.engine.partition import concat_rows
+from distml.engine.memory import IngestBudget, IngestGuard
 from distml.engine.partition import Partition, PartitionDigest
 from distml.errors import DataError
 
@@ -44,47 +44,133 @@ class InputLayout:
 
 
 def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
-                         index: int) -> Partition:
-    """All of one partition's batches -> one Partition (arrays made once, contiguous).
+                         index: int, budget: IngestBudget | None = None) -> Partition:
+    """All of one partition's batches -> one Partition, its arrays grown in place.
 
-    Each batch becomes numpy (zero-copy views where Arrow allows) and is checked as it
-    arrives, while the JVM is still producing the next one, so that after the last batch
-    only one concatenation is left: measured on a 250k x 50 partition, converting after the
-    whole stream had arrived added 0.06-0.28 s to the stage, mostly ``combine_chunks``'s copy.
-    A batch that fails a check sends the whole partition through the one-table path below,
-    so the error counts every bad row, not only those of the first bad batch.
+    Each batch becomes numpy (zero-copy views where Arrow allows), is checked, and is copied
+    into arrays that grow as rows arrive (``_GrowingRows``), after which the batch is let go:
+    the worker never holds the partition twice (a list of batches and their concatenation
+    peaked at 2x; the issue-25 benchmark measures what is left). Checking each batch as it
+    arrives also overlaps the work with the JVM producing the next one.
+
+    A batch that fails a check keeps itself and the batches after it for one whole check at the
+    end, so the error counts every bad row (the rows before it passed). ``budget`` stops a
+    partition that would not fit the worker's memory before it is held (``engine.memory``).
     """
-    received: list[pa.RecordBatch] = []
-    pieces: list[tuple] | None = []
+    guard = IngestGuard(budget, index)
     digest = PartitionDigest() if layout.fingerprint else None
-    for batch in batches:
-        received.append(batch)
-        if pieces is None or batch.num_rows == 0:
+    rows = None
+    bad: list[pa.RecordBatch] = []
+    stream = iter(batches)
+    for batch in stream:
+        if bad:
+            bad.append(batch)
+            continue
+        if batch.num_rows == 0:
             continue
         try:
-            pieces.append(_table_arrays(pa.Table.from_batches([batch]), layout))
+            arrays = _table_arrays(pa.Table.from_batches([batch]), layout)
         except DataError:
-            pieces = None
+            bad.append(batch)
             continue
         if digest is not None:
-            digest.add(*pieces[-1])
-    if pieces is None:
-        # Raises with whole-partition counts (a partition whose batches fail only together,
-        # e.g. by width, cannot reach here: widths are compared below).
-        _table_arrays(pa.Table.from_batches(received).combine_chunks(), layout)
+            digest.add(*arrays)
+        if rows is None:
+            rows = _GrowingRows(arrays)
+        rows.append(arrays, layout.features_name)
+        if guard.over(rows.nbytes):
+            counted = rows.count + sum(b.num_rows for b in stream)
+            raise guard.error(counted, rows.nbytes / rows.count, rows.width)
+    if bad:
+        _table_arrays(pa.Table.from_batches(bad).combine_chunks(), layout,
+                      rows_before=rows.count if rows is not None else 0)
         raise AssertionError("a batch failed a check the whole partition passed")
-    if not pieces:
-        part = _empty_partition(layout, index)
-        part.digest = digest.hexdigest() if digest is not None else None
-        return part
-    widths = sorted({p[0].shape[1] for p in pieces})
-    if len(widths) > 1:
-        raise DataError(f"column '{layout.features_name}' holds vectors of different lengths "
-                        f"({widths[0]} and {widths[1]})")
-    X, y, w, ids = (None if pieces[0][i] is None else concat_rows([p[i] for p in pieces])
-                    for i in range(4))
-    return Partition(index, X, y, w, ids,
-                     digest=digest.hexdigest() if digest is not None else None)
+    part = _empty_partition(layout, index) if rows is None else Partition(index, *rows.finish())
+    part.digest = digest.hexdigest() if digest is not None else None
+    return part
+
+
+class _GrowingRows:
+    """A partition's arrays, grown in place as batches arrive: ``ndarray.resize`` reallocates,
+    which for arrays this size the C library does by remapping pages, not copying them; the
+    capacity grows by an eighth, so the unused tail stays small, and ``finish`` trims it."""
+
+    GROWTH = 1.125
+
+    def __init__(self, first: tuple) -> None:
+        X = first[0]
+        self.sparse = sp.issparse(X)
+        self.width = int(X.shape[1])
+        self.count = 0  # rows held
+        self.nnz = 0
+        if self.sparse:
+            self.data = np.empty(0, X.dtype)
+            self.indices = np.empty(0, X.indices.dtype)
+            self.indptr = np.zeros(1, np.int64)
+        else:
+            self.X = np.empty((0, self.width), X.dtype)
+        self.columns = [None if a is None else np.empty(0, a.dtype) for a in first[1:]]
+
+    @property
+    def nbytes(self) -> int:
+        if self.sparse:
+            held = self.nnz * (self.data.itemsize + self.indices.itemsize) + 8 * self.count
+        else:
+            held = self.count * self.width * self.X.itemsize
+        return held + sum(self.count * c.itemsize for c in self.columns if c is not None)
+
+    def append(self, arrays: tuple, name: str) -> None:
+        X = arrays[0]
+        if int(X.shape[1]) != self.width:
+            raise DataError(f"column '{name}' holds vectors of different lengths "
+                            f"({min(self.width, X.shape[1])} and {max(self.width, X.shape[1])})")
+        n, start = int(X.shape[0]), self.count
+        end = start + n
+        if self.sparse:
+            nnz = int(X.indptr[-1])
+            self.data = _room(self.data, self.nnz + nnz)
+            self.indices = _room(self.indices, self.nnz + nnz)
+            self.indptr = _room(self.indptr, end + 1)
+            self.data[self.nnz:self.nnz + nnz] = X.data
+            self.indices[self.nnz:self.nnz + nnz] = X.indices
+            self.indptr[start + 1:end + 1] = X.indptr[1:] + self.nnz
+            self.nnz += nnz
+        else:
+            self.X = _room(self.X, end)
+            self.X[start:end] = X
+        for i, column in enumerate(arrays[1:]):
+            if column is not None:
+                self.columns[i] = _room(self.columns[i], end)
+                self.columns[i][start:end] = column
+        self.count = end
+
+    def finish(self) -> tuple:
+        """(X, y, w, ids), trimmed to the rows held."""
+        n = self.count
+        if self.sparse:
+            indptr = self.indptr[:n + 1]
+            if self.nnz < 2**31 and self.indices.dtype == np.int32:
+                indptr = indptr.astype(np.int32)
+            X = sp.csr_matrix((_trimmed(self.data, self.nnz), _trimmed(self.indices, self.nnz),
+                               indptr), shape=(n, self.width))
+        else:
+            X = _trimmed(self.X, n)
+        return (X, *(None if c is None else _trimmed(c, n) for c in self.columns))
+
+
+def _room(a: np.ndarray, rows: int) -> np.ndarray:
+    """``a`` with capacity for ``rows`` leading entries (grown in place, by an eighth)."""
+    if a.shape[0] >= rows:
+        return a
+    grown = max(rows, int(a.shape[0] * _GrowingRows.GROWTH) + 1)
+    a.resize((grown, *a.shape[1:]), refcheck=False)
+    return a
+
+
+def _trimmed(a: np.ndarray, rows: int) -> np.ndarray:
+    if a.shape[0] != rows:
+        a.resize((rows, *a.shape[1:]), refcheck=False)
+    return a
 
 
 def _empty_partition(layout: InputLayout, index: int) -> Partition:
@@ -94,25 +180,27 @@ def _empty_partition(layout: InputLayout, index: int) -> Partition:
                      None if layout.id_name is None else np.zeros(0, np.int64))
 
 
-def _table_arrays(table: pa.Table, layout: InputLayout) -> tuple:
-    """(X, y, w, ids) of a table of at least one row, every value checked."""
-    X = features_from_arrow(_single(table.column(FEATURES)), layout)
+def _table_arrays(table: pa.Table, layout: InputLayout, rows_before: int = 0) -> tuple:
+    """(X, y, w, ids) of a table of at least one row, every value checked (``rows_before``:
+    the partition's rows before these, which passed, for the counts in the messages)."""
+    X = features_from_arrow(_single(table.column(FEATURES)), layout, rows_before)
     y = w = ids = None
     if layout.label_name is not None:
-        y = _doubles(table.column(LABEL), layout.label_name)
+        y = _doubles(table.column(LABEL), layout.label_name, rows_before)
     if layout.weight_name is not None:
-        w = _doubles(table.column(WEIGHT), layout.weight_name)
+        w = _doubles(table.column(WEIGHT), layout.weight_name, rows_before)
         if (w < 0).any():
             raise DataError(f"column '{layout.weight_name}' has negative weights "
-                            f"({int((w < 0).sum())} of {w.size} rows); weights must be >= 0")
+                            f"({int((w < 0).sum())} of {rows_before + w.size} rows); weights "
+                            "must be >= 0")
     if layout.id_name is not None:
-        ids = _non_null(_single(table.column(ID)), layout.id_name).to_numpy()
+        ids = _non_null(_single(table.column(ID)), layout.id_name, rows_before).to_numpy()
     return X, y, w, ids
 
 
-def features_from_arrow(col: pa.Array, layout: InputLayout):
+def features_from_arrow(col: pa.Array, layout: InputLayout, rows_before: int = 0):
     """One Arrow column of features -> 2-d ndarray (array layout) or CSR (vector struct)."""
-    col = _non_null(col, layout.features_name)
+    col = _non_null(col, layout.features_name, rows_before)
     if layout.features_kind == ARRAY:
         X = _dense_from_lists(col, layout.features_name)
     elif layout.features_kind == VECTOR_STRUCT:
@@ -141,14 +229,15 @@ def _single(chunked) -> pa.Array:
     return chunked
 
 
-def _non_null(col: pa.Array, name: str) -> pa.Array:
+def _non_null(col: pa.Array, name: str, rows_before: int = 0) -> pa.Array:
     if col.null_count:
-        raise DataError(f"column '{name}' has {col.null_count} null values of {len(col)} rows")
+        raise DataError(f"column '{name}' has {col.null_count} null values of "
+                        f"{rows_before + len(col)} rows")
     return col
 
 
-def _doubles(chunked, name: str) -> np.ndarray:
-    col = _non_null(_single(chunked), name)
+def _doubles(chunked, name: str, rows_before: int = 0) -> np.ndarray:
+    col = _non_null(_single(chunked), name, rows_before)
     y = col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if not np.isfinite(y).all():
         raise DataError(f"column '{name}' has {int((~np.isfinite(y)).sum())} NaN or infinite "

@@ -20,6 +20,8 @@ def squared_row_norms(X):
     """||x_i||^2 per row (CSR or dense on any backend)."""
     if sp.issparse(X):
         return np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    if isinstance(X, np.ndarray):  # without an n x d temporary (issue 25)
+        return np.einsum("ij,ij->i", X, X)
     return (X * X).sum(axis=1)
 
 

@@ -53,6 +53,13 @@ def weighted_group_sums(X, groups, w, num_groups: int) -> tuple[np.ndarray, np.n
     One product with the weighted one-hot group matrix: a single read of X, on any backend
     (and CSR stays sparse: the product of a dense G x n with CSR is computed as (X^T Y)^T).
     """
+    if isinstance(w, np.ndarray):
+        # A sparse one-hot matrix: three row-length arrays, not an n x G dense one (issue 25).
+        n = w.shape[0]
+        Y = sp.csr_matrix((w, groups.astype(np.int64), np.arange(n + 1)), shape=(n, num_groups))
+        sums = (X.T @ Y).T if sp.issparse(X) else (Y.T @ X)
+        return np.asarray(Y.sum(axis=0)).ravel(), np.asarray(sums.toarray()
+                                                             if sp.issparse(sums) else sums)
     Y = zeros(w, (w.shape[0], num_groups))
     Y[arange(w, w.shape[0]), groups.astype("int64")] = w
     sums = (X.T @ Y).T if sp.issparse(X) else Y.T @ X

@@ -55,11 +55,14 @@ def node_threshold(hist_feature: np.ndarray, split_bin: int, thresholds: np.ndar
 
 
 def bin_rows(X, thresholds: list[np.ndarray]) -> np.ndarray:
-    """n x d bin indices (uint16): the number of the feature's thresholds below the value."""
+    """n x d bin indices: the number of the feature's thresholds below the value; uint8 when
+    every feature has at most 255 thresholds (maxBins <= 256, the usual case: an eighth of the
+    float64 rows, not a quarter), else uint16."""
     from distml.kernels.tree_loops import bin_dense, padded_thresholds
 
-    bins = np.empty(X.shape, dtype=np.uint16)
-    if max([t.size for t in thresholds] + [0]) > _COUNTED_THRESHOLDS:
+    most = max([t.size for t in thresholds] + [0])
+    bins = np.empty(X.shape, dtype=np.uint8 if most <= 255 else np.uint16)
+    if most > _COUNTED_THRESHOLDS:
         for j, t in enumerate(thresholds):  # many bins: a binary search beats counting
             column = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
             bins[:, j] = np.searchsorted(t, column, side="left")

@@ -317,20 +317,26 @@ class Estimator(_SparkEstimator, HasEngine, _Persistable):
 class TrainingInfo:
     """How a model was trained (``Model.trainingInfo``): the engine, the partitions and rows,
     and whether the rows came from resident partitions (``distml.engine.resident``: nothing
-    was ingested) or the fit resumed from a checkpoint."""
+    was ingested) or the fit resumed from a checkpoint. ``rankMemory`` holds, per rank of a
+    barrier or gang fit, its Python worker's resident bytes when its task started (``start``)
+    and at their peak (``peak``), its partition's array bytes (``arrays``) and the estimate the
+    fit checked against its budget (``need``; ``distml.engine.memory``)."""
 
-    __slots__ = ("engine", "numPartitions", "numRows", "residentInput", "resumedFrom")
+    __slots__ = ("engine", "numPartitions", "numRows", "residentInput", "resumedFrom",
+                 "rankMemory")
 
     def __init__(self, engine: str, num_partitions: int, num_rows: int, resident_input: bool,
-                 resumed_from: int | None) -> None:
+                 resumed_from: int | None, rank_memory: list | None = None) -> None:
         self.engine, self.numPartitions, self.numRows = engine, num_partitions, num_rows
         self.residentInput, self.resumedFrom = resident_input, resumed_from
+        self.rankMemory = list(rank_memory or [])
 
     @classmethod
     def of(cls, result: FitResult) -> "TrainingInfo":
         summary = result.summary
         return cls(result.engine, len(summary.rows_per_partition) if summary else 0,
-                   summary.num_rows if summary else 0, result.resident, result.resumed_from)
+                   summary.num_rows if summary else 0, result.resident, result.resumed_from,
+                   result.memory)
 
     def __repr__(self) -> str:
         return "TrainingInfo(" + ", ".join(f"{n}={getattr(self, n)!r}"

@@ -187,3 +187,16 @@ def state_between_rounds(ctx, params):
 def rows_described(ctx, params):
     """No round of its own: what the input's description gave."""
     return {"rows": np.array(ctx.input.rows_per_partition, dtype=np.float64)}
+
+
+def _copies(part, copies):
+    # Every page written, so the copies are real memory (a cap on the address space refuses
+    # them before that; a resident-memory limit would only see touched pages).
+    held = [np.array(part.X, copy=True) for _ in range(copies)]
+    return np.float64(sum(float(h[0, 0]) for h in held))
+
+
+def copies_its_rows(ctx, params):
+    """Each rank copies its partition ``copies`` times: more memory than a fit's estimate."""
+    ctx.map_reduce(_copies, params["copies"])
+    return {}

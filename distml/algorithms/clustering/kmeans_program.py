@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from distml.engine.memory import MemoryUse
 from distml.errors import DataError
 from distml.gpu.backend import place_rows
 from distml.kernels.kmeans import (COSINE, assign, kmeans_plus_plus, lloyd_sums, local_lloyd,
@@ -172,3 +173,8 @@ def kmeans(ctx, params: dict) -> dict:
     sizes, cost = ctx.map_reduce(_cluster_sizes, centers, measure, backend)
     return {"clusterCenters": centers, "clusterSizes": sizes.astype(np.int64),
             "trainingCost": np.float64(cost), "numIter": np.int64(iteration)}
+
+
+# Measured by benchmarks/bench_memory.py (1.10x and 8 MiB), rounded up: what the ranks hold the fit
+# to before loading their rows (engine.memory).
+kmeans.memory_use = MemoryUse(1.15, 32 << 20)

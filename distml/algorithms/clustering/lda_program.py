@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from distml.engine.memory import MemoryUse
 from distml.errors import DataError
 from distml.algorithms.clustering.lda_em_program import map_em
 from distml.gpu.backend import rank_backend
@@ -129,3 +130,8 @@ def _placed(part, X, rows, backend):
         placed = place_documents(X, backend)
         part.device_cache[key] = (part.X, rows, placed)
     return placed
+
+
+# Measured by benchmarks/bench_memory.py (1.11x and 59 MiB), rounded up: what the ranks hold the fit
+# to before loading their rows (engine.memory).
+lda.memory_use = MemoryUse(1.15, 96 << 20)

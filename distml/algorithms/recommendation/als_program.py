@@ -1,12 +1,12 @@
 """The training program of ALS: ratings exchanged once by user and by item, then alternating
 half-iterations that exchange only factors.
 
-Setup (three rounds): the ids are checked (integers in Java's int range, as pyspark.ml
-requires); the ratings are repartitioned twice, by a hash of the user id and by a hash of the
-item id, so each rank owns a set of users with all their ratings and a set of items with all
-theirs; the ranks' id lists are gathered, so every rank knows both sides' ids in sorted order,
-and each rank turns its two blocks into CSR over its own rows with the other side's positions
-in that order.
+Setup: the ids are checked (integers in Java's int range, as pyspark.ml requires); the ratings
+are repartitioned by a hash of the user id, so each rank owns a set of users with all their
+ratings; the ranks' users and the items those rated are gathered, so every rank knows both
+sides' ids in sorted order, and each rank turns its block into CSR over its own rows with the
+items' positions in that order; then the same by item. One side at a time: a rank never holds
+both sides' received ratings before they are indexed.
 
 Each iteration then solves the items given the user factors and the users given the item
 factors (MLlib's order). In a half-iteration every rank solves its own rows' normal equations
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from distml.engine.memory import MemoryUse
 from distml.errors import DataError
 from distml.gpu.backend import rank_backend
 from distml.kernels.als import RatingBlock, place_chunks, solve_factors
@@ -42,12 +43,15 @@ _HASH = np.uint64(0x9E3779B97F4A7C15)
 
 def als(ctx, params: dict) -> dict:
     _check_ids(ctx, params)
+    # One side at a time, so a rank holds one side's received ratings unindexed, not both
+    # (issue 25: the exchange's pieces and the indexing's temporaries are the fit's peak).
     ctx.repartition(_ratings_by(0), BY_USER)
+    seen = ctx.map_collect(_ids_seen)
+    user_ids = np.unique(np.concatenate([users for users, _ in seen])).astype(np.int64)
+    item_ids = np.unique(np.concatenate([items for _, items in seen])).astype(np.int64)
+    ctx.map_update(_index_block, BY_USER, user_ids, item_ids)
     ctx.repartition(_ratings_by(1), BY_ITEM)
-    owned = ctx.map_collect(_own_ids)
-    user_ids = np.sort(np.concatenate([users for users, _ in owned]))
-    item_ids = np.sort(np.concatenate([items for _, items in owned]))
-    ctx.map_update(_index_blocks, user_ids, item_ids)
+    ctx.map_update(_index_block, BY_ITEM, item_ids, user_ids)
     rank = params["rank"]
     solve = {k: params[k] for k in ("regParam", "implicitPrefs", "alpha", "nonnegative",
                                     "backend")}
@@ -124,36 +128,46 @@ def _check_ids(ctx, params):
 
 def spread(ids: np.ndarray) -> np.ndarray:
     """A non-negative key per id whose remainder by the rank count spreads ids evenly."""
+    hashed = ids.astype(np.int64).view(np.uint64)  # (in place from here: one row-length array)
     with np.errstate(over="ignore"):
-        return ((ids.astype(np.int64).astype(np.uint64) * _HASH) >> np.uint64(33)).astype(
-            np.int64)
+        hashed *= _HASH
+    hashed >>= np.uint64(33)
+    return hashed.view(np.int64)
 
 
 def _ratings_by(column: int):
     def keyed(part):
-        ids = part.X[:, column].astype(np.int64)
-        return spread(ids), {"own": ids, "other": part.X[:, 1 - column].astype(np.int64),
+        # int32: the ids were checked to be in Java's int range (half an int64's bytes)
+        ids = part.X[:, column].astype(np.int32)
+        return spread(ids), {"own": ids, "other": part.X[:, 1 - column].astype(np.int32),
                              "rating": part.y}
     return keyed
 
 
-def _own_ids(part):
-    return np.unique(part.state[BY_USER]["own"]), np.unique(part.state[BY_ITEM]["own"])
+def _ids_seen(part):
+    """The users this rank owns, and the items they rated (every item is rated by someone)."""
+    received = part.state[BY_USER]
+    return np.unique(received["own"]), np.unique(received["other"])
 
 
-def _index_blocks(part, user_ids, item_ids):
-    """Each received block as CSR over its own rows, sorted by (row, other side's position)."""
-    for into, own_ids, other_ids in ((BY_USER, user_ids, item_ids),
-                                     (BY_ITEM, item_ids, user_ids)):
-        received = part.state[into]
-        own = np.searchsorted(own_ids, received["own"])
-        other = np.searchsorted(other_ids, received["other"])
-        order = np.lexsort((other, own))
-        rows, starts = np.unique(own[order], return_index=True)
-        indptr = np.append(starts, own.size).astype(np.int64)
-        index_type = np.int32 if other_ids.size < 1 << 31 else np.int64
-        part.state[into] = RatingBlock(rows, indptr, other[order].astype(index_type),
-                                       np.ascontiguousarray(received["rating"][order]))
+def _index_block(part, into, own_ids, other_ids):
+    """The received ratings as CSR over this rank's own rows, sorted by (row, other side's
+    position). Each received column is let go as soon as it is used: this is the fit's peak."""
+    received = part.state.pop(into)
+    del received["key"]
+    own = np.searchsorted(own_ids, received.pop("own"))
+    other = np.searchsorted(other_ids, received.pop("other"))
+    order = np.lexsort((other, own))
+    own = own[order]
+    index_type = np.int32 if other_ids.size < 1 << 31 else np.int64
+    cols = other[order].astype(index_type)
+    del other
+    ratings = np.ascontiguousarray(received.pop("rating")[order])
+    del order
+    # own is sorted: each row starts where it differs from the row before
+    starts = np.flatnonzero(np.concatenate(([True], own[1:] != own[:-1])))
+    part.state[into] = RatingBlock(own[starts], np.append(starts, own.size).astype(np.int64),
+                                   cols, ratings)
 
 
 def _solve(part, side, F, params):
@@ -176,3 +190,9 @@ def _gathered(blocks, count: int, rank: int) -> np.ndarray:
     for rows, factors in blocks:
         full[rows] = factors
     return full
+
+
+# Measured by benchmarks/bench_memory.py (2.46x and 160 MiB), rounded up: what the ranks hold
+# the fit to before loading their rows (engine.memory). The ratings are exchanged and indexed
+# by user and by item, beside the rows as they came, hence the factor.
+als.memory_use = MemoryUse(2.75, 192 << 20)

@@ -5,6 +5,7 @@ import numpy as np
 
 from distml.algorithms.tree.growth import (bin_and_root_histograms, bin_partition, grow,
                                            prepare_binning, tree_of)
+from distml.engine.memory import MemoryUse
 from distml.kernels.tree import VARIANCE
 
 
@@ -20,3 +21,8 @@ def decision_tree(ctx, params: dict) -> dict:
                                                 binning.num_classes))
     tree = tree_of(nodes, 0, params["impurity"], binning.num_classes, params.get("prune", True))
     return dict(tree, numFeatures=np.int64(ctx.input.num_features))
+
+
+# Measured by benchmarks/bench_memory.py (1.18x and 114 MiB, numba's kernels), rounded up:
+# what the ranks hold the fit to before loading their rows (engine.memory).
+decision_tree.memory_use = MemoryUse(1.25, 128 << 20)
