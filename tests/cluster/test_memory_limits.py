@@ -88,7 +88,7 @@ def test_a_fit_that_fits_logs_its_estimate_and_budget_and_peaks_under_them(clust
 
 
 def test_a_rank_that_runs_out_anyway_ends_in_one_memory_error(cluster, caplog):
-    """The program passes the check (it states no memory use: the default) and then asks for
+    """The program passes the check (it states it needs its rows once) and then asks for
     twelve copies of its 80 MB partition, past the cap: numpy's MemoryError, once."""
     df = rows(cluster, 200_000)
     with caplog.at_level(logging.WARNING, logger="distml"), \
