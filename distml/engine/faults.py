@@ -12,8 +12,8 @@ one. ``kill=executor`` makes the rank end its executor's JVM instead, with SIGHU
 129): an executor lost for a reason that may pass, as a lost machine; ``kill=memory`` kills it
 with SIGKILL (exit code 137), as the kernel's OOM killer or a container's memory limit would
 (both on a cluster master only: on ``local[N]`` the executor is the driver). Tasks read the
-property with ``TaskContext.getLocalProperty``, as the driver set it. A Spark Connect client sets the session conf ``spark.distml.test.failOnce``
-instead (``spark.conf.set``).
+property with ``TaskContext.getLocalProperty``, as the driver set it. A Spark Connect client
+sets the session conf ``spark.distml.test.failOnce`` instead (``spark.conf.set``).
 """
 from __future__ import annotations
 

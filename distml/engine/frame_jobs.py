@@ -41,7 +41,7 @@ from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
                                    partition_shape, run_program, split_by_destination)
 from distml.engine.faults import task_fault
-from distml.engine.memory import IngestBudget, ingest_budget
+from distml.engine.memory import IngestBudget, RankMeter, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (describe_exception, original_exception,
@@ -155,12 +155,14 @@ def _ingest(layout: InputLayout, fit_id: str, with_fingerprint: bool, backend: s
     def run(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
+        meter = RankMeter.start()
         try:
             part = batches_to_partition(batches, layout, index, budget)
             stored = partition_store.write(fit_id, part, replace=True)
             shape = partition_shape(part, with_fingerprint, backend)
-            rows = [_state_row(part),
-                    (index, SHAPE, 0, wire.to_bytes({"shape": shape, "stored": stored}))]
+            described = {"shape": shape, "stored": stored,
+                         "memory": meter.report(part, budget)}
+            rows = [_state_row(part), (index, SHAPE, 0, wire.to_bytes(described))]
         except _FAILS_ALIKE as e:
             rows = [_marker(index, e)]
         yield _batch(rows)
@@ -194,6 +196,7 @@ class FrameJobsContext(Context):
         self.spark, self.states, self._data = spark, states, data
         self.fit_id, self.num_partitions = fit_id, num_partitions
         self._converting = converting  # what the conversion described the partitions with
+        self.memory: list = []  # the conversion tasks' RankMeter reports
         self._shapes: list | None = None  # its shape rows, once it ran
         self._keys: list[int] | None = None
         self._unstored = False  # a host store had no room: every round goes the slow way
@@ -284,6 +287,7 @@ class FrameJobsContext(Context):
 
     def partition_shapes(self, with_fingerprint, backend):
         shapes = self._conversion_rows()
+        self.memory = [v["memory"] for v in self._values(shapes, SHAPE)]  # (ingestion's peaks)
         if self._converting != (with_fingerprint, backend):  # described otherwise: a round
             return super().partition_shapes(with_fingerprint, backend)
         return [tuple(v["shape"]) for v in self._values(shapes, SHAPE)]
@@ -398,7 +402,7 @@ class FrameJobsEngine:
             result = run_program(program, ctx, params, layout.features_name)
         finally:
             ctx.close()
-        result.engine = "jobs"
+        result.engine, result.memory = "jobs", ctx.memory
         return result
 
 

@@ -37,7 +37,7 @@ from distml.engine.combine import check_op, fold
 from distml.engine.context import (Context, FitResult, Program, Recovery, merge_pieces,
                                    partition_shape, run_program, split_by_destination)
 from distml.engine.faults import task_fault
-from distml.engine.memory import IngestBudget, ingest_budget
+from distml.engine.memory import IngestBudget, RankMeter, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (describe_exception, original_exception,
@@ -157,8 +157,8 @@ _FAILS_ALIKE = (DataError, ParamError, ExecutorMemoryError)
 class Failed:
     """A task's result when its partition raised one of _FAILS_ALIKE. Returned, not raised,
     for the same reason as Missed: Spark's retries would only repeat it, each in a new Python
-    worker. It carries the exception as ``spark_errors`` describes it (strings); the driver rebuilds it
-    from the allow-list and raises it."""
+    worker. It carries the exception as ``spark_errors`` describes it (strings); the driver
+    rebuilds it from the allow-list and raises it."""
 
     def __init__(self, exc: BaseException):
         self.described = describe_exception(exc)
@@ -231,10 +231,11 @@ def _assemble_received(into, info):
 # (``context.partition_shape``), so the fit's first round is the conversion itself; or the
 # error that every attempt to convert it would raise (a Failed's description, JSON).
 _CONVERTED = ("part long, rows long, features long, sparse boolean, digest string, "
-              "device string, error string")
+              "device string, memory string, error string")
 _CONVERTED_SCHEMA = pa.schema([("part", pa.int64()), ("rows", pa.int64()),
                                ("features", pa.int64()), ("sparse", pa.bool_()),
                                ("digest", pa.string()), ("device", pa.string()),
+                               ("memory", pa.string()),
                                ("error", pa.string())])
 
 
@@ -243,13 +244,15 @@ def _ingest(layout: InputLayout, info: RoundInfo, unstored, with_fingerprint: bo
     def convert(batches):
         from pyspark import TaskContext
         index = TaskContext.get().partitionId()
+        meter = RankMeter.start()
         part = batches_to_partition(batches, layout, index, budget)
         if not info.keep(part):
             unstored.add([index])  # no room on this host: the rounds read it the slow way
         (rows, features, sparse), digest, device = partition_shape(part, with_fingerprint,
                                                                    backend)
         return [{"part": index, "rows": rows, "features": features, "sparse": sparse,
-                 "digest": digest, "device": device, "error": None}]
+                 "digest": digest, "device": device,
+                 "memory": json.dumps(meter.report(part, budget)), "error": None}]
 
     def failed(marker: Failed):  # (a conversion reads no store, so never a Missed)
         from pyspark import TaskContext
@@ -300,6 +303,7 @@ class JobsContext(Context):
         # (with_fingerprint, backend) the conversion describes its partitions with, while the
         # states are the conversion's output, not yet computed
         self._converting = converting
+        self.memory: list = []
 
     def _ship(self, args: tuple):
         if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > _BROADCAST_BYTES:
@@ -364,6 +368,7 @@ class JobsContext(Context):
         failed = [r.error for r in rows if r.error is not None]
         if failed:
             raise rebuild_exception(json.loads(failed[0]))
+        self.memory = [json.loads(r.memory) for r in rows]  # (the ingestion tasks' peaks)
         return [((r.rows, r.features, r.sparse), r.digest, r.device) for r in rows]
 
     def map_collect(self, fn, *args):
@@ -492,6 +497,7 @@ class JobsEngine:
             result = run_program(program, ctx, params, layout.features_name)
         finally:
             ctx.close()
+        result.memory = ctx.memory
         if key is not None and not reused:
             resident.mark(key, num, stored=not unstored.value)
         result.resident = reused and not ctx.read_dataframe

@@ -189,6 +189,8 @@ def size_bytes(value: str, conf: str) -> int:
 
 
 def _mib(n: int) -> str:
+    if n < _MIB:
+        return f"{n / 1024:.0f} KiB"
     return f"{n / _MIB / 1024:.1f} GiB" if n >= 10 << 30 else f"{n / _MIB:.0f} MiB"
 
 
@@ -197,21 +199,24 @@ def ingest_budget(spark, program, ranks: int) -> "IngestBudget":
     return IngestBudget(getattr(program, "memory_use", DEFAULT_USE), rank_budget(spark), ranks)
 
 
-def log_memory(label: str, reports: list, budget: Budget | None) -> None:
-    """The INFO line every fit that measured its ranks leaves: the largest rank's estimate,
-    what it peaked at, and the budget."""
+def log_memory(label: str, reports: list, budget: Budget | None, engine: str) -> None:
+    """The INFO line every fit on Spark leaves: the largest rank's estimate, what a rank
+    peaked at (on the jobs engine, while its rows arrived: its rounds are tasks of their own),
+    and the budget."""
     if not reports:
         return
     rank = max(range(len(reports)), key=lambda r: reports[r]["need"])
     top = reports[rank]
     peak = max(reports, key=lambda r: r["peak"])
     grown = peak["peak"] - peak["start"]
-    factor = f", {grown / peak['arrays']:.2f}x its arrays" if peak["arrays"] else ""
+    # (a ratio over a few MiB of rows says more about the worker than the fit)
+    factor = f", {grown / peak['arrays']:.2f}x its arrays" if peak["arrays"] >= 16 * _MIB else ""
+    when = " while the rows arrived" if engine == "jobs" else ""
     given = budget.describe() if budget is not None else \
         "none set (a local master or standalone executors: the ranks share their machine)"
-    log.info("distml: %s memory per rank: estimate %s (rank %d: %s of arrays), peak %s "
+    log.info("distml: %s memory per rank: estimate %s (rank %d: %s of arrays), peak%s %s "
              "(%s over the worker's start%s); budget %s", label, _mib(top["need"]), rank,
-             _mib(top["arrays"]), _mib(peak["peak"]), _mib(grown), factor, given)
+             _mib(top["arrays"]), when, _mib(peak["peak"]), _mib(grown), factor, given)
 
 
 # --- an executor killed for memory (driver side) ----------------------------------------------

@@ -169,7 +169,7 @@ def fit_with_retries(run: Callable[[Recovery], FitResult], spark, settings: Chec
                         label, attempt + 1, retries + 1, type(e).__name__, e)
             continue
         if spark is not None and result.memory:
-            log_memory(label, result.memory, rank_budget(spark))
+            log_memory(label, result.memory, rank_budget(spark), result.engine)
         for note in result.notes:
             log.warning("distml: %s: %s", label, note)
         if result.restarted is not None:

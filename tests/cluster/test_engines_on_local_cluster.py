@@ -58,7 +58,7 @@ def test_every_engine_fits_the_in_process_model_across_executor_jvms(data, name,
 
 @pytest.mark.parametrize("engine", ["barrier", "gang", "jobs"])
 def test_a_fit_survives_an_executor_killed_in_its_middle(cluster, data, engine, caplog):
-    """Rank 1 kills its executor JVM (SIGKILL) at iteration 3. The barrier and gang engines
+    """Rank 1 ends its executor JVM (SIGHUP) at iteration 3. The barrier and gang engines
     fail the attempt (the rank's peers and the rendezvous see its connections close) and the
     driver runs it again once the standalone master has replaced the executor; on the jobs
     engine Spark reruns the lost tasks and recomputes the lost state. Either way the model is

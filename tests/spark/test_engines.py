@@ -269,3 +269,30 @@ def test_jobs_engine_describes_the_input_while_taking_it_in(spark, labelled, mon
     assert len(jobs) == 1, jobs
     assert out.values["rows"].sum() == 200 and out.values["rows"].size == 2
     assert {path for _, _, path in partition_store.entries("")} <= stored_before
+
+
+@pytest.mark.parametrize("engine", ["barrier", "gang", "jobs"])
+def test_every_fit_reports_its_ranks_memory_and_logs_estimate_and_budget(labelled, engine,
+                                                                         caplog):
+    """Issue 25: each rank's worker start, peak, array bytes and estimate, one per partition,
+    and the INFO line (a local master: no budget caps a worker). On the jobs engine the peak
+    is the ingestion task's (resident partitions off: a jobs fit that finds them ingests
+    nothing, and has no ingestion to measure)."""
+    df, X, y = labelled
+    spark = df.sparkSession
+    spark.conf.set("spark.distml.residentBytes", "0")
+    try:
+        with caplog.at_level(logging.INFO, logger="distml"):
+            result = fit_program(programs.primitives, {}, df,
+                                 InputSpec("features", label="label"), engine=engine,
+                                 label="Primitives")
+    finally:
+        spark.conf.unset("spark.distml.residentBytes")
+    assert len(result.memory) == 2
+    assert sum(r["arrays"] for r in result.memory) == X.nbytes + y.nbytes
+    for rank in result.memory:
+        assert 0 < rank["start"] <= rank["peak"] < rank["need"]
+    line = next(r.getMessage() for r in caplog.records if "memory per rank" in r.getMessage())
+    assert line.startswith("distml: Primitives memory per rank: estimate ")
+    assert line.endswith("budget none set (a local master or standalone executors: the ranks "
+                         "share their machine)")

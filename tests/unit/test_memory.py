@@ -147,8 +147,8 @@ def test_a_partition_past_the_budget_stops_and_says_what_fits(rng):
     message = str(raised.value)
     assert len(seen) == 100  # counted to the end
     assert message.startswith("the fit needs about ")
-    assert f"more than the {limit / (1 << 20):.0f} MiB (spark.executor.memoryOverhead=256m over 4 task " \
-           "slots per executor) Spark gives" in message
+    assert (f"more than the {limit / (1 << 20):.0f} MiB (spark.executor.memoryOverhead=256m "
+            "over 4 task slots per executor) Spark gives") in message
     assert "rank 1's partition has 1000000 rows of 100 features, 786 MiB of arrays (x1.5" \
         in message
     need = int(message.split("needs about ")[1].split()[0])
