@@ -28,6 +28,12 @@ from distml.errors import ExecutorMemoryError
 
 log = logging.getLogger("distml")
 
+PYSPARK_MEMORY = "spark.executor.pyspark.memory"
+OVERHEAD = "spark.executor.memoryOverhead"
+# numba's address space grows 2.7 times its resident bytes (measured: +300 MiB of VmSize for
+# +111 MiB of VmRSS), and the address space is what Spark's RLIMIT_AS cap counts
+VM_PER_RESIDENT_FIXED = 2.7
+_MIB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -40,17 +46,13 @@ class MemoryUse:
     fixed: int = 128 << 20
 
     def need(self, base: int, held: int, kind: str = "rss") -> int:
-        # numba's address space grows 2.7 times its resident bytes (measured: +300 MiB
-        # VmSize for +111 MiB VmRSS), which counts against Spark's RLIMIT_AS cap
+        """What a worker holding ``base`` bytes ("rss" resident, or "vm" address space) needs
+        to fit ``held`` bytes of arrays."""
         fixed = int(self.fixed * (VM_PER_RESIDENT_FIXED if kind == "vm" else 1))
         return base + fixed + int(self.factor * held)
 
 
-VM_PER_RESIDENT_FIXED = 2.7
 DEFAULT_USE = MemoryUse()
-PYSPARK_MEMORY = "spark.executor.pyspark.memory"
-OVERHEAD = "spark.executor.memoryOverhead"
-_MIB = 1 << 20
 
 
 # --- this process ------------------------------------------------------------------------------
@@ -107,13 +109,11 @@ class RankMeter:
     """What one rank's worker held when its task started; ``report`` adds its peak since."""
 
     start_rss: int = 0
-    start_vm: int = 0
 
     @classmethod
     def start(cls) -> "RankMeter":
         reset_peak()
-        now = process_memory()
-        return cls(now.get("rss", 0), now.get("vm", 0))
+        return cls(process_memory().get("rss", 0))
 
     def report(self, part, plan: "IngestBudget | None") -> dict:
         """The worker's resident bytes at the task's start (``start``) and at its peak since

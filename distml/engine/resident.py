@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from distml.engine import partition_store
+from distml.engine.memory import array_bytes
 from distml.engine.partition import Partition
 
 log = logging.getLogger("distml")
@@ -141,9 +142,7 @@ def store(key: str, part: Partition, limit: int) -> bool:
 
 
 def nbytes(part: Partition) -> int:
-    arrays = [part.y, part.w, part.ids]
-    arrays += [part.X.data, part.X.indices, part.X.indptr] if sp.issparse(part.X) else [part.X]
-    return sum(np.asarray(a).nbytes for a in arrays if a is not None)
+    return array_bytes(part.X, part.y, part.w, part.ids)
 
 
 # LocalEngine on Spark data: the driver's memory ------------------------------------------------
