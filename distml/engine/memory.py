@@ -30,6 +30,10 @@ log = logging.getLogger("distml")
 
 PYSPARK_MEMORY = "spark.executor.pyspark.memory"
 OVERHEAD = "spark.executor.memoryOverhead"
+# On YARN a container is killed only when all its processes together pass heap + overhead, so
+# a Python worker may use heap the JVM leaves unused; where a cluster is known to allow that,
+# this conf turns the ranks' check off.
+CHECK_CONF = "spark.distml.memoryCheck"
 # numba's address space grows 2.7 times its resident bytes (measured: +300 MiB of VmSize for
 # +111 MiB of VmRSS), and the address space is what Spark's RLIMIT_AS cap counts
 VM_PER_RESIDENT_FIXED = 2.7
@@ -195,8 +199,14 @@ def _mib(n: int) -> str:
 
 
 def ingest_budget(spark, program, ranks: int) -> "IngestBudget":
-    """What the ranks of ``program`` check their rows against."""
-    return IngestBudget(getattr(program, "memory_use", DEFAULT_USE), rank_budget(spark), ranks)
+    """What the ranks of ``program`` check their rows against (``spark.distml.memoryCheck``
+    false: nothing; the budget is still reported)."""
+    check = str(spark.conf.get(CHECK_CONF, "true")).strip().lower()
+    if check not in ("true", "false"):
+        from distml.errors import ParamError
+        raise ParamError(f"{CHECK_CONF} must be true or false, got {check!r}")
+    return IngestBudget(getattr(program, "memory_use", DEFAULT_USE), rank_budget(spark), ranks,
+                        check == "true")
 
 
 def log_memory(label: str, reports: list, budget: Budget | None, engine: str) -> None:
@@ -289,16 +299,19 @@ def killed_for_memory(label: str, reason: str, spark) -> str:
 @dataclass(frozen=True)
 class IngestBudget:
     """Shipped to the ranks: the program's memory use, the driver's view of the budget (None
-    where Spark caps nothing) and the rank count."""
+    where Spark caps nothing), the rank count, and whether to check at all."""
 
     use: MemoryUse
     budget: Budget | None
     ranks: int
+    check: bool = True
 
     def limit(self) -> tuple[int, str] | None:
         """(bytes, "vm" or "rss"): what this worker may reach. Spark's address-space cap where
         it set one (``spark.executor.pyspark.memory``), else the driver's budget in resident
-        bytes."""
+        bytes. None when the check is off."""
+        if not self.check:
+            return None
         cap = address_space_limit()
         if cap is not None:
             return cap, "vm"

@@ -161,6 +161,17 @@ def test_a_partition_past_the_budget_stops_and_says_what_fits(rng):
     assert 30 <= partitions <= 45
 
 
+def test_the_check_turned_off_loads_what_it_would_refuse(rng):
+    """spark.distml.memoryCheck=false: the same rows against a budget of 1 MiB load."""
+    budget = Budget(1 << 20, "spark.executor.memoryOverhead", "4m", 4)
+    batch = _batch(pa.array(list(rng.normal(size=(1000, 10)))), 1000)
+    layout = InputLayout(ARRAY, "f", "y", "w", "id")
+    with pytest.raises(ExecutorMemoryError):
+        batches_to_partition([batch], layout, 0, IngestBudget(MemoryUse(), budget, 1))
+    part = batches_to_partition([batch], layout, 0, IngestBudget(MemoryUse(), budget, 1, False))
+    assert part.num_rows == 1000
+
+
 def test_the_memory_use_counts_the_fixed_part_larger_for_address_space():
     use = MemoryUse(factor=1.2, fixed=100 << 20)
     assert use.need(1000, 500) == 1000 + (100 << 20) + 600
