@@ -58,8 +58,10 @@ def assign(X, row_sq, centers, measure: str) -> tuple[np.ndarray, np.ndarray]:
     xp = namespace(centers)
     offset = 1.0 if measure == COSINE else (centers * centers).sum(axis=1)
     scale = -1.0 if measure == COSINE else -2.0
-    nearest, best = [], []
-    for start in range(0, X.shape[0], _ASSIGN_ROWS):
+    n = X.shape[0]
+    # Written block by block into their final arrays: no list of blocks to concatenate.
+    nearest, best = np.empty(n, np.int64), np.empty(n)
+    for start in range(0, n, _ASSIGN_ROWS):
         block = X[start:start + _ASSIGN_ROWS]
         scores = block @ centers.T
         scores = np.asarray(scores) if sp.issparse(block) else scores
@@ -70,12 +72,10 @@ def assign(X, row_sq, centers, measure: str) -> tuple[np.ndarray, np.ndarray]:
             scores[np.arange(scores.shape[0]), index]
         if measure != COSINE:
             low = low + row_sq[start:start + _ASSIGN_ROWS]
-        nearest.append(to_numpy(index))
-        best.append(to_numpy(xp.maximum(low, 0.0)))
-    if not nearest:
-        return np.zeros(0, np.int64), np.zeros(0)
-    return (np.concatenate(nearest).astype(np.int64),
-            np.concatenate(best).astype(np.float64))
+        rows = slice(start, start + block.shape[0])
+        nearest[rows] = to_numpy(index)
+        best[rows] = to_numpy(xp.maximum(low, 0.0))
+    return nearest, best
 
 
 def lloyd_sums(X, row_sq, w, centers, measure: str) -> tuple[np.ndarray, np.ndarray, float]:

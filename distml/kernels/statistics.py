@@ -56,7 +56,9 @@ def weighted_group_sums(X, groups, w, num_groups: int) -> tuple[np.ndarray, np.n
     if isinstance(w, np.ndarray):
         # A sparse one-hot matrix: three row-length arrays, not an n x G dense one (issue 25).
         n = w.shape[0]
-        Y = sp.csr_matrix((w, groups.astype(np.int64), np.arange(n + 1)), shape=(n, num_groups))
+        index = np.int32 if n < 2**31 else np.int64  # what scipy would cast them to anyway
+        Y = sp.csr_matrix((w, groups.astype(index), np.arange(n + 1, dtype=index)),
+                          shape=(n, num_groups))
         sums = (X.T @ Y).T if sp.issparse(X) else (Y.T @ X)
         return np.asarray(Y.sum(axis=0)).ravel(), np.asarray(sums.toarray()
                                                              if sp.issparse(sums) else sums)

@@ -175,6 +175,6 @@ def kmeans(ctx, params: dict) -> dict:
             "trainingCost": np.float64(cost), "numIter": np.int64(iteration)}
 
 
-# Measured by benchmarks/bench_memory.py (1.10x and 8 MiB), rounded up: what the ranks hold the fit
-# to before loading their rows (engine.memory).
+# Measured by benchmarks/bench_memory.py (1.12x and 10 MiB), rounded up: what the ranks hold
+# the fit to before loading their rows (engine.memory).
 kmeans.memory_use = MemoryUse(1.15, 32 << 20)
