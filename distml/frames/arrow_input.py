@@ -41,6 +41,9 @@ class InputLayout:
     dtype: str = "float64"
     check_finite: bool = True
     fingerprint: bool = False  # hash the rows as they arrive (the fit checkpoints or resumes)
+    # Vector structs whose kind is decided per batch (a stream's, which cannot be looked at
+    # ahead): a batch of dense vectors becomes the ndarray the array layout would make.
+    dense_batches: bool = False
 
 
 def batches_to_partition(batches: Iterable[pa.RecordBatch], layout: InputLayout,
@@ -203,6 +206,9 @@ def features_from_arrow(col: pa.Array, layout: InputLayout, rows_before: int = 0
     col = _non_null(col, layout.features_name, rows_before)
     if layout.features_kind == ARRAY:
         X = _dense_from_lists(col, layout.features_name)
+    elif layout.features_kind == VECTOR_STRUCT and layout.dense_batches and \
+            pc.all(pc.equal(col.field("type"), 1)).as_py():
+        X = _dense_from_lists(col.field("values"), layout.features_name)
     elif layout.features_kind == VECTOR_STRUCT:
         X = _csr_from_vector_struct(col, layout.features_name)
     else:

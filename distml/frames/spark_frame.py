@@ -20,7 +20,8 @@ from pyspark.sql.types import (ArrayType, BooleanType, DoubleType, FloatType, In
 from distml.engine import results
 from distml.engine.spark_errors import original_exception, wrap_executor_errors
 from distml.errors import DataError
-from distml.frames.arrow_input import ARRAY, FEATURES, InputLayout, features_from_arrow
+from distml.frames.arrow_input import (ARRAY, FEATURES, VECTOR_STRUCT, InputLayout,
+                                       features_from_arrow)
 from distml.frames.frame import Frame
 from distml.frames.pandas_frame import NUMPY_TYPES, check_new_columns, objects, whole_values
 from distml.frames.spark_input import (attribute_categories, cache_generation, col,
@@ -154,8 +155,12 @@ class SparkFrame(Frame):
                   outputs: list[Output]) -> DataFrame:
         df = self.dataset
         check_new_columns(self.columns, outputs)
-        fexpr, kind = features_expr(df, spec.features)
-        layout = InputLayout(kind, spec.features_name, check_finite=False)
+        # A stream cannot be looked at ahead (vector_kind reads its first row, an action):
+        # its vectors come as structs and each batch is dense or CSR as its rows are (issue 26).
+        streaming = df.isStreaming
+        fexpr, kind = features_expr(df, spec.features, VECTOR_STRUCT if streaming else None)
+        layout = InputLayout(kind, spec.features_name, check_finite=False,
+                             dense_batches=streaming)
         keep = list(df.columns)
         schema = StructType(list(df.schema.fields) + [
             StructField(o.name, _SPARK_TYPES[o.kind](), True) for o in outputs])

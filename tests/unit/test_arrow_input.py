@@ -98,3 +98,17 @@ def test_batches_of_different_widths_are_refused(rng):
                _batch(pa.array(list(rng.normal(size=(2, 4)))))]
     with pytest.raises(DataError, match="'f'.*different lengths \\(3 and 4\\)"):
         batches_to_partition(batches, InputLayout(ARRAY, "f"), 0)
+
+
+def test_a_streams_batch_of_dense_vectors_is_the_array_layouts_ndarray(rng):
+    """On a stream the kind is decided per batch (``dense_batches``): an all-dense batch of
+    vector structs gives the array layout's ndarray, bit for bit; a batch with a sparse row
+    gives CSR, as the struct layout always does."""
+    X = rng.normal(size=(6, 3))
+    per_batch = InputLayout(VECTOR_STRUCT, "f", dense_batches=True)
+    dense = batches_to_partition([_batch(vector_arrow(X))], per_batch, 0)
+    as_arrays = batches_to_partition([_batch(pa.array(list(X)))], InputLayout(ARRAY, "f"), 0)
+    assert isinstance(dense.X, np.ndarray)
+    np.testing.assert_array_equal(dense.X, as_arrays.X)
+    mixed = pa.concat_arrays([vector_arrow(X[:3]), vector_arrow(sp.csr_matrix(X[3:]))])
+    assert sp.isspmatrix_csr(batches_to_partition([_batch(mixed)], per_batch, 0).X)

@@ -1,0 +1,116 @@
+"""Models and transformers score streaming DataFrames (issue 26, first step): a fitted instance
+of every distml model and transformer class transforms a parquet ``readStream`` into a memory
+sink, and its output columns equal the same ``transform`` of the batch DataFrame, bit for bit.
+
+Reference: the batch transform of the same rows. A stream cannot run a Spark action, so any
+transform that looks at its input ahead fails here (``spark_frame.transform`` decides dense or
+sparse per batch on a stream instead of reading the first row).
+"""
+import itertools
+
+import numpy as np
+import pytest
+from pyspark.ml.linalg import Vector, Vectors
+
+import distml as D
+
+pytestmark = pytest.mark.spark
+
+ROWS = 48
+_queries = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def data(spark, tmp_path_factory):
+    rng = np.random.default_rng(26)
+    X = np.abs(rng.normal(size=(ROWS, 4)))
+    words = ["a b c", "b c d", "c d e a", "e a"]
+    rows = [(i, Vectors.dense(r), float(r[0] > 0.8), i % 5, i % 7, float(r[0] * 3),
+             float(r[1]), ["s", "t", "u"][i % 3], words[i % 4])
+            for i, r in enumerate(X)]
+    batch = spark.createDataFrame(rows, ["id", "features", "label", "user", "item", "rating",
+                                         "x", "cat", "text"])
+    folder = str(tmp_path_factory.mktemp("stream") / "in")
+    batch.coalesce(2).write.parquet(folder)
+    batch = spark.read.parquet(folder)  # the rows the stream reads, in the same form
+    return batch, spark.readStream.schema(batch.schema).parquet(folder)
+
+
+def _fitted(batch):
+    tokens = D.Tokenizer(inputCol="text", outputCol="tokens")
+    counts = D.CountVectorizer(inputCol="tokens", outputCol="counts").fit(tokens.transform(batch))
+    counted = counts.transform(tokens.transform(batch))
+    return {
+        "LogisticRegressionModel": D.LogisticRegression(maxIter=5).fit(batch),
+        "LinearRegressionModel": D.LinearRegression().fit(batch),
+        "NaiveBayesModel": D.NaiveBayes().fit(batch),
+        "MultilayerPerceptronClassificationModel": D.MultilayerPerceptronClassifier(
+            layers=[4, 3, 2], maxIter=5, seed=1).fit(batch),
+        "KMeansModel": D.KMeans(k=2, seed=1).fit(batch),
+        "DecisionTreeClassificationModel": D.DecisionTreeClassifier(maxDepth=2).fit(batch),
+        "DecisionTreeRegressionModel": D.DecisionTreeRegressor(maxDepth=2).fit(batch),
+        "RandomForestClassificationModel": D.RandomForestClassifier(
+            numTrees=3, maxDepth=2, seed=1).fit(batch),
+        "RandomForestRegressionModel": D.RandomForestRegressor(
+            numTrees=3, maxDepth=2, seed=1).fit(batch),
+        "GBTClassificationModel": D.GBTClassifier(maxIter=3, maxDepth=2).fit(batch),
+        "GBTRegressionModel": D.GBTRegressor(maxIter=3, maxDepth=2).fit(batch),
+        "PCAModel": D.PCA(k=2, inputCol="features", outputCol="out").fit(batch),
+        "SVDModel": D.SVD(k=2, inputCol="features", outputCol="out").fit(batch),
+        "StandardScalerModel": D.StandardScaler(inputCol="features", outputCol="out").fit(batch),
+        "MinMaxScalerModel": D.MinMaxScaler(inputCol="features", outputCol="out").fit(batch),
+        "MaxAbsScalerModel": D.MaxAbsScaler(inputCol="features", outputCol="out").fit(batch),
+        "ImputerModel": D.Imputer(inputCols=["x"], outputCols=["out"]).fit(batch),
+        "StringIndexerModel": D.StringIndexer(inputCol="cat", outputCol="out").fit(batch),
+        "OneHotEncoderModel": D.OneHotEncoder(inputCols=["user"], outputCols=["out"]).fit(batch),
+        "QuantileDiscretizer's Bucketizer": D.QuantileDiscretizer(
+            inputCol="x", outputCol="out", numBuckets=3).fit(batch),
+        "Bucketizer": D.Bucketizer(splits=[-1e9, 0.5, 1e9], inputCol="x", outputCol="out"),
+        "ALSModel": D.ALS(rank=2, maxIter=2, seed=1, userCol="user", itemCol="item",
+                          ratingCol="rating").fit(batch),
+        "Normalizer": D.Normalizer(inputCol="features", outputCol="out"),
+        "PolynomialExpansion": D.PolynomialExpansion(inputCol="features", outputCol="out"),
+        "VectorAssembler": D.VectorAssembler(inputCols=["x", "rating"], outputCol="out"),
+        "Tokenizer": tokens,
+        "RegexTokenizer": D.RegexTokenizer(inputCol="text", outputCol="out"),
+        "HashingTF": D.PipelineModel(stages=[tokens, D.HashingTF(inputCol="tokens",
+                                                                 outputCol="out")]),
+        "StopWordsRemover": D.PipelineModel(stages=[tokens, D.StopWordsRemover(
+            inputCol="tokens", outputCol="out")]),
+        "CountVectorizerModel": D.PipelineModel(stages=[tokens, counts]),
+        "IDFModel": D.PipelineModel(stages=[tokens, counts, D.IDF(
+            inputCol="counts", outputCol="out").fit(counted)]),
+        "LocalLDAModel": D.PipelineModel(stages=[tokens, counts, D.LDA(
+            k=2, maxIter=3, seed=1, featuresCol="counts").fit(counted)]),
+        "PipelineModel": D.Pipeline(stages=[
+            D.VectorAssembler(inputCols=["x", "rating"], outputCol="raw"),
+            D.StandardScaler(inputCol="raw", outputCol="scaled"),
+            D.LogisticRegression(featuresCol="scaled")]).fit(batch),
+    }
+
+
+def _plain(value):
+    return value.toArray().tolist() if isinstance(value, Vector) else value
+
+
+def _rows(df, columns):
+    return [tuple(_plain(r[c]) for c in columns) for r in df.orderBy("id").collect()]
+
+
+def test_every_model_and_transformer_scores_a_stream_as_it_scores_a_batch(spark, data):
+    batch, stream = data
+    for name, model in _fitted(batch).items():
+        expected = model.transform(batch)
+        added = [c for c in expected.columns if c not in batch.columns]
+        assert added, name
+        query_name = f"distml_stream_{next(_queries)}"
+        query = (model.transform(stream).writeStream.format("memory").queryName(query_name)
+                 .trigger(availableNow=True).start())
+        try:
+            query.awaitTermination(120)
+            assert query.exception() is None, name
+            streamed = spark.table(query_name)
+            assert _rows(streamed, ["id"] + added) == _rows(expected, ["id"] + added), name
+        finally:
+            query.stop()
+            spark.catalog.dropTempView(query_name)
