@@ -250,30 +250,19 @@ def memory_kill(spark, since_ms: int, error: BaseException) -> str | None:
     found = MEMORY_KILL.search(str(error))
     if found is not None:
         return _sentence_around(str(error), found)
-    from distml.frames.capacity import is_local
+    from distml.frames.capacity import is_local, removed_executors
     from distml.frames.session import is_connect
     if spark is None or is_connect(spark) or is_local(spark):  # (no executor to lose)
         return None
     deadline = time.monotonic() + REMOVAL_WAIT
     while True:
-        removed = _removed_since(spark, since_ms)
+        removed = removed_executors(spark, since_ms)
         for executor, reason in removed:
             if MEMORY_KILL.search(reason):
                 return f"executor {executor} was removed: {reason}"
         if removed or time.monotonic() >= deadline:
             return None
         time.sleep(0.2)
-
-
-def _removed_since(spark, since_ms: int) -> list[tuple[str, str]]:
-    executors = spark.sparkContext._jsc.sc().statusStore().executorList(False)
-    removed = []
-    for i in range(executors.size()):
-        summary = executors.apply(i)
-        when, why = summary.removeTime(), summary.removeReason()
-        if when.isDefined() and when.get().getTime() >= since_ms:
-            removed.append((str(summary.id()), str(why.get()) if why.isDefined() else ""))
-    return removed
 
 
 def _sentence_around(text: str, found: re.Match) -> str:

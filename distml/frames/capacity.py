@@ -100,6 +100,19 @@ def _executor_cores(spark: SparkSession) -> list[int]:
     return cores
 
 
+def removed_executors(spark: SparkSession, since_ms: int) -> list[tuple[str, str]]:
+    """(id, why) of each executor Spark removed at or after ``since_ms`` (epoch ms), from its
+    status store."""
+    executors = spark.sparkContext._jsc.sc().statusStore().executorList(False)
+    removed = []
+    for i in range(executors.size()):
+        summary = executors.apply(i)
+        when, why = summary.removeTime(), summary.removeReason()
+        if when.isDefined() and when.get().getTime() >= since_ms:
+            removed.append((str(summary.id()), str(why.get()) if why.isDefined() else ""))
+    return removed
+
+
 def allocation_wait(spark: SparkSession) -> float:
     value = spark.conf.get(ALLOCATION_WAIT_CONF, str(DEFAULT_ALLOCATION_WAIT))
     try:

@@ -154,6 +154,23 @@ def test_forest_nodes_split_only_on_their_drawn_features():
     assert {int(t._nodes["feature"][0]) for t in full.trees} == {0}
 
 
+def _tree_prediction(nodes, x) -> float:
+    node = 0
+    while nodes["feature"][node] >= 0:
+        go_left = x[nodes["feature"][node]] <= nodes["threshold"][node]
+        node = nodes["left"][node] if go_left else nodes["right"][node]
+    weight, weighted_sum = nodes["stats"][node, 0], nodes["stats"][node, 1]
+    return weighted_sum / weight
+
+
+def _staged_squared_errors(model, X, y) -> list:
+    total, losses = np.zeros(len(y)), []
+    for tree, weight in zip(model.trees, model.treeWeights):
+        total += weight * np.array([_tree_prediction(tree._nodes, x) for x in X])
+        losses.append(float(np.mean((y - total) ** 2)))
+    return losses
+
+
 def test_gbt_early_stopping_keeps_the_trees_mllib_s_rule_picks():
     """validationIndicatorCol: the fit on all rows keeps the trees that a fit on the training
     rows alone grows, up to the best count by MLlib's rule, applied here to the validation
@@ -165,7 +182,9 @@ def test_gbt_early_stopping_keeps_the_trees_mllib_s_rule_picks():
     tol, rounds = 0.01, 40
     alone = GBTRegressor(maxIter=rounds, maxDepth=2, stepSize=0.3).fit(
         frame(X_train[~held_out], y_train[~held_out]))
-    losses = alone.evaluateEachIteration(frame(X_train[held_out], y_train[held_out]), "squared")
+    # Reference losses computed here, not by distml's evaluateEachIteration: each tree walked
+    # row by row from its node arrays, MLlib's squared error of the weighted sum so far.
+    losses = _staged_squared_errors(alone, X_train[held_out], y_train[held_out])
     best = mllib_stopping_count(losses, tol)
     stopped = GBTRegressor(maxIter=rounds, maxDepth=2, stepSize=0.3, validationTol=tol,
                            validationIndicatorCol="held_out").fit(

@@ -148,10 +148,11 @@ def test_validation_column_of_booleans_stops_boosting(spark):
     stopped = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
                            validationIndicatorCol="held").fit(df)
     # Reference: MLlib's rule on the held rows' losses of a fit on the other rows alone (the
-    # trees the fit on all rows grows before it stops); validationTol is its default, 0.01.
+    # trees the fit on all rows grows before it stops), the losses computed by MLlib itself
+    # (its evaluateEachIteration on the same trees); validationTol is its default, 0.01.
     alone = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5).fit(df.filter(~df.held))
-    expected = mllib_stopping_count(alone.evaluateEachIteration(df.filter(df.held), "squared"),
-                                    0.01)
+    losses = alone.toMLlib().evaluateEachIteration(df.filter(df.held), "squared")
+    expected = mllib_stopping_count(losses, 0.01)
     # The fit stopped early (fewer trees than maxIter, more than one), at MLlib's count.
     assert 1 < stopped.getNumTrees == expected < 60
     local = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
