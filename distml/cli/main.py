@@ -2,6 +2,8 @@
 
     distml train --spec SPEC --input PATH --output DIR [--test PATH] [--overwrite]
     distml predict --model DIR --input PATH --output PATH [--overwrite]
+    distml predict --stream --model DIR --input FOLDER --output FOLDER [--checkpoint DIR]
+                   [--interval SECONDS] [--overwrite]
     distml evaluate --model DIR --input PATH [--metrics m1,m2]
     distml describe --model DIR [--remote sc://HOST:PORT]
     distml entry        # prints the file spark-submit runs: spark-submit [opts] FILE train ...
@@ -15,7 +17,9 @@ A failure prints one line,
 input or model, 4 for an output that exists (without ``--overwrite``), 1 for bad data or any
 other failure. Outputs appear whole or not at all: models and predictions are written beside
 their target and renamed into place (over Connect, which cannot rename, Spark's writers write
-them in place and a failed one is removed).
+them in place and a failed one is removed). ``predict --stream`` scores the files landing in a
+folder through Structured Streaming (``distml.cli.stream``): there Spark's checkpoint and
+sink log make each committed batch appear whole.
 """
 from __future__ import annotations
 
@@ -28,17 +32,11 @@ import sys
 import uuid
 from typing import Any
 
+from distml.cli.errors import EXIT_ERROR, EXIT_EXISTS, EXIT_MISSING, EXIT_USAGE, CommandError
 from distml.cli.spec import JobSpec, SpecError, load_spec
 from distml.errors import DataError, ParamError, PersistenceError
 
-EXIT_ERROR, EXIT_USAGE, EXIT_MISSING, EXIT_EXISTS = 1, 2, 3, 4
 FORMATS = ("parquet", "csv", "libsvm")
-
-
-class CommandError(Exception):
-    def __init__(self, message: str, code: int):
-        super().__init__(message)
-        self.code = code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True)
     predict.add_argument("--input", required=True)
     predict.add_argument("--output", required=True, help="parquet output to create")
+    predict.add_argument("--stream", action="store_true",
+                         help="read the input folder as a stream of landing files")
+    predict.add_argument("--checkpoint", help="the stream's checkpoint folder "
+                         "(default: OUTPUT.checkpoint)")
+    predict.add_argument("--interval", type=_positive_seconds, metavar="SECONDS",
+                         help="score new files this often until stopped (default: score "
+                         "the files present, then exit)")
     common(predict)
     evaluate = sub.add_parser("evaluate", help="a saved model's metrics on a dataset")
     evaluate.add_argument("--model", required=True)
@@ -147,12 +152,34 @@ def _train(args) -> int:
 
 
 def _predict(args) -> int:
+    if args.stream:
+        return _predict_stream(args)
+    if args.checkpoint or args.interval:
+        raise CommandError("--checkpoint and --interval go with --stream", EXIT_USAGE)
     _check_output(args.output, args.overwrite)
     model = _load_model(args.model)
     spark = _session(args)
     out = model.transform(_read(spark, args.input, args.format))
     _write_parquet(out, args.output, args.overwrite)
     print(json.dumps({"predictions": args.output}))
+    return 0
+
+
+def _predict_stream(args) -> int:
+    from distml.cli import stream
+    if args.remote:
+        raise CommandError("--stream runs on a classic Spark session, not over --remote",
+                           EXIT_USAGE)
+    model = _load_model(args.model)
+    spark = _session(args)
+    if not _exists(args.input):
+        raise CommandError(f"input '{args.input}' not found", EXIT_MISSING)
+    checkpoint = stream.checkpoint_of(args.output, args.checkpoint)
+    source = stream.read_stream(spark, args.input, args.format or _format_of(args.input))
+    with stream.prepared_output(args.output, checkpoint, args.overwrite):
+        done = stream.run_query(model.transform(source), args.output, checkpoint,
+                                args.interval)
+    print(json.dumps({"predictions": args.output, "checkpoint": checkpoint, **done}))
     return 0
 
 
@@ -208,6 +235,16 @@ def _read(spark, path: str, fmt: str | None):
     if fmt == "libsvm":
         return spark.read.format("libsvm").load(path)
     return spark.read.parquet(path)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive number of seconds")
+    return value
 
 
 def _format_of(path: str) -> str:

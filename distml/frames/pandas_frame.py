@@ -13,7 +13,7 @@ from distml.frames.frame import Frame
 from distml.frames.pandas_input import (InputSpec, pandas_arrays, pandas_features,
                                         split_rows)
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
-                                VECTOR, Output, check_columns)
+                                VECTOR, Output, check_columns, check_width)
 from distml.frames.vectors import to_vectors
 
 NUMPY_TYPES = {DOUBLE: np.float64, FLOAT: np.float32, INTEGER: np.int32}
@@ -102,7 +102,9 @@ class PandasFrame(Frame):
     def transform(self, spec: InputSpec, fn: Callable[[Any], dict],
                   outputs: list[Output]) -> pd.DataFrame:
         check_new_columns(self.columns, outputs)
-        produced = fn(pandas_features(self.dataset, spec))
+        X = pandas_features(self.dataset, spec)
+        check_width(X, spec)
+        produced = fn(X)
         out = self.dataset.copy()
         for o in outputs:
             values = produced[o.name]

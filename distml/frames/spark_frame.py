@@ -27,7 +27,7 @@ from distml.frames.pandas_frame import NUMPY_TYPES, check_new_columns, objects, 
 from distml.frames.spark_input import (attribute_categories, cache_generation, col,
                                        collect_partitions, features_expr)
 from distml.frames.spec import (DOUBLE, FLOAT, INTEGER, NULLABLE_DOUBLE, OBJECT, STRING,
-                                VECTOR, InputSpec, Output, check_columns)
+                                VECTOR, InputSpec, Output, check_columns, check_width)
 from distml.frames.vectors import vector_arrow
 
 log = logging.getLogger("distml")
@@ -167,7 +167,9 @@ class SparkFrame(Frame):
 
         def per_batch(batches):
             for batch in batches:
-                produced = fn(features_from_arrow(batch.column(FEATURES), layout))
+                X = features_from_arrow(batch.column(FEATURES), layout)
+                check_width(X, spec)
+                produced = fn(X)
                 arrays = [batch.column(c) for c in keep]
                 for o in outputs:
                     v = produced[o.name]

@@ -29,6 +29,7 @@ class InputSpec:
     weight: str | None = None
     id: str | None = None
     check_finite: bool = True
+    width: int | None = None  # a transform's: the fitted model's number of features
 
     @property
     def features_name(self) -> str:
@@ -44,6 +45,17 @@ def check_columns(available: Sequence[str], wanted: Sequence[str], role: str = "
     if missing:
         raise DataError(f"column '{missing[0]}'{role} not found; the input has columns "
                         f"{list(available)}")
+
+
+def check_width(X, spec: InputSpec) -> None:
+    """A transform's rows (one batch of them) against the model's number of features."""
+    if spec.width is not None and X.shape[0] and X.shape[1] != spec.width:
+        raise DataError(width_message(spec.features_name, X.shape[1], spec.width))
+
+
+def width_message(column: str, size: int, width: int) -> str:
+    return (f"column '{column}' holds vectors of size {size}, but the model was fitted on "
+            f"{width} features")
 
 
 @dataclass(frozen=True)

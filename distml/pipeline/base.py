@@ -354,6 +354,13 @@ class Model(_SparkModel, _Persistable):
         """How this model was trained (``TrainingInfo``); None for a loaded model."""
         return self._training_info
 
+    def _feature_width(self) -> int | None:
+        """The size of the vectors the model takes in its features or input column, or None
+        where its inputs are not one vector column. A row of another size is an error naming
+        the column, on every scoring path (``InputSpec.width``, ``spark_input.width_checked``).
+        A model without ``numFeatures`` overrides it."""
+        return getattr(self, "numFeatures", None)
+
     def _description(self) -> dict | None:
         """What the JVM twin's ``toString`` shows after the uid, which is pyspark.ml's model
         ``repr``; None where the twin shows the uid alone."""

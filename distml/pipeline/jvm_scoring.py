@@ -44,6 +44,10 @@ class ScoresInJvm(ParamChecks):
         inputs, outputs = self._twin_columns()
         check_columns(dataset.columns, inputs)
         check_new_columns(dataset.columns, [Output(name, "") for name in outputs if name])
+        width = self._feature_width()
+        if width is not None:
+            from distml.frames.spark_input import width_checked
+            dataset = width_checked(dataset, inputs[0], width)
         return self._twin_with_params(dataset.sparkSession.sparkContext).transform(dataset)
 
     def toMLlib(self) -> Any:

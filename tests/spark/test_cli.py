@@ -186,3 +186,114 @@ def test_a_failed_overwrite_keeps_the_old_predictions_and_model(spark, data, tmp
     assert sorted(os.listdir(tmp_path)) == before  # nothing half-written, nothing lost
     assert len(pd.read_parquet(predictions)) == 169
     assert _run(capsys, "describe", "--model", model)[0] == 0
+
+
+# --- predict --stream (issue 26) ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory):
+    model = str(tmp_path_factory.mktemp("stream-model") / "model")
+    assert main(["train", "--spec", SPEC, "--input", str(data / "train.parquet"),
+                 "--output", model]) == 0
+    return model
+
+
+def _land(folder, frame, name):
+    folder.mkdir(exist_ok=True)
+    frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def test_predict_stream_scores_each_landed_file_once(spark, data, trained, tmp_path, capsys):
+    """Reference: ``distml predict`` (batch) of the same rows; the streamed predictions must
+    equal it row for row, and a rerun scores only the files landed since."""
+    rows = pd.read_csv(data / "test.csv")
+    incoming, output = tmp_path / "incoming", str(tmp_path / "scored")
+    _land(incoming, rows.iloc[:60], "a")
+    _land(incoming, rows.iloc[60:120], "b")
+    stream = ["predict", "--stream", "--model", trained, "--input", str(incoming),
+              "--output", output]
+    code, out, err = _run(capsys, *stream)
+    assert code == 0, err
+    assert json.loads(out) == {"predictions": output, "checkpoint": output + ".checkpoint",
+                               "rows": 120, "batches": 1}
+    _land(incoming, rows.iloc[120:], "c")
+    code, out, _ = _run(capsys, *stream)
+    assert code == 0 and json.loads(out)["rows"] == len(rows) - 120
+    batch = str(tmp_path / "batch")
+    assert _run(capsys, "predict", "--model", trained, "--input", str(incoming),
+                "--output", batch)[0] == 0
+    streamed = spark.read.parquet(output).toPandas().sort_values("mean_radius")
+    expected = spark.read.parquet(batch).toPandas().sort_values("mean_radius")
+    assert len(streamed) == len(rows)
+    assert streamed["prediction"].tolist() == expected["prediction"].tolist()
+    assert [v.toArray().tolist() for v in streamed["probability"]] == \
+        [v.toArray().tolist() for v in expected["probability"]]
+
+
+def test_predict_stream_refusals(spark, data, trained, tmp_path, capsys):
+    incoming, output = tmp_path / "incoming", str(tmp_path / "scored")
+    _land(incoming, pd.read_csv(data / "test.csv").iloc[:10], "a")
+    base = ["predict", "--model", trained, "--input", str(incoming)]
+    os.makedirs(output)  # an output no checkpoint accounts for
+    code, _, err = _run(capsys, *base, "--stream", "--output", output)
+    assert code == 4 and "its checkpoint" in err and "--overwrite" in err
+    code, out, err = _run(capsys, *base, "--stream", "--output", output, "--overwrite")
+    assert code == 0 and json.loads(out)["rows"] == 10, err
+    (tmp_path / "empty").mkdir()
+    code, _, err = _run(capsys, "predict", "--stream", "--model", trained, "--input",
+                        str(tmp_path / "empty"), "--output", str(tmp_path / "o2"))
+    assert code == 3 and "no parquet files yet" in err
+    code, _, err = _run(capsys, *base, "--stream", "--format", "libsvm",
+                        "--output", str(tmp_path / "o3"))
+    assert code == 2 and "libsvm" in err
+    code, _, err = _run(capsys, *base, "--interval", "5", "--output", str(tmp_path / "o4"))
+    assert code == 2 and "go with --stream" in err
+    with pytest.raises(SystemExit):
+        main([*base, "--stream", "--interval", "0", "--output", str(tmp_path / "o5")])
+    assert "not a positive number of seconds" in capsys.readouterr().err
+
+
+def test_a_failed_stream_leaves_no_output_behind(spark, data, trained, tmp_path, capsys):
+    bad = pd.read_csv(data / "test.csv").iloc[:5]
+    bad["mean_radius"] = None
+    _land(tmp_path / "incoming", bad, "a")
+    output = str(tmp_path / "scored")
+    code, _, err = _run(capsys, "predict", "--stream", "--model", trained, "--input",
+                        str(tmp_path / "incoming"), "--output", output)
+    assert code == 1
+    assert err.startswith("distml: error: the stream stopped: Encountered null while "
+                          "assembling a row") and len(err.strip().splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == ["incoming"]
+
+
+def test_predict_stream_with_an_interval_runs_until_sigterm(data, trained, tmp_path):
+    """A long-running job: new files are scored as they land; SIGTERM stops the query between
+    batches and the command exits 0, reporting every row it scored."""
+    import signal
+    import time
+    rows = pd.read_csv(data / "test.csv")
+    incoming, output = tmp_path / "incoming", tmp_path / "scored"
+    _land(incoming, rows.iloc[:50], "a")
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    job = subprocess.Popen([sys.executable, "-m", "distml.cli.main", "predict", "--stream",
+                            "--interval", "1", "--master", "local[1]", "--model", trained,
+                            "--input", str(incoming), "--output", str(output)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        def committed(batch):  # the sink's log names each committed batch
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and job.poll() is None:
+                if (output / "_spark_metadata" / str(batch)).exists():
+                    return True
+                time.sleep(0.5)
+            return False
+        assert committed(0)
+        _land(incoming, rows.iloc[50:80], "b")
+        assert committed(1)
+        job.send_signal(signal.SIGTERM)
+        out, err = job.communicate(timeout=120)
+    finally:
+        job.kill()
+    assert job.returncode == 0, err[-2000:]
+    assert json.loads(out.strip().splitlines()[-1])["rows"] == 80
+    assert len(pd.read_parquet(output)) == 80

@@ -13,7 +13,8 @@ RUNS = {"main_job.py": ["--master", "local[2]"],
         "classification.py": ["--rows", "400"], "clustering.py": ["--rows", "600"],
         "decomposition.py": ["--rows", "500"], "trees.py": [],
         "recommendation.py": ["--ratings", "5000"],
-        "pipeline_tuning.py": ["--rows", "300", "--folds", "2"]}
+        "pipeline_tuning.py": ["--rows", "300", "--folds", "2"],
+        "streaming_scoring.py": ["--files", "4"]}
 
 
 @pytest.mark.parametrize("script", sorted(RUNS))

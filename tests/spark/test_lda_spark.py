@@ -71,8 +71,8 @@ def test_bad_input_on_spark(spark):
         LDA(k=2, maxIter=2).fit(negative)
     model = LDA(k=2, maxIter=2).fit(df)
     wider = spark.createDataFrame(pd.DataFrame({"features": [Vectors.sparse(12, {0: 1.0})]}))
-    with pytest.raises(Exception, match="size 12, but the model was fitted on a vocabulary "
-                                        "of 10 terms"):
+    with pytest.raises(Exception, match="'features' holds vectors of size 12, but the model "
+                                        "was fitted on 10 features"):
         model.transform(wider).collect()
 
 

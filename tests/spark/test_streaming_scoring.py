@@ -114,3 +114,48 @@ def test_every_model_and_transformer_scores_a_stream_as_it_scores_a_batch(spark,
         finally:
             query.stop()
             spark.catalog.dropTempView(query_name)
+
+
+def test_a_row_of_another_width_stops_the_stream_with_a_message_naming_it(spark, data,
+                                                                          tmp_path):
+    """Every model that takes a vector of fixed size checks it per row, lazily: a stream with
+    a file of 5-wide vectors fails on it with the width named (distml's message on the Python
+    path; MLlib's VectorSizeHint's in JVM scoring), not deep inside BLAS or silently."""
+    from distml.pipeline.jvm_scoring import ScoresInJvm
+    batch, _ = data
+    wide = spark.createDataFrame([(100 + i, Vectors.dense([1.0, 2.0, 3.0, 4.0, 5.0]))
+                                  for i in range(3)], ["id", "features"])
+    folder = str(tmp_path / "wide")
+    wide.write.parquet(folder)
+    stream = spark.readStream.schema(wide.schema).parquet(folder)
+    checked = {name: m for name, m in _fitted(batch).items()
+               if getattr(m, "_feature_width", lambda: None)() is not None and
+               m.getOrDefault("featuresCol" if m.hasParam("featuresCol") else "inputCol")
+               == "features"}
+    assert len(checked) == 16, sorted(checked)
+    for name, model in checked.items():
+        expected = ("VectorSizeHint Expecting a vector of size 4 but got 5"
+                    if isinstance(model, ScoresInJvm) else
+                    "column 'features' holds vectors of size 5, but the model was fitted on "
+                    "4 features")
+        query = (model.transform(stream).writeStream.format("memory")
+                 .queryName(f"distml_stream_{next(_queries)}").trigger(availableNow=True)
+                 .start())
+        try:
+            with pytest.raises(Exception, match=expected):
+                query.awaitTermination(120)
+        finally:
+            query.stop()
+
+
+def test_a_column_whose_attributes_state_another_width_fails_at_transform(spark, data):
+    from distml.errors import DataError
+    batch, stream = data
+    model = D.LogisticRegression(maxIter=2).fit(batch)
+    wider = D.VectorAssembler(inputCols=["x", "rating", "user"], outputCol="features3")
+    for source in (batch, stream):
+        df = wider.transform(source).drop("features").withColumnRenamed("features3",
+                                                                         "features")
+        with pytest.raises(DataError, match="'features' holds vectors of size 3, but the model "
+                                            "was fitted on 4 features .by the column's ML"):
+            model.transform(df)

@@ -205,7 +205,7 @@ def test_bad_input_and_params_are_clear_errors(corpus):
         LDA(k=3, maxIter=2).fit(negative)
     model = LDA(k=3, maxIter=2).fit(docs)
     wrong = pd.DataFrame({"features": [Vectors.sparse(VOCAB + 1, {0: 1.0})]})
-    with pytest.raises(DataError, match=f"size {VOCAB + 1}.*vocabulary of {VOCAB} terms"):
+    with pytest.raises(DataError, match=f"size {VOCAB + 1}, but the model was fitted on {VOCAB}"):
         model.transform(wrong)
     for params, name in (({"k": 1}, "k"), ({"optimizer": "gibbs"}, "optimizer"),
                          ({"subsamplingRate": 0.0}, "subsamplingRate"),

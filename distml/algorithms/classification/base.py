@@ -144,6 +144,7 @@ class ProbabilisticClassificationModel(Model, ClassifierParams):
             return {**{columns[output][0]: v for output, v in scores(X).items()},
                     **{name: values(X) for name, (_, values) in extra.items()}}
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False), outputs,
+            InputSpec(self.getFeaturesCol(), check_finite=False,
+                      width=self._feature_width()), outputs,
             [Output(name, kind) for name, kind in columns.values()] +
             [Output(name, kind) for name, (kind, _) in extra.items()])

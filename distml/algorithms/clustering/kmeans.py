@@ -184,6 +184,9 @@ class KMeansModel(ScoresInJvm, Model, _KMeansParams):
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getFeaturesCol()], [self.getPredictionCol()]
 
+    def _feature_width(self) -> int:
+        return self._centers.shape[1]
+
     def _build_twin(self, sc):
         from pyspark.ml.clustering import KMeansModel as SparkModel
         mllib = sc._jvm.org.apache.spark.mllib
@@ -197,7 +200,8 @@ class KMeansModel(ScoresInJvm, Model, _KMeansParams):
     def _transform_here(self, dataset: Any) -> Any:
         nearest, out = self._assign_fn(), self.getPredictionCol()
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False),
+            InputSpec(self.getFeaturesCol(), check_finite=False,
+                      width=self._feature_width()),
             lambda X: {out: nearest(X)}, [Output(out, INTEGER)])
 
     def _save_data(self) -> tuple[dict, dict]:

@@ -323,10 +323,6 @@ class LDAModel(Model, _LDAParams):
                                 "array<int>, termWeights array<double>")
 
     def _counts(self, X) -> Any:
-        if X.shape[1] != self.vocabSize():
-            raise DataError(f"column '{self.getFeaturesCol()}' holds vectors of size "
-                            f"{X.shape[1]}, but the model was fitted on a vocabulary of "
-                            f"{self.vocabSize()} terms")
         counts = as_csr(X)
         if (counts.data < 0).any():
             raise DataError(f"column '{self.getFeaturesCol()}' has negative term counts")
@@ -344,7 +340,8 @@ class LDAModel(Model, _LDAParams):
             gamma = infer(self._counts(X))
             return {out: gamma / gamma.sum(axis=1, keepdims=True)}
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False),
+            InputSpec(self.getFeaturesCol(), check_finite=False,
+                      width=self.vocabSize()),
             theta, [Output(out, VECTOR)])
 
     def logLikelihood(self, dataset: Any) -> float:
@@ -371,7 +368,8 @@ class LDAModel(Model, _LDAParams):
             return {names[0]: document_bounds(counts, infer(counts), log_beta, alpha),
                     names[1]: np.asarray(counts.sum(axis=1)).ravel()}
         scored = frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False),
+            InputSpec(self.getFeaturesCol(), check_finite=False,
+                      width=self.vocabSize()),
             parts, [Output(n, DOUBLE) for n in names])
         documents, tokens = frames.of(scored).column_sums(names)
         with np.errstate(invalid="ignore"):  # unseen terms: said above

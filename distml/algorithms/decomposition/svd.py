@@ -123,11 +123,15 @@ class SVDModel(Model, _SVDParams):
 
     setOutputCol = setter("outputCol")
 
+    def _feature_width(self) -> int:
+        return self._V.shape[0]
+
     def _transform(self, dataset: Any) -> Any:
         inverse = np.divide(1.0, self._s, out=np.zeros_like(self._s), where=self._s > 0)
         projection, out = self._V * inverse, self.getOutputCol()
         return frames.of(dataset).transform(
-            InputSpec(self.getInputCol(), check_finite=False),
+            InputSpec(self.getInputCol(), check_finite=False,
+                      width=self._feature_width()),
             lambda X: {out: np.asarray(X @ projection)},
             [Output(out, VECTOR)])
 

@@ -230,7 +230,8 @@ class LinearRegressionModel(ScoresInJvm, Model, _LinearRegressionParams):
         coefficients, intercept, out = self._coefficients, self._intercept, \
             self.getPredictionCol()
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False),
+            InputSpec(self.getFeaturesCol(), check_finite=False,
+                      width=self._feature_width()),
             lambda X: {out: np.asarray(X @ coefficients).ravel() + intercept},
             [Output(out, DOUBLE)])
 

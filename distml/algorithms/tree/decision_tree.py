@@ -503,7 +503,8 @@ class RealPredictions:
             return {out: scores(X)["prediction"],
                     **{name: values(X) for name, (_, values) in extra.items()}}
         return frames.of(dataset).transform(
-            InputSpec(self.getFeaturesCol(), check_finite=False), outputs,
+            InputSpec(self.getFeaturesCol(), check_finite=False,
+                      width=self._feature_width()), outputs,
             [Output(out, DOUBLE)] + [Output(name, kind) for name, (kind, _) in extra.items()])
 
 

@@ -98,6 +98,9 @@ class IDFModel(ScoresInJvm, Model, _IDFParams):
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getInputCol()], [self.getOutputCol()]
 
+    def _feature_width(self) -> int:
+        return len(self._idf)
+
     def _build_twin(self, sc):
         from pyspark.ml.feature import IDFModel as SparkModel
         mllib = sc._jvm.org.apache.spark.mllib
@@ -117,7 +120,8 @@ class IDFModel(ScoresInJvm, Model, _IDFParams):
                 return {out: weighted}
             return {out: np.asarray(X, dtype=np.float64) * idf}
         return frames.of(dataset).transform(
-            InputSpec(self.getInputCol(), check_finite=False),
+            InputSpec(self.getInputCol(), check_finite=False,
+                      width=self._feature_width()),
             weigh, [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:

@@ -12,13 +12,14 @@ from pyspark.ml.param.shared import HasInputCol, HasOutputCol
 
 from distml import frames
 from distml.frames import VECTOR, InputSpec, Output
-from distml.pipeline.base import Transformer, setters
+from distml.pipeline.base import SparkTwin, Transformer, setters
 from distml.pipeline.constraints import Interval
 
 
-class Normalizer(Transformer, HasInputCol, HasOutputCol):
+class Normalizer(SparkTwin, Transformer, HasInputCol, HasOutputCol):
     """Scales each row to unit p-norm (pyspark.ml's): p >= 1 (``inf`` for the largest absolute
-    value); a zero row stays zero, sparse rows stay sparse.
+    value); a zero row stays zero, sparse rows stay sparse. On Spark it runs as pyspark.ml's
+    own stage, row by row (rows of different sizes are fine there, as in a stream).
 
     >>> import numpy as np, pandas as pd
     >>> from distml.pipeline.feature import Normalizer
@@ -44,7 +45,11 @@ class Normalizer(Transformer, HasInputCol, HasOutputCol):
 
     setP, setInputCol, setOutputCol = setters("p", "inputCol", "outputCol")
 
-    def _transform(self, dataset: Any) -> Any:
+    def _spark_class(self) -> type:
+        from pyspark.ml.feature import Normalizer as SparkNormalizer
+        return SparkNormalizer
+
+    def _transform_pandas(self, dataset: Any) -> Any:
         p, out = self.getP(), self.getOutputCol()
         return frames.of(dataset).transform(
             InputSpec(self.getInputCol(), check_finite=False),

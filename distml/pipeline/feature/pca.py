@@ -109,6 +109,9 @@ class PCAModel(ScoresInJvm, Model, _PCAParams):
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getInputCol()], [self.getOutputCol()]
 
+    def _feature_width(self) -> int:
+        return self._pc.shape[0]
+
     def _build_twin(self, sc):
         from pyspark.ml.feature import PCAModel as SparkModel
         return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.PCAModel(
@@ -117,7 +120,8 @@ class PCAModel(ScoresInJvm, Model, _PCAParams):
     def _transform_here(self, dataset: Any) -> Any:
         pc, out = self._pc, self.getOutputCol()
         return frames.of(dataset).transform(
-            InputSpec(self.getInputCol(), check_finite=False),
+            InputSpec(self.getInputCol(), check_finite=False,
+                      width=self._feature_width()),
             lambda X: {out: np.asarray(X @ pc)}, [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:

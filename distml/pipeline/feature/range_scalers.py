@@ -50,7 +50,8 @@ class _RangeModel(ScoresInJvm, Model, HasInputCol, HasOutputCol):
     def _transform_here(self, dataset: Any) -> Any:
         out = self.getOutputCol()
         return frames.of(dataset).transform(
-            InputSpec(self.getInputCol(), check_finite=False),
+            InputSpec(self.getInputCol(), check_finite=False,
+                      width=self._feature_width()),
             lambda X: {out: self._rescale(X)}, [Output(out, VECTOR)])
 
 
@@ -115,8 +116,11 @@ class MinMaxScalerModel(_RangeModel, _MinMaxScalerParams):
     def originalMin(self) -> DenseVector:
         return DenseVector(self._range[0])
 
+    def _feature_width(self) -> int:
+        return len(self._range[0])
+
     def _description(self) -> dict:
-        return {"numFeatures": len(self.originalMin), "min": self.getMin(), "max": self.getMax()}
+        return {"numFeatures": self._feature_width(), "min": self.getMin(), "max": self.getMax()}
 
     @property
     def originalMax(self) -> DenseVector:
@@ -178,8 +182,11 @@ class MaxAbsScalerModel(_RangeModel):
     def maxAbs(self) -> DenseVector:
         return DenseVector(self._max_abs)
 
+    def _feature_width(self) -> int:
+        return len(self._max_abs)
+
     def _description(self) -> dict:
-        return {"numFeatures": len(self.maxAbs)}
+        return {"numFeatures": self._feature_width()}
 
     def _build_twin(self, sc):
         from pyspark.ml.feature import MaxAbsScalerModel as SparkModel

@@ -111,6 +111,9 @@ class StandardScalerModel(ScoresInJvm, Model, _StandardScalerParams):
     def _twin_columns(self) -> tuple[list[str], list[str]]:
         return [self.getInputCol()], [self.getOutputCol()]
 
+    def _feature_width(self) -> int:
+        return len(self._std)
+
     def _build_twin(self, sc):
         from pyspark.ml.feature import StandardScalerModel as SparkModel
         return twin_of(SparkModel, sc._jvm.org.apache.spark.ml.feature.StandardScalerModel(
@@ -125,7 +128,8 @@ class StandardScalerModel(ScoresInJvm, Model, _StandardScalerParams):
             return {out: standardize(X, mean, std, with_mean, with_std)}
 
         return frames.of(dataset).transform(
-            InputSpec(self.getInputCol(), check_finite=False),
+            InputSpec(self.getInputCol(), check_finite=False,
+                      width=self._feature_width()),
             scale, [Output(out, VECTOR)])
 
     def _save_data(self) -> tuple[dict, dict]:
