@@ -167,9 +167,6 @@ def _predict(args) -> int:
 
 def _predict_stream(args) -> int:
     from distml.cli import stream
-    if args.remote:
-        raise CommandError("--stream runs on a classic Spark session, not over --remote",
-                           EXIT_USAGE)
     model = _load_model(args.model)
     spark = _session(args)
     if not _exists(args.input):

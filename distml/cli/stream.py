@@ -89,8 +89,10 @@ def run_query(scored, output: str, checkpoint: str, interval: float | None) -> d
                     query.stop()  # between batches' commits: the next run goes on from there
         except Exception as e:  # the query failed: its cause, in one line
             raise DataError(f"the stream stopped: {_cause(e)}") from None
-    progress = [p for p in query.recentProgress if p.get("numInputRows")]
-    return {"rows": int(sum(p["numInputRows"] for p in progress)), "batches": len(progress)}
+    # A classic session's progress reads as a dict, a Connect one's by attribute.
+    rows = [int(getattr(p, "numInputRows", None) or p.get("numInputRows") or 0)
+            for p in query.recentProgress]
+    return {"rows": sum(rows), "batches": sum(1 for n in rows if n)}
 
 
 @contextlib.contextmanager

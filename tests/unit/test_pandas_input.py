@@ -38,3 +38,22 @@ def test_sparse_vectors_stay_sparse():
 def test_bad_input_names_the_column(df, spec, message):
     with pytest.raises(DataError, match=message):
         pandas_arrays(df, spec)
+
+
+def test_a_model_s_transform_names_the_column_of_another_width(rng):
+    """On pandas every model that takes a fixed-size vector checks it (``InputSpec.width``):
+    one DataError naming the column and both sizes, not a numpy shape error."""
+    import distml as D
+    X = np.abs(rng.normal(size=(40, 4)))
+    train = pd.DataFrame({"features": [Vectors.dense(r) for r in X],
+                          "label": (X[:, 0] > X[:, 1]).astype(float)})
+    wide = pd.DataFrame({"features": [Vectors.dense(np.r_[r, 1.0]) for r in X[:3]]})
+    models = [D.LogisticRegression(maxIter=3).fit(train), D.LinearRegression().fit(train),
+              D.KMeans(k=2, seed=1).fit(train), D.DecisionTreeClassifier(maxDepth=2).fit(train),
+              D.StandardScaler(inputCol="features", outputCol="o").fit(train),
+              D.PCA(k=2, inputCol="features", outputCol="o").fit(train),
+              D.SVD(k=2, inputCol="features", outputCol="o").fit(train)]
+    for model in models:
+        with pytest.raises(DataError, match="column 'features' holds vectors of size 5, but "
+                                            "the model was fitted on 4 features"):
+            model.transform(wide)
