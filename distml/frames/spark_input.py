@@ -204,11 +204,12 @@ def attribute_categories(attr: dict) -> int | None:
 
 def width_checked(df: DataFrame, column: str, width: int) -> DataFrame:
     """``df`` with its vector column checked row by row against a model's number of features,
-    lazily, as a stream needs: a column whose ML attributes state its size is checked here
-    at once (and needs nothing per row); else MLlib's VectorSizeHint adds the check to the
-    plan (one vector-size call per row, about 5% of a logistic regression's JVM scoring),
-    failing on the first row of another size. MLlib's models would instead fail deep in
-    their BLAS calls, or (trees) read past the vector's end or ignore its tail."""
+    lazily, as a stream needs. A column whose ML attributes state its size is checked here
+    at once, and needs nothing per row. Otherwise the plan gets a per-row check that fails on
+    the first vector of another size with an error naming the column (or, on a Spark without
+    the expression ``_vector_sizes`` uses, MLlib's VectorSizeHint, whose message does not).
+    MLlib's models would instead fail deep in their BLAS calls, or (trees) score a wider row
+    without a word."""
     if not isinstance(_field_type(df, column), VectorUDT):
         return df
     attrs = df.schema[column].metadata.get("ml_attr", {})
@@ -220,8 +221,31 @@ def width_checked(df: DataFrame, column: str, width: int) -> DataFrame:
             raise DataError(width_message(column, int(size), width) + " (by the column's ML "
                             "attributes)")
         return df
-    from pyspark.ml.feature import VectorSizeHint
-    return VectorSizeHint(inputCol=column, size=width, handleInvalid="error").transform(df)
+    sizes = _vector_sizes(df, column)
+    if sizes is None:
+        from pyspark.ml.feature import VectorSizeHint
+        return VectorSizeHint(inputCol=column, size=width, handleInvalid="error").transform(df)
+    message = F.concat(F.lit(f"column '{column}' holds a vector of size "),
+                       sizes.cast("string"),
+                       F.lit(f", but the model was fitted on {width} features"))
+    checked = F.when(sizes != width, F.raise_error(message)).otherwise(df[column])
+    return df.withColumn(column, checked.alias(column, metadata=df.schema[column].metadata))
+
+
+def _vector_sizes(df: DataFrame, column: str) -> Column | None:
+    """Each vector's size as a SQL expression, read from the vector's struct form without
+    building the vector. Spark offers no SQL function for it (a vector column cannot be cast
+    to its struct or have a field taken), so this builds Catalyst's UnwrapUDT through py4j:
+    internal API, hence None where it is missing."""
+    try:
+        jvm = df.sparkSession._jvm
+        utils = jvm.org.apache.spark.sql.classic.ExpressionUtils
+        unwrapped = jvm.org.apache.spark.sql.catalyst.expressions.UnwrapUDT(
+            utils.expression(df[column]._jc))
+        struct = Column(utils.column(unwrapped))
+    except Exception:  # py4j's error for a class or method this Spark lacks
+        return None
+    return F.when(struct["type"] == 1, F.size(struct["values"])).otherwise(struct["size"])
 
 
 def collect_partitions(df: DataFrame, spec: InputSpec, num_workers: int) -> list:

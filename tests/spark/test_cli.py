@@ -13,6 +13,7 @@ from distml.cli.main import main
 
 SPEC = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "specs",
                     "breast_cancer.yaml")
+ORDER = ["mean_radius", "mean_texture", "mean_perimeter"]  # rows share a radius
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +223,8 @@ def test_predict_stream_scores_each_landed_file_once(spark, data, trained, tmp_p
     batch = str(tmp_path / "batch")
     assert _run(capsys, "predict", "--model", trained, "--input", str(incoming),
                 "--output", batch)[0] == 0
-    streamed = spark.read.parquet(output).toPandas().sort_values("mean_radius")
-    expected = spark.read.parquet(batch).toPandas().sort_values("mean_radius")
+    streamed = spark.read.parquet(output).toPandas().sort_values(ORDER)
+    expected = spark.read.parquet(batch).toPandas().sort_values(ORDER)
     assert len(streamed) == len(rows)
     assert streamed["prediction"].tolist() == expected["prediction"].tolist()
     assert [v.toArray().tolist() for v in streamed["probability"]] == \

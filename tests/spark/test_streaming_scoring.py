@@ -17,6 +17,8 @@ import distml as D
 pytestmark = pytest.mark.spark
 
 ROWS = 48
+WIDTH_ERROR = ("column 'features' holds (a vector|vectors) of size 5, but the model was "
+               "fitted on 4 features")
 _queries = itertools.count()
 
 
@@ -34,6 +36,11 @@ def data(spark, tmp_path_factory):
     batch.coalesce(2).write.parquet(folder)
     batch = spark.read.parquet(folder)  # the rows the stream reads, in the same form
     return batch, spark.readStream.schema(batch.schema).parquet(folder)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return _fitted(data[0])
 
 
 def _fitted(batch):
@@ -97,9 +104,10 @@ def _rows(df, columns):
     return [tuple(_plain(r[c]) for c in columns) for r in df.orderBy("id").collect()]
 
 
-def test_every_model_and_transformer_scores_a_stream_as_it_scores_a_batch(spark, data):
+def test_every_model_and_transformer_scores_a_stream_as_it_scores_a_batch(spark, data,
+                                                                          fitted):
     batch, stream = data
-    for name, model in _fitted(batch).items():
+    for name, model in fitted.items():
         expected = model.transform(batch)
         added = [c for c in expected.columns if c not in batch.columns]
         assert added, name
@@ -116,42 +124,50 @@ def test_every_model_and_transformer_scores_a_stream_as_it_scores_a_batch(spark,
             spark.catalog.dropTempView(query_name)
 
 
-def test_a_row_of_another_width_stops_the_stream_with_a_message_naming_it(spark, data,
-                                                                          tmp_path):
-    """Every model that takes a vector of fixed size checks it per row, lazily: a stream with
-    a file of 5-wide vectors fails on it with the width named (distml's message on the Python
-    path; MLlib's VectorSizeHint's in JVM scoring), not deep inside BLAS or silently."""
-    from distml.pipeline.jvm_scoring import ScoresInJvm
-    batch, _ = data
+def test_a_row_of_another_width_is_an_error_naming_the_column(spark, data, fitted, tmp_path):
+    """Every model that takes a vector of fixed size checks it row by row, lazily: 5-wide
+    vectors fail with the column and both sizes named (per batch on the Python path, per row
+    in JVM scoring), not deep inside BLAS or silently. Every such class on a batch; a JVM and
+    a Python-path model on a stream, which no eager check would survive."""
     wide = spark.createDataFrame([(100 + i, Vectors.dense([1.0, 2.0, 3.0, 4.0, 5.0]))
                                   for i in range(3)], ["id", "features"])
     folder = str(tmp_path / "wide")
     wide.write.parquet(folder)
-    stream = spark.readStream.schema(wide.schema).parquet(folder)
-    checked = {name: m for name, m in _fitted(batch).items()
+    wide = spark.read.parquet(folder)
+    checked = {name: m for name, m in fitted.items()
                if getattr(m, "_feature_width", lambda: None)() is not None and
                m.getOrDefault("featuresCol" if m.hasParam("featuresCol") else "inputCol")
                == "features"}
     assert len(checked) == 16, sorted(checked)
     for name, model in checked.items():
-        expected = ("VectorSizeHint Expecting a vector of size 4 but got 5"
-                    if isinstance(model, ScoresInJvm) else
-                    "column 'features' holds vectors of size 5, but the model was fitted on "
-                    "4 features")
-        query = (model.transform(stream).writeStream.format("memory")
+        with pytest.raises(Exception, match=WIDTH_ERROR):
+            model.transform(wide).collect()
+    stream = spark.readStream.schema(wide.schema).parquet(folder)
+    for name in ("LogisticRegressionModel", "SVDModel"):
+        query = (checked[name].transform(stream).writeStream.format("memory")
                  .queryName(f"distml_stream_{next(_queries)}").trigger(availableNow=True)
                  .start())
         try:
-            with pytest.raises(Exception, match=expected):
+            with pytest.raises(Exception, match=WIDTH_ERROR):
                 query.awaitTermination(120)
         finally:
             query.stop()
 
 
-def test_a_column_whose_attributes_state_another_width_fails_at_transform(spark, data):
+def test_without_the_size_expression_jvm_scoring_falls_back_to_vector_size_hint(
+        spark, fitted, monkeypatch):
+    from distml.frames import spark_input
+    model = fitted["LogisticRegressionModel"]
+    wide = spark.createDataFrame([(Vectors.dense([1.0, 2.0, 3.0, 4.0, 5.0]),)], ["features"])
+    monkeypatch.setattr(spark_input, "_vector_sizes", lambda df, column: None)
+    with pytest.raises(Exception, match="VectorSizeHint Expecting a vector of size 4 but got 5"):
+        model.transform(wide).collect()
+
+
+def test_a_column_whose_attributes_state_another_width_fails_at_transform(data, fitted):
     from distml.errors import DataError
     batch, stream = data
-    model = D.LogisticRegression(maxIter=2).fit(batch)
+    model = fitted["LogisticRegressionModel"]
     wider = D.VectorAssembler(inputCols=["x", "rating", "user"], outputCol="features3")
     for source in (batch, stream):
         df = wider.transform(source).drop("features").withColumnRenamed("features3",
