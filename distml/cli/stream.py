@@ -60,6 +60,10 @@ def read_stream(spark, path: str, fmt: str):
     if fmt == "libsvm":
         raise CommandError("--stream reads parquet or CSV folders; Spark's libsvm source "
                            "cannot be read as a stream", EXIT_USAGE)
+    fs, target = filesystem(path)
+    if not fs.is_folder(target):
+        raise CommandError(f"input '{path}' is a file; --stream reads the folder that files "
+                           "land in", EXIT_USAGE)
     if fmt == "csv":
         schema = spark.read.csv(path, header=True, inferSchema=True).schema
         return spark.readStream.schema(schema).csv(path, header=True)

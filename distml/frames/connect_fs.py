@@ -30,6 +30,12 @@ class ConnectFileSystem:
     def exists(self, p: str) -> bool:
         return self._listing(p) is not None
 
+    def is_folder(self, p: str) -> bool:
+        """False only where ``p`` lists as one file, itself (a folder lists what is in it)."""
+        listing = self._listing(p, recursive=False)
+        rows = [] if listing is None else listing.select("path").limit(2).collect()
+        return not (len(rows) == 1 and rows[0]["path"].endswith(p.rstrip("/")))
+
     def read_files(self, p: str) -> dict[str, bytes]:
         """{name: bytes} of the visible files directly in folder ``p`` ({} when it is
         missing); hidden ones (``_SUCCESS``, ``.crc``) are Spark's bookkeeping."""

@@ -47,6 +47,9 @@ class HadoopFileSystem(_ReadsFolders):
     def exists(self, p: str) -> bool:
         return bool(self._fs.exists(self._path(p)))
 
+    def is_folder(self, p: str) -> bool:
+        return bool(self._fs.getFileStatus(self._path(p)).isDirectory())
+
     def write_bytes(self, p: str, data: bytes, private: bool = False,
                     durable: bool = False) -> None:
         out = self._fs.create(self._path(p), True)
@@ -96,6 +99,9 @@ class LocalFileSystem(_ReadsFolders):
 
     def exists(self, p: str) -> bool:
         return os.path.exists(p)
+
+    def is_folder(self, p: str) -> bool:
+        return os.path.isdir(p)
 
     def write_bytes(self, p: str, data: bytes, private: bool = False,
                     durable: bool = False) -> None:

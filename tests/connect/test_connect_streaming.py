@@ -42,6 +42,10 @@ def test_predict_stream_over_connect(connect, tmp_path, capsys):
         assert main(stream) == 0
         scored.append(json.loads(capsys.readouterr().out)["rows"])
     assert scored == [80, len(frame) - 480]
+    capsys.readouterr()
+    assert main(["predict", "--stream", "--model", model, "--input", str(incoming / "a.parquet"),
+                 "--output", str(tmp_path / "o2"), *remote]) == 2
+    assert "is a file" in capsys.readouterr().err
     assert main(["predict", "--model", model, "--input", str(incoming),
                  "--output", str(tmp_path / "batch"), *remote]) == 0
     streamed = pd.read_parquet(output).sort_values(ORDER)

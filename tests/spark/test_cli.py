@@ -247,6 +247,9 @@ def test_predict_stream_refusals(spark, data, trained, tmp_path, capsys):
     code, _, err = _run(capsys, *base, "--stream", "--format", "libsvm",
                         "--output", str(tmp_path / "o3"))
     assert code == 2 and "libsvm" in err
+    code, _, err = _run(capsys, "predict", "--stream", "--model", trained, "--input",
+                        str(incoming / "a.parquet"), "--output", str(tmp_path / "o6"))
+    assert code == 2 and "is a file; --stream reads the folder" in err
     code, _, err = _run(capsys, *base, "--interval", "5", "--output", str(tmp_path / "o4"))
     assert code == 2 and "go with --stream" in err
     with pytest.raises(SystemExit):

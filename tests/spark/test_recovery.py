@@ -17,7 +17,7 @@ from distml.engine.checkpoint import CheckpointStore
 from distml.errors import FitError, ParamError
 
 HOOK = "distml.test.failOnce"
-ITERATIONS, FAIL_AT, INTERVAL = 20, 5, 4  # the last checkpoint before the failure: 4
+ITERATIONS, FAIL_AT, INTERVAL = 10, 5, 4  # the last checkpoint before the failure: 4
 
 
 @contextmanager
@@ -38,7 +38,7 @@ def frames(spark):
     y = (X @ rng.normal(size=6) + 0.5 * rng.normal(size=400) > 0).astype(float)
     labelled = spark.createDataFrame([(Vectors.dense(r), float(v)) for r, v in zip(X, y)],
                                      ["features", "label"]).repartition(2).cache()
-    # Uniform points: Lloyd's iterations keep moving the centres for all 20 iterations.
+    # Uniform points: Lloyd's iterations keep moving the centres for all the iterations.
     U = rng.uniform(size=(2000, 2))
     points = spark.createDataFrame([(Vectors.dense(r),) for r in U],
                                    ["features"]).repartition(2).cache()
@@ -56,7 +56,7 @@ def frames(spark):
 def estimator(name, engine, directory):
     common = dict(engine=engine, maxIter=ITERATIONS, checkpointInterval=INTERVAL,
                   checkpointDir=str(directory))
-    if name == "lr":  # elastic net: OWL-QN, which runs all 20 iterations here (tol 0)
+    if name == "lr":  # elastic net: OWL-QN, which runs all its iterations here (tol 0)
         return LogisticRegression(regParam=0.01, elasticNetParam=0.5, tol=0.0, **common)
     if name == "kmeans":
         return KMeans(k=8, initMode="random", tol=0.0, seed=3, **common)
