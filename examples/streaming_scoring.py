@@ -18,9 +18,6 @@ exits 1. Run it with ``python examples/streaming_scoring.py [--master local[2]] 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
 import os
 import sys
 import tempfile
@@ -31,7 +28,7 @@ from sklearn.model_selection import train_test_split
 
 from _session import session
 from distml import PipelineModel
-from distml.cli.main import main as distml
+from main_job import run as _distml  # `distml ARGV` in this process; its JSON answer
 
 SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "specs", "breast_cancer.yaml")
 
@@ -106,18 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'ok ' if ok else 'FAILED'} {name}")
     print(f"model, data and predictions in {work}")
     return 0 if all(checks.values()) else 1
-
-
-def _distml(*argv: str) -> dict:
-    """``distml ARGV`` in this process and session; its JSON answer."""
-    print("$ distml " + " ".join(argv))
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = distml(list(argv))
-    print(out.getvalue().rstrip())
-    if code != 0:
-        sys.exit(code)
-    return json.loads(out.getvalue())
 
 
 def _by_row(df) -> dict:
