@@ -31,7 +31,7 @@ from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.recovery import is_transient
 from distml.engine.rendezvous import RendezvousClient, RendezvousServer
-from distml.engine.spark_errors import (original_exception, python_error_summary,
+from distml.engine.spark_errors import (original_exception, spark_failure,
                                         wrap_executor_errors)
 from distml.errors import DataError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
@@ -272,8 +272,7 @@ class BarrierEngine:
         try:
             rows = prepared.mapInArrow(task, results.CHUNK_SCHEMA, barrier=True).collect()
         except Exception as e:
-            raise (original_exception(e) or FitError(
-                f"the fit's stage failed: {python_error_summary(e)}")) from None
+            raise (original_exception(e) or spark_failure(e, "the fit's stage")) from None
         return _result_of(rows, source)
 
     def _stage(self, program: Program, params: dict, source: RankInput, recovery: Recovery,
@@ -336,7 +335,7 @@ def _fit_error(server: RendezvousServer, err: Exception) -> BaseException:
     original = original_exception(err)
     if original is not None:
         return original
-    return FitError(f"the fit's stage failed: {python_error_summary(err)}")
+    return spark_failure(err, "the fit's stage")
 
 
 class GangNotStarted(Exception):

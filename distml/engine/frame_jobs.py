@@ -45,7 +45,7 @@ from distml.engine.memory import IngestBudget, RankMeter, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (describe_exception, original_exception,
-                                        python_error_summary, rebuild_exception,
+                                        rebuild_exception, spark_failure,
                                         wrap_executor_errors)
 from distml.errors import DataError, ExecutorMemoryError, FitError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
@@ -185,8 +185,7 @@ def _raise_failed(rows: list) -> None:
 
 
 def _job_error(err: Exception) -> BaseException:
-    return original_exception(err) or FitError(
-        f"a Spark job of the fit failed: {python_error_summary(err)}")
+    return original_exception(err) or spark_failure(err, "a Spark job of the fit")
 
 
 class FrameJobsContext(Context):

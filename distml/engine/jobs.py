@@ -41,9 +41,9 @@ from distml.engine.memory import IngestBudget, RankMeter, ingest_budget
 from distml.engine.partition import Partition
 from distml.engine.partition_store import StoreMiss
 from distml.engine.spark_errors import (describe_exception, original_exception,
-                                        python_error_summary, rebuild_exception,
+                                        rebuild_exception, spark_failure,
                                         wrap_executor_errors)
-from distml.errors import DataError, ExecutorMemoryError, FitError, ParamError
+from distml.errors import DataError, ExecutorMemoryError, ParamError
 from distml.frames.arrow_input import InputLayout, batches_to_partition
 from distml.frames.capacity import is_local
 from distml.frames.spark_input import partitions_as_rows, prepare, resolve_ranks, with_partitions
@@ -279,7 +279,7 @@ def _job_error(err: Exception) -> BaseException:
     original = original_exception(err)
     if original is not None:
         return original
-    return FitError(f"a Spark job of the fit failed: {python_error_summary(err)}")
+    return spark_failure(err, "a Spark job of the fit")
 
 
 class JobsContext(Context):

@@ -113,6 +113,19 @@ def original_exception(err: BaseException) -> BaseException | None:
     return rebuild_exception(described) if isinstance(described, dict) else None
 
 
+def spark_failure(err: BaseException, what: str) -> BaseException:
+    """What a fit raises for a Spark failure that carries no exception of distml's (the
+    task failed before distml's wrapper ran): a FitError, retried, unless the executor could
+    not import a module. That happens while the task's function is unpickled, and every
+    attempt would meet it again, so it is an ImportError, which is not retried."""
+    summary = python_error_summary(err)
+    if re.match(r"(ModuleNotFoundError|ImportError)\b", summary):
+        return ImportError(f"{what} failed on an executor, which could not import what the "
+                           f"fit needs ({summary}); install it on every executor, or ship "
+                           "it with --py-files or SparkContext.addPyFile")
+    return errors.FitError(f"{what} failed: {summary}")
+
+
 def python_error_summary(err: BaseException) -> str:
     """The last line of the Python traceback inside a Spark error, or the error's first line."""
     text = str(err)

@@ -279,10 +279,11 @@ def test_predict_stream_with_an_interval_runs_until_sigterm(data, trained, tmp_p
     incoming, output = tmp_path / "incoming", tmp_path / "scored"
     _land(incoming, rows.iloc[:50], "a")
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    log = open(tmp_path / "stderr.log", "w+")  # a file: a full pipe would stall the job
     job = subprocess.Popen([sys.executable, "-m", "distml.cli.main", "predict", "--stream",
                             "--interval", "1", "--master", "local[1]", "--model", trained,
                             "--input", str(incoming), "--output", str(output)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+                           stdout=subprocess.PIPE, stderr=log, env=env, text=True)
     try:
         def committed(batch):  # the sink's log names each committed batch
             deadline = time.monotonic() + 120
@@ -295,9 +296,12 @@ def test_predict_stream_with_an_interval_runs_until_sigterm(data, trained, tmp_p
         _land(incoming, rows.iloc[50:80], "b")
         assert committed(1)
         job.send_signal(signal.SIGTERM)
-        out, err = job.communicate(timeout=120)
+        out, _ = job.communicate(timeout=120)
     finally:
         job.kill()
+        log.seek(0)
+        err = log.read()
+        log.close()
     assert job.returncode == 0, err[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["rows"] == 80
     assert len(pd.read_parquet(output)) == 80

@@ -296,3 +296,26 @@ def test_every_fit_reports_its_ranks_memory_and_logs_estimate_and_budget(labelle
     assert line.startswith("distml: Primitives memory per rank: estimate ")
     assert line.endswith("budget none set (a local master or standalone executors: the ranks "
                          "share their machine)")
+
+
+def test_a_program_the_executors_cannot_import_fails_once_saying_so(labelled, tmp_path,
+                                                                     monkeypatch, caplog):
+    """A task whose function names a module only the driver has fails while Spark unpickles
+    it, before distml's wrapper runs: every attempt would fail the same way, so the fit raises
+    one ImportError with what to do, and is not retried. (The jobs engines build the same
+    error with the same helper, ``spark_errors.spark_failure``.)"""
+    df, _, _ = labelled
+    (tmp_path / "driver_only_program.py").write_text(textwrap.dedent('''
+        def column_sums(part):
+            return part.X.sum(axis=0)
+
+        def sums(ctx, params):
+            return {"sums": ctx.map_reduce(column_sums)}
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))  # the driver's path, not the executors'
+    import driver_only_program
+    with caplog.at_level(logging.WARNING, logger="distml"), \
+            pytest.raises(ImportError, match="could not import what the fit needs .*"
+                                             "driver_only_program.*--py-files"):
+        fit_program(driver_only_program.sums, {}, df, InputSpec("features"), engine="barrier")
+    assert "attempt 1 of" not in caplog.text
