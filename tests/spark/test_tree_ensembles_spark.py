@@ -17,6 +17,7 @@ from pyspark.ml.classification import GBTClassifier as SparkGBT
 from pyspark.ml.classification import RandomForestClassifier as SparkForest
 from pyspark.ml.evaluation import MulticlassClassificationEvaluator
 from pyspark.ml.linalg import Vectors
+from pyspark.ml.regression import GBTRegressor as SparkGBTRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from distml import (GBTClassifier, GBTRegressor, RandomForestClassifier,
@@ -153,8 +154,13 @@ def test_validation_column_of_booleans_stops_boosting(spark):
     alone = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5).fit(df.filter(~df.held))
     losses = alone.toMLlib().evaluateEachIteration(df.filter(df.held), "squared")
     expected = mllib_stopping_count(losses, 0.01)
-    # The fit stopped early (fewer trees than maxIter, more than one), at MLlib's count.
-    assert 1 < stopped.getNumTrees == expected < 60
+    kept = len(stopped.trees)
+    assert kept == expected, (kept, expected, losses)
+    # And pyspark.ml's own early stopping, fitted on the same rows, keeps as many trees.
+    theirs = SparkGBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
+                               validationIndicatorCol="held").fit(df)
+    assert kept == theirs.getNumTrees == stopped.getNumTrees
+    assert 1 < expected < 60  # the data makes it stop early, past the first tree
     local = GBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
                          validationIndicatorCol="held").fit(
         pd.DataFrame({"features": list(X), "label": y, "held": held}))
