@@ -63,9 +63,17 @@ def features_expr(df: DataFrame, features, kind: str | None = None) -> tuple[Col
             kind = kind or vector_kind(df, features)
             if kind == VECTOR_STRUCT:
                 return col(features), VECTOR_STRUCT
+            dense = vector_to_array(col(features), "float64")
+            struct = _vector_struct(df, features)
+            if struct is not None:
+                # A dense vector's values array is its row as it stands in the cache: read it
+                # from the struct, and Spark builds no vector object and copies no array
+                # (vector_to_array does both, per row: ~15% of a first fit's ingestion at
+                # 500k x 50, docs/design-notes.md). Sparse rows of a mixed column still go
+                # through vector_to_array.
+                dense = F.when(struct["type"] == 1, struct["values"]).otherwise(dense)
             # vector_to_array throws on null inside the JVM; keep nulls for our own message.
-            return (F.when(col(features).isNotNull(), vector_to_array(col(features), "float64")),
-                    ARRAY)
+            return F.when(col(features).isNotNull(), dense), ARRAY
         if isinstance(dtype, ArrayType) and _is_number(dtype.elementType):
             return col(features).cast("array<double>"), ARRAY
         raise DataError(f"column '{features}' has type {dtype.simpleString()}; a features column "
@@ -234,18 +242,28 @@ def width_checked(df: DataFrame, column: str, width: int) -> DataFrame:
 
 def _vector_sizes(df: DataFrame, column: str) -> Column | None:
     """Each vector's size as a SQL expression, read from the vector's struct form without
-    building the vector. Spark offers no SQL function for it (a vector column cannot be cast
-    to its struct or have a field taken), so this builds Catalyst's UnwrapUDT through py4j:
-    internal API, hence None where it is missing."""
+    building the vector; None where that form cannot be had (``_vector_struct``)."""
+    struct = _vector_struct(df, column)
+    if struct is None:
+        return None
+    return F.when(struct["type"] == 1, F.size(struct["values"])).otherwise(struct["size"])
+
+
+def _vector_struct(df: DataFrame, column: str) -> Column | None:
+    """A vector column as the struct MLlib stores it in (type: 0 sparse, 1 dense; size;
+    indices; values). Spark offers no SQL way to it (a vector column cannot be cast to its
+    struct or have a field taken), so this builds Catalyst's UnwrapUDT through py4j: internal
+    API, hence None where it is missing, and always over Spark Connect (no JVM)."""
+    if is_connect(df.sparkSession):
+        return None
     try:
         jvm = df.sparkSession._jvm
         utils = jvm.org.apache.spark.sql.classic.ExpressionUtils
         unwrapped = jvm.org.apache.spark.sql.catalyst.expressions.UnwrapUDT(
             utils.expression(df[column]._jc))
-        struct = Column(utils.column(unwrapped))
+        return Column(utils.column(unwrapped))
     except Exception:  # py4j's error for a class or method this Spark lacks
         return None
-    return F.when(struct["type"] == 1, F.size(struct["values"])).otherwise(struct["size"])
 
 
 def collect_partitions(df: DataFrame, spec: InputSpec, num_workers: int) -> list:

@@ -62,14 +62,18 @@ def init_state(x0: np.ndarray, memory: int = 10) -> dict:
 def minimize_lbfgs(objective: Objective, x0: np.ndarray, l1: np.ndarray | None = None,
                    max_iter: int = 100, tol: float = 1e-6, memory: int = 10,
                    state: dict | None = None,
-                   on_iteration: Callable[[dict], None] | None = None) -> dict:
+                   on_iteration: Callable[[dict], None] | None = None,
+                   projected_gradient_tol: float | None = None) -> dict:
     """Minimize ``objective(x) + sum(l1 * |x|)``; ``objective`` returns (value, gradient).
 
     Stops after ``max_iter`` iterations, when the objective improved by at most ``tol``
-    (relative) over the last 10 iterations, or when no step decreases it any more. Returns the
-    state dict; ``state["x"]`` is the solution and ``state["history"]`` the objective (with
-    the L1 term) after every iteration, starting with the initial point. Pass a saved
-    ``state`` to resume where it stopped.
+    (relative) over the last 10 iterations, when the (pseudo-)gradient's norm is at most
+    ``max(tol * |objective|, 1e-8)`` (breeze's gradient test, which MLlib's L-BFGS and OWL-QN
+    stop on too), when its largest entry is below ``projected_gradient_tol`` (breeze's L-BFGS-B
+    test, 1e-5 in MLlib's huber fit; its bounds are never active here), or when no step
+    decreases the objective any more. Returns the state dict; ``state["x"]`` is the solution
+    and ``state["history"]`` the objective (with the L1 term) after every iteration, starting
+    with the initial point. Pass a saved ``state`` to resume where it stopped.
     """
     st = state if state is not None else init_state(x0, memory)
     x = st["x"]
@@ -83,6 +87,14 @@ def minimize_lbfgs(objective: Objective, x0: np.ndarray, l1: np.ndarray | None =
         pg = _pseudo_gradient(x, g, l1) if use_l1 else g
         if not np.any(pg):
             st["converged"], st["reason"] = True, "zero gradient"
+            break
+        # Without these tests a converged fit goes on until the value test's window has
+        # passed, its line searches backtracking ~20 times each at the limit of precision.
+        if float(np.linalg.norm(pg)) <= max(tol * abs(F), 1e-8):
+            st["converged"], st["reason"] = True, "gradient converged"
+            break
+        if projected_gradient_tol is not None and np.abs(pg).max() < projected_gradient_tol:
+            st["converged"], st["reason"] = True, "projected gradient converged"
             break
         direction = -_two_loop(st, pg)
         if use_l1:

@@ -190,3 +190,27 @@ def test_tables_on_both_sides(spark):
     assert sorted(frames.generate(None, 4, batches, "v long")["v"]) == [0, 10, 20, 30]
     assert sorted(r.v for r in frames.generate(spark, 4, batches, "v long").collect()) == \
         [0, 10, 20, 30]
+
+
+@pytest.mark.parametrize("struct_route", [True, False])
+def test_dense_read_of_a_column_mixing_dense_and_sparse_rows(spark, monkeypatch, struct_route):
+    """A column whose first row is dense is read as dense arrays: its dense rows straight from
+    the vector's struct form, its sparse rows (VectorAssembler's output mixes both) through
+    vector_to_array, and where the struct form is unavailable, every row through it. The
+    reference is the numpy matrix the rows were made from."""
+    from pyspark.ml.linalg import Vectors
+
+    from distml.frames import spark_input
+    if not struct_route:
+        monkeypatch.setattr(spark_input, "_vector_struct", lambda df, column: None)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 4))
+    X[1::3, 1:3] = 0.0
+    rows = [(i, Vectors.sparse(4, {j: v for j, v in enumerate(x) if v}) if i % 3 == 1
+             else Vectors.dense(x)) for i, x in enumerate(X)]
+    df = spark.createDataFrame(rows, ["i", "features"]).coalesce(2)
+    parts = frames.of(df).read_partitions(InputSpec("features", label="i"), 2)
+    assert sum(p.X.shape[0] for p in parts) == 30
+    for p in parts:
+        assert isinstance(p.X, np.ndarray)  # dense, not CSR
+        np.testing.assert_array_equal(p.X, X[p.y.astype(int)])

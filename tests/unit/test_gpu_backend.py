@@ -175,6 +175,21 @@ def test_linear_regression_on_mxnet_matches_numpy(on_mxnet, rng, monkeypatch):
     assert seen[:2] == ["numpy"] * 2 and all(m.startswith("mxnet") for m in seen[2:]), seen
 
 
+def test_gram_statistics_without_weights(on_mxnet, rng):
+    """The unweighted statistics (X's own memory, no stacked copy) equal [X, y]^T [X, y] and
+    the column sums computed in numpy, on numpy and on MXNet arrays; and the weighted path
+    with unit weights."""
+    from distml.kernels.least_squares import weighted_gram
+    X, y = rng.normal(size=(3000, 7)), rng.normal(size=3000)
+    Z = np.column_stack([X, y])
+    for got in (weighted_gram(X, y, None), weighted_gram(X, y, np.ones(3000)),
+                weighted_gram(on_mxnet.asarray(X), on_mxnet.asarray(y), None)):
+        counts, sums, gram = got
+        np.testing.assert_array_equal(counts, [3000.0] * 3)
+        np.testing.assert_allclose(sums, Z.sum(axis=0), rtol=1e-12, atol=1e-10)
+        np.testing.assert_allclose(gram, Z.T @ Z, rtol=1e-12, atol=1e-9)
+
+
 def test_sparse_features_stay_on_numpy(on_mxnet, caplog, rng):
     X = sp.random(400, 12, density=0.2, random_state=3, format="csr")
     y = (np.asarray(X.sum(axis=1)).ravel() > 0.5).astype(float)

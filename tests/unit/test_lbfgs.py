@@ -59,3 +59,47 @@ def test_resuming_from_a_saved_state_gives_the_same_bits():
 def test_max_iter_is_respected(max_iter):
     st = minimize_lbfgs(rosenbrock, np.array([-1.2, 1.0]), max_iter=max_iter, tol=0.0)
     assert st["iteration"] == max_iter and len(st["history"]) == max_iter + 1
+
+
+def _counted(objective):
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return objective(x)
+    return counted, calls
+
+
+def test_stops_on_the_gradient_as_breeze_does():
+    """Breeze's gradient test (||g|| <= max(tol |f|, 1e-8)), which MLlib's L-BFGS stops on:
+    once met, no further iteration runs. Without it the fit went on until the value test's
+    10-iteration window had passed, each line search backtracking ~20 times at the limit of
+    precision."""
+    A = np.diag(np.linspace(1.0, 20.0, 6))
+    b = np.arange(1.0, 7.0)
+
+    def quadratic(x):  # minimum -0.5 b A^-1 b, far from 0, so |f| sets the bound
+        return 0.5 * x @ A @ x - b @ x, A @ x - b
+
+    objective, calls = _counted(quadratic)
+    st = minimize_lbfgs(objective, np.zeros(6), tol=1e-6)
+    assert st["reason"] == "gradient converged"
+    f, g = quadratic(st["x"])
+    assert np.linalg.norm(g) <= 1e-6 * abs(f)
+    # stopped at the first iterate that passed: the one before it had not
+    assert len(calls) <= st["iteration"] + 3  # unit steps accepted, no backtracking spree
+    np.testing.assert_allclose(st["x"], np.linalg.solve(A, b), rtol=1e-5)
+
+
+def test_projected_gradient_test_stops_at_its_threshold():
+    """L-BFGS-B's test as MLlib's huber fit uses it: the largest gradient entry below the
+    threshold ends the fit, earlier than the relative tests would."""
+    def stretched(x):
+        return 0.5 * np.sum(np.arange(1.0, 5.0) * (x - 3.0) ** 2), np.arange(1.0, 5.0) * (x - 3.0)
+
+    loose = minimize_lbfgs(stretched, np.zeros(4), tol=1e-12, projected_gradient_tol=1e-3)
+    tight = minimize_lbfgs(stretched, np.zeros(4), tol=1e-12)
+    assert loose["reason"] == "projected gradient converged"
+    assert np.abs(stretched(loose["x"])[1]).max() < 1e-3
+    assert tight["reason"] != "projected gradient converged"
+    assert np.abs(stretched(tight["x"])[1]).max() < np.abs(stretched(loose["x"])[1]).max()

@@ -79,6 +79,11 @@ def fit_by_lbfgs(ctx, params: dict) -> dict:
     state = minimize_lbfgs(objective, theta0,
                            l1=np.concatenate([l1 * q, np.zeros(theta0.size - k)]),
                            max_iter=params["maxIter"], tol=params["tol"],
+                           # MLlib fits huber by L-BFGS-B, which adds this test at a fixed
+                           # 1e-5; that is 10 * tol at the default tol, and a tighter tol
+                           # tightens it here, so that asking for one is not ignored
+                           projected_gradient_tol=min(1e-5, 10 * params["tol"]) if huber
+                           else None,
                            on_iteration=lambda st: ctx.report(iteration=st["iteration"],
                                                               loss=st["history"][-1]))
     beta, b, sigma = unpack(state["x"])

@@ -31,7 +31,7 @@ MAX_FEATURES = 4096
 
 def _statistics(part, backend):
     X, y, w, _ = partition_rows(part, backend)
-    return weighted_gram(X, y, w)
+    return weighted_gram(X, y, None if part.w is None else w)
 
 
 def linear_regression(ctx, params: dict) -> dict:
