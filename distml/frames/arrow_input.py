@@ -1,8 +1,8 @@
 """Arrow record batches -> numpy/CSR, vectorized, on the executors (no JVM, no pyspark.sql).
 
 The driver (``frames.spark_input``) selects the input as at most four columns with fixed names:
-features as ``array<double>`` (dense vectors are converted in the JVM by ``vector_to_array``,
-which measured 7x faster than shipping the vector UDT's struct) or as the vector UDT's struct
+features as ``array<double>`` (a dense vector's ``values`` field, taken in the JVM from its
+struct; shipping the whole struct measured 7x slower) or as the vector UDT's struct
 (sparse vectors: its ``indices``/``values`` list buffers become CSR without a per-row loop),
 and label, weight and id as doubles/longs.
 """

@@ -45,7 +45,7 @@ def weighted_gram(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _unit_weight_gram(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``weighted_gram`` with every weight 1, from X's own memory: X^T X, X^T y and y^T y as
     three products, where stacking [x, y] and weighting it copied the rows twice (at 250k x 50
-    a rank: 30 ms against 70-120 ms)."""
+    a rank: 50 ms against 70-235 ms)."""
     n, d = X.shape
     sums, gram = np.empty(d + 1), np.empty((d + 1, d + 1))
     sums[:d], sums[d] = to_numpy(X.sum(axis=0)), float(to_numpy(y.sum()))
