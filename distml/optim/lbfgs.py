@@ -7,8 +7,11 @@ evaluation (one map_reduce) when the unit step is accepted, which is the common 
 
 OWL-QN (Andrew & Gao, 2007) minimizes f(x) + sum_j l1[j] |x_j| for smooth f: a pseudo-gradient
 replaces the gradient, the L-BFGS direction is kept within the current orthant, and each trial
-point is projected back onto it. With l1 all zero it is plain L-BFGS with a backtracking
-Armijo line search.
+point is projected back onto it, with a backtracking Armijo line search (as breeze's OWL-QN).
+With l1 all zero it is plain L-BFGS with a weak Wolfe line search (as breeze's L-BFGS takes a
+strong Wolfe one): a step must also flatten the slope (curvature 0.9), or it is lengthened, so
+the curvature pairs stay informative; halving alone took twice MLlib's iterations on
+correlated features.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import numpy as np
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 _ARMIJO = 1e-4
+_WOLFE = 0.9
 _MAX_BACKTRACKS = 40
 _HISTORY = 10  # convergence looks at the improvement over the last 10 iterations, as breeze
 
@@ -106,6 +110,7 @@ def minimize_lbfgs(objective: Objective, x0: np.ndarray, l1: np.ndarray | None =
             direction = -pg
             slope = float(pg @ direction)
         step = 1.0 if st["count"] else min(1.0, 1.0 / np.linalg.norm(pg))
+        low, high = 0.0, np.inf
         for _ in range(_MAX_BACKTRACKS):
             x_new = x + step * direction
             if use_l1:
@@ -113,9 +118,13 @@ def minimize_lbfgs(objective: Objective, x0: np.ndarray, l1: np.ndarray | None =
             f_new, g_new = objective(x_new)
             F_new = f_new + float(l1 @ np.abs(x_new))
             decrease = float(pg @ (x_new - x)) if use_l1 else step * slope
-            if np.isfinite(F_new) and F_new <= F + _ARMIJO * decrease:
+            if not (np.isfinite(F_new) and F_new <= F + _ARMIJO * decrease):
+                high = step
+            elif not use_l1 and float(g_new @ direction) < _WOLFE * slope:
+                low = step  # still descending steeply: the step was too short
+            else:
                 break
-            step *= 0.5
+            step = 0.5 * (low + high) if np.isfinite(high) else 2.0 * step
         else:
             st["converged"], st["reason"] = True, "no step decreases the objective"
             break

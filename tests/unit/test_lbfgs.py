@@ -103,3 +103,17 @@ def test_projected_gradient_test_stops_at_its_threshold():
     assert np.abs(stretched(loose["x"])[1]).max() < 1e-3
     assert tight["reason"] != "projected gradient converged"
     assert np.abs(stretched(tight["x"])[1]).max() < np.abs(stretched(loose["x"])[1]).max()
+
+
+def test_accepted_steps_satisfy_the_wolfe_curvature_condition():
+    """Without an L1 part a step must also flatten the slope along it to 0.9 of its start (as
+    breeze's L-BFGS requires, strongly): from a start where the unit step barely moves, the
+    step is lengthened instead of accepted. Armijo's test alone accepts the unit step."""
+    def shallow(x):  # curvature 0.01: the first gradient step of length 1 goes 1% of the way
+        return 0.005 * x @ x, 0.01 * x
+
+    x0 = np.array([10.0])
+    x1 = minimize_lbfgs(shallow, x0, max_iter=1, tol=0.0)["x"]
+    step = x1 - x0
+    assert shallow(x1)[0] < shallow(x0)[0]
+    assert shallow(x1)[1] @ step >= 0.9 * (shallow(x0)[1] @ step)
