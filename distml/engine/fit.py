@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from distml import frames
@@ -69,10 +70,21 @@ def fit_program(program: Program, params: dict, dataset: Any, spec: InputSpec,
             params)
 
 
+def _arrow_batches(spark: Any, dataset: Any, spec: InputSpec):
+    """The fit's stages bound their Arrow batches by rows, without Spark's per-row byte check
+    (``frames.arrow_batches``)."""
+    if spark is None:
+        return nullcontext()
+    from distml.frames.arrow_batches import row_bounded_batches
+    from distml.frames.spark_input import row_bytes
+    return row_bounded_batches(spark, row_bytes(dataset, spec))
+
+
 def _fit_on(chosen: str, program: Program, params: dict, dataset: Any, spec: InputSpec,
             num_workers: int, recovery: Recovery) -> FitResult:
-    result = make_engine(chosen, dataset, num_workers).fit(program, params, dataset, spec,
-                                                            recovery)
+    with _arrow_batches(frames.of(dataset).session, dataset, spec):
+        result = make_engine(chosen, dataset, num_workers).fit(program, params, dataset, spec,
+                                                                recovery)
     result.engine = result.engine or chosen  # the gang engine may have handed it to jobs
     return result
 

@@ -51,7 +51,30 @@ def vector_kind(df: DataFrame, name: str) -> str:
         row = df.select(col(name)).where(col(name).isNotNull()).head()
         known[name] = VECTOR_STRUCT if row is not None and isinstance(row[0], SparseVector) \
             else ARRAY
+        if row is not None and known[name] == ARRAY:
+            known[("width", name)] = row[0].size
     return known[name]
+
+
+def row_bytes(df: DataFrame, spec: InputSpec) -> int | None:
+    """About how many bytes a fit's row takes in an Arrow batch, where the width is known
+    without a pass over the data: dense vectors (their first row's size, from the same look as
+    ``vector_kind``) or a list of columns. None for sparse vectors and array columns."""
+    if df.isStreaming:  # a stream's first row cannot be looked at ahead
+        return None
+    if isinstance(spec.features, str):
+        if spec.features not in df.columns or \
+                not isinstance(_field_type(df, spec.features), VectorUDT):
+            return None
+        if vector_kind(df, spec.features) != ARRAY:
+            return None
+        width = _KNOWN[df].get(("width", spec.features))
+        if width is None:  # no non-null row
+            return None
+    else:
+        width = len(spec.features)
+    others = sum(c is not None for c in (spec.label, spec.weight, spec.id))
+    return 8 * (width + others) + 16  # the values, a list offset and validity bits
 
 
 def features_expr(df: DataFrame, features, kind: str | None = None) -> tuple[Column, str]:

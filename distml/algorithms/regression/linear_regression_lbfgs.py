@@ -28,8 +28,8 @@ def _moments(part):
 
 
 def _loss_grad(part, u, offset, loss, epsilon, sigma, y_shift, y_scale):
-    y = (part.y - y_shift) / y_scale
-    return residual_loss_grad(part.X, y, part.weights(), u, offset, loss, epsilon, sigma)
+    y = part.y if (y_shift, y_scale) == (0.0, 1.0) else (part.y - y_shift) / y_scale
+    return residual_loss_grad(part.X, y, part.w, u, offset, loss, epsilon, sigma)
 
 
 def fit_by_lbfgs(ctx, params: dict) -> dict:
