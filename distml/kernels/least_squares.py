@@ -13,6 +13,7 @@ from numba import njit
 from distml.gpu.backend import namespace, to_numpy
 
 _BLOCK_ROWS = 65536  # rows per dense block: bounds the weighted copy
+_RESIDUAL_BLOCK_BYTES = 2 ** 21  # residual_loss_grad's dense blocks: in cache for 2 products
 
 
 def weighted_gram(X, y, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,9 +128,6 @@ def residual_loss_grad(X, y, w, u: np.ndarray, offset: float, loss: str, epsilon
         value, grad_offset, grad_sigma = value + v, grad_offset + g_offset, grad_sigma + g_sigma
         grad_u += g
     return value, grad_u, grad_offset, grad_sigma
-
-
-_RESIDUAL_BLOCK_BYTES = 2 ** 21
 
 
 def _residual_terms(X, y, w, u, offset, loss, epsilon, sigma):
