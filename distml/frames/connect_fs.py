@@ -34,7 +34,12 @@ class ConnectFileSystem:
         """False only where ``p`` lists as one file, itself (a folder lists what is in it)."""
         listing = self._listing(p, recursive=False)
         rows = [] if listing is None else listing.select("path").limit(2).collect()
-        return not (len(rows) == 1 and rows[0]["path"].endswith(p.rstrip("/")))
+        if len(rows) != 1 or not rows[0]["path"].endswith(p.rstrip("/")):
+            return True
+        # One file whose path ends as p does: p itself, or a folder p holding one file of its
+        # own name (p/model in p = model), the one whose p/<name> exists.
+        return self._listing(p.rstrip("/") + "/" + os.path.basename(rows[0]["path"]),
+                             recursive=False) is not None
 
     def read_files(self, p: str) -> dict[str, bytes]:
         """{name: bytes} of the visible files directly in folder ``p`` ({} when it is

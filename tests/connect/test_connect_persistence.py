@@ -187,3 +187,26 @@ def test_the_main_job_runs_over_connect(connect, tmp_path, capsys):
     assert "--remote sc://localhost" in out and "main job: all checks passed" in out
     assert os.path.exists(tmp_path / "model" / "metadata")
     assert os.path.exists(tmp_path / "model.metrics.json")
+
+
+def test_a_folder_holding_one_file_of_its_own_name_is_a_folder(connect, tmp_path):
+    import shutil
+    import uuid
+
+    from distml.frames.connect_fs import ConnectFileSystem
+    fs = ConnectFileSystem(connect)
+    (tmp_path / "single").write_bytes(b"y")
+    (tmp_path / "empty").mkdir()
+    assert not fs.is_folder(str(tmp_path / "single"))
+    assert fs.is_folder(str(tmp_path / "empty"))
+    # A relative name resolves in the server's folder, this process's (it started the server):
+    # "out" holding "out/out" lists one file whose path ends as "out" does.
+    name = f"distml-test-{uuid.uuid4().hex[:8]}"
+    os.makedirs(name)
+    try:
+        with open(os.path.join(name, name), "wb") as f:
+            f.write(b"x")
+        assert fs.is_folder(name) and fs.is_folder(name + "/")
+        assert not fs.is_folder(os.path.join(name, name))
+    finally:
+        shutil.rmtree(name)
