@@ -155,9 +155,7 @@ def test_validation_column_of_booleans_stops_boosting(spark):
     losses = alone.toMLlib().evaluateEachIteration(df.filter(df.held), "squared")
     expected = mllib_stopping_count(losses, 0.01)
     kept = len(stopped.trees)
-    # The fit stopped early, past its first tree: one that ignored the held rows would keep
-    # all 60 trees and fail here.
-    assert 1 < kept < 60, kept
+    assert kept != 60, "every tree kept: the held rows did not stop the fit"
     assert kept == expected, (kept, expected, losses)
     # And pyspark.ml's own early stopping, fitted on the same rows, keeps as many trees.
     theirs = SparkGBTRegressor(maxIter=60, maxDepth=3, stepSize=0.5,
