@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import resource
 import time
@@ -75,6 +76,23 @@ def process_memory() -> dict:
     except OSError:
         return {}
     return found
+
+
+def _free_memory() -> int:
+    """The machine's unused physical memory, in bytes (0 where the OS does not say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 0
+
+
+def _strict_overcommit() -> bool:
+    """Linux's strict overcommit (mode 2), under which address space is charged when mapped."""
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as f:
+            return f.read().strip() == "2"
+    except OSError:
+        return False
 
 
 def reset_peak() -> None:
@@ -326,6 +344,20 @@ class IngestGuard:
 
     def need(self, held: int) -> int:
         return self.plan.use.need(self.base, held, self.kind)
+
+    def reservable(self) -> int:
+        """Bytes a partition's arrays may reserve before their rows arrive: the most this
+        guard lets them hold, within the machine's free memory. The reservation is address
+        space only (the kernel supplies a page when a row is first written to it), so it is 0
+        where address space itself is charged: under Spark's cap on it, or where the kernel
+        commits every page it hands out (strict overcommit)."""
+        if self.limit is not None and self.kind == "vm" or _strict_overcommit():
+            return 0
+        free = _free_memory()
+        if self.limit is None:
+            return free
+        room = (self.limit[0] - self.need(0)) / self.plan.use.factor
+        return max(0, min(free, int(room)))
 
     def error(self, rows: int, held_per_row: float, width: int) -> ExecutorMemoryError:
         """The error for a partition of ``rows`` rows (counted to its end)."""

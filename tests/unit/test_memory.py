@@ -11,11 +11,12 @@ import pyarrow as pa
 import pytest
 import scipy.sparse as sp
 
-from distml.engine.memory import (MEMORY_KILL, Budget, IngestBudget, MemoryUse, process_memory,
-                                  rank_budget, size_bytes)
+from distml.engine import memory
+from distml.engine.memory import (MEMORY_KILL, Budget, IngestBudget, IngestGuard, MemoryUse,
+                                  process_memory, rank_budget, size_bytes)
 from distml.errors import ExecutorMemoryError, ParamError
 from distml.frames.arrow_input import (ARRAY, FEATURES, ID, LABEL, VECTOR_STRUCT, WEIGHT,
-                                       InputLayout, batches_to_partition)
+                                       InputLayout, _GrowingRows, batches_to_partition)
 from distml.frames.vectors import vector_arrow
 
 
@@ -25,9 +26,15 @@ def _batch(features, n, offset=0):
          pa.array(np.arange(n, dtype=np.int64) + offset)], [FEATURES, LABEL, WEIGHT, ID])
 
 
+@pytest.mark.parametrize("reserve", ["free memory", 0, 120 * 8 * 9])
 @pytest.mark.parametrize("kind", [ARRAY, VECTOR_STRUCT])
-def test_many_batches_grow_into_the_arrays_one_batch_would_make(rng, kind):
-    """Reference: the same rows converted as one batch (the arrays are then Arrow's own)."""
+def test_many_batches_grow_into_the_arrays_one_batch_would_make(rng, kind, reserve,
+                                                                  monkeypatch):
+    """Reference: the same rows converted as one batch (the arrays are then Arrow's own).
+    Dense rows fill a reservation of the machine's free memory, no reservation (the arrays
+    grow), or one of 120 rows the arrays grow past."""
+    if reserve != "free memory":
+        monkeypatch.setattr(IngestGuard, "reservable", lambda self: reserve)
     X = rng.normal(size=(1000, 6))
     X[X < 0] = 0.0
     convert = (lambda rows: pa.array(list(rows))) if kind == ARRAY else \
@@ -85,6 +92,52 @@ def test_ingestion_peaks_under_one_and_a_quarter_times_the_arrays():
     measured = json.loads(out.stdout)
     assert measured["arrays"] == 400_000 * 51 * 8
     assert measured["added"] / measured["arrays"] <= 1.25
+
+
+def test_a_reservation_takes_no_memory_until_rows_are_written(rng):
+    """8 GiB of address space reserved for 1,000 rows of 50 doubles: the rows are the only
+    resident memory it adds (a zero-filled reservation would add the 8 GiB), and ``finish``
+    hands back arrays of the rows alone."""
+    X, y = rng.normal(size=(1000, 50)), rng.normal(size=1000)
+    before = process_memory()["rss"]
+    rows = _GrowingRows((X, y, None, None), 8 << 30)
+    assert rows.X.shape[0] == (8 << 30) // (51 * 8), "the rows were not reserved"
+    rows.append((X, y, None, None), "f")
+    assert process_memory()["rss"] - before < 64 << 20
+    held, labels, _, _ = rows.finish()
+    np.testing.assert_array_equal(held, X)
+    np.testing.assert_array_equal(labels, y)
+    assert held.shape == (1000, 50) and held.flags.owndata and labels.shape == (1000,)
+
+
+def test_a_reservation_the_kernel_refuses_becomes_growth(rng):
+    X = rng.normal(size=(10, 3))
+    rows = _GrowingRows((X, None, None, None), 1 << 62)
+    assert rows.X.shape[0] == 0
+    rows.append((X, None, None, None), "f")
+    np.testing.assert_array_equal(rows.finish()[0], X)
+
+
+def test_the_reservation_is_what_the_guard_lets_a_partition_hold(monkeypatch):
+    """No limit: the machine's free memory. A resident-memory budget: the room its check
+    leaves for arrays, at most the free memory. None under Spark's address-space cap or strict
+    overcommit, where reserved address space is charged as used."""
+    monkeypatch.setattr(memory, "_free_memory", lambda: 10 << 30)
+    monkeypatch.setattr(memory, "_strict_overcommit", lambda: False)
+    assert IngestGuard(None, 0).reservable() == 10 << 30
+    use = MemoryUse(factor=2.0, fixed=1 << 20)
+    budget = Budget(process_memory()["rss"] + (101 << 20), "spark.executor.memoryOverhead", "1g",
+                    1)
+    plan = IngestBudget(use, budget, ranks=1)
+    guard = IngestGuard(plan, 0)
+    assert guard.reservable() == (plan.budget.bytes - guard.base - (1 << 20)) // 2
+    monkeypatch.setattr(memory, "_free_memory", lambda: 1 << 20)
+    assert guard.reservable() == 1 << 20
+    monkeypatch.setattr(memory, "_strict_overcommit", lambda: True)
+    assert IngestGuard(None, 0).reservable() == 0
+    monkeypatch.setattr(memory, "_strict_overcommit", lambda: False)
+    monkeypatch.setattr(memory, "address_space_limit", lambda: 4 << 30)
+    assert IngestGuard(plan, 0).reservable() == 0
 
 
 class _Conf(dict):
