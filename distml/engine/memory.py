@@ -349,9 +349,10 @@ class IngestGuard:
         """Bytes a partition's arrays may reserve before their rows arrive: the most this
         guard lets them hold, within the machine's free memory. The reservation is address
         space only (the kernel supplies a page when a row is first written to it), so it is 0
-        where address space itself is charged: under Spark's cap on it, or where the kernel
-        commits every page it hands out (strict overcommit)."""
-        if self.limit is not None and self.kind == "vm" or _strict_overcommit():
+        where address space itself is charged: under Spark's cap on it (looked up here, not in
+        the plan: a worker reading rows without one, or with the check off, is capped too), or
+        where the kernel commits every page it hands out (strict overcommit)."""
+        if address_space_limit() is not None or _strict_overcommit():
             return 0
         free = _free_memory()
         if self.limit is None:

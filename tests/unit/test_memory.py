@@ -138,6 +138,10 @@ def test_the_reservation_is_what_the_guard_lets_a_partition_hold(monkeypatch):
     monkeypatch.setattr(memory, "_strict_overcommit", lambda: False)
     monkeypatch.setattr(memory, "address_space_limit", lambda: 4 << 30)
     assert IngestGuard(plan, 0).reservable() == 0
+    # A worker capped by Spark that reads rows without a plan (a transform), or with the
+    # check turned off, does not reserve either.
+    assert IngestGuard(None, 0).reservable() == 0
+    assert IngestGuard(IngestBudget(use, budget, 1, False), 0).reservable() == 0
 
 
 class _Conf(dict):
