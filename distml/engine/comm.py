@@ -446,4 +446,12 @@ def connect_mesh(rank: int, addresses: list[tuple[str, int]], listener: socket.s
 
 def _tune(sock: socket.socket, timeout: float) -> None:
     sock.settimeout(timeout)
+    send_without_delay(sock)
+
+
+def send_without_delay(sock: socket.socket) -> None:
+    """Turn Nagle's algorithm off on ``sock``. distml's connections carry small frames that are
+    answered: with Nagle on, a side that writes twice before reading (a handshake's proof,
+    then the rendezvous's admission) holds the second write until the first is acknowledged,
+    and Linux delays that acknowledgement by up to 40 ms."""
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

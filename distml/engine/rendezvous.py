@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from distml.engine.comm import (DATA, Channel, HandshakePool, PeerAborted, Security,
-                                connect_auth)
+                                connect_auth, send_without_delay)
 from distml.engine.spark_errors import describe_exception, rebuild_exception
 from distml.errors import CollectiveError
 
@@ -137,6 +137,10 @@ class RendezvousServer:
                     return
                 time.sleep(0.05)  # e.g. out of file descriptors: keep serving the ranks
                 continue
+            try:
+                send_without_delay(conn)
+            except OSError:  # reset already: the handshake fails and closes it
+                pass
             self._handshakes.submit(conn)
 
     def _authenticated(self, rank: int, channel: Channel) -> None:
@@ -279,6 +283,7 @@ class RendezvousClient:
                  timeout: float):
         self.rank, self.timeout = rank, timeout
         self.sock = socket.create_connection(address, timeout=min(timeout, 60.0))
+        send_without_delay(self.sock)
         self.channel = connect_auth(self.sock, security, rank)
         _, msg = self.channel.recv("the driver")
         if msg[0] == "abort":

@@ -108,3 +108,21 @@ def test_rendezvous_refuses_a_client_without_the_secret():
         assert server._table == {}
     finally:
         server.close()
+
+
+def test_rendezvous_connections_send_small_frames_without_delay():
+    """Both ends turn Nagle's algorithm off: the server writes the handshake's proof and then
+    the admission before the rank answers, and with Nagle on the second write waited for a
+    delayed acknowledgement (~40 ms at the start of every barrier fit, a quarter of a fit on
+    resident partitions; docs/design-notes.md)."""
+    server = RendezvousServer(SECRET, 5.0, "127.0.0.1")
+    try:
+        client = RendezvousClient(server.address, SECRET, 0, 5.0)
+        deadline = time.monotonic() + 5.0
+        while not server._conns and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for sock in (client.sock, server._conns[0].sock):
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        client.close()
+    finally:
+        server.close()
