@@ -55,6 +55,33 @@ def test_many_batches_grow_into_the_arrays_one_batch_would_make(rng, kind, reser
         assert getattr(pieces, name).dtype == getattr(whole, name).dtype
 
 
+@pytest.mark.parametrize("reserve, grows", [(2000 * (6 * 8 + 3 * 8), False), (0, True)])
+def test_dense_rows_fill_the_guards_reservation_without_growing(rng, monkeypatch, reserve,
+                                                                grows):
+    """What ``batches_to_partition`` does with ``IngestGuard.reservable()``: room for 2,000
+    rows of 6 features, a label, a weight and an id holds all 1,000 with no array grown; no
+    room grows them. (The arrays are equal either way, the test above; the reservation is
+    there for speed, so this is where its loss would show.)"""
+    from distml.frames import arrow_input
+    monkeypatch.setattr(IngestGuard, "reservable", lambda self: reserve)
+    grown = []
+    room = arrow_input._room
+
+    def counting_room(a, rows):
+        if a.shape[0] < rows:
+            grown.append(rows)
+        return room(a, rows)
+
+    monkeypatch.setattr(arrow_input, "_room", counting_room)
+    X = rng.normal(size=(1000, 6))
+    cuts = [0, 10, 400, 1000]
+    part = batches_to_partition(
+        [_batch(pa.array(list(X[a:b])), b - a, a) for a, b in zip(cuts, cuts[1:])],
+        InputLayout(ARRAY, "f", "y", "w", "id"), 0)
+    np.testing.assert_array_equal(part.X, X)
+    assert bool(grown) == grows, grown
+
+
 def test_an_error_after_good_batches_counts_the_whole_partition():
     good = _batch(pa.array([[1.0], [2.0]]), 2)
     bad = _batch(pa.array([[1.0], None, None], pa.list_(pa.float64())), 3)
