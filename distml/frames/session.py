@@ -16,8 +16,13 @@ def local_session(master: str = "local[*]", app_name: str = "distml", **conf: st
 
     Spark starts executor-side Python with ``python3`` from PATH unless told otherwise; in a
     virtual environment that is the wrong interpreter (distml and numpy are missing there).
+    Its workers fork from a daemon that has imported what distml's tasks need
+    (``frames.worker_daemon``) when distml is installed in this interpreter; ``conf`` may
+    name another ``spark.python.daemon.module``.
     """
     from pyspark.sql import SparkSession
+
+    from distml.frames.worker_daemon import daemon_module_conf
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName(app_name)
@@ -26,7 +31,7 @@ def local_session(master: str = "local[*]", app_name: str = "distml", **conf: st
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.driver.memory", conf.pop("spark.driver.memory", "4g")))
-    for key, value in conf.items():
+    for key, value in {**daemon_module_conf(), **conf}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 

@@ -1,0 +1,56 @@
+"""Python workers fork from a daemon that has imported what distml's tasks need
+(``distml.frames.worker_daemon``), where that daemon can start, and from pyspark's own where
+it could not."""
+import os
+import sys
+
+import pytest
+
+from distml.frames import worker_daemon
+
+
+@pytest.mark.spark
+def test_the_session_s_workers_fork_from_a_daemon_holding_numpy_and_pyarrow(spark):
+    def parent_of_this_worker(_):
+        import os
+        parent = os.getppid()
+        with open(f"/proc/{parent}/cmdline", "rb") as f:
+            command = [part.decode() for part in f.read().split(b"\0") if part]
+        with open(f"/proc/{parent}/maps") as f:
+            maps = f.read()
+        return command, "/numpy/" in maps and "/pyarrow/" in maps
+
+    # An RDD job: pyspark's worker alone imports neither numpy nor pyarrow.
+    command, holds_libraries = spark.sparkContext.parallelize([0], 1).map(
+        parent_of_this_worker).collect()[0]
+    assert worker_daemon.MODULE in command
+    assert holds_libraries
+
+
+def test_preload_keeps_stdout_clean_and_reports_what_failed(tmp_path, monkeypatch, capsys):
+    (tmp_path / "talkative_module.py").write_text("print('imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    failed = worker_daemon.preload(["talkative_module", "no_such_module_here"])
+    assert failed == ["no_such_module_here"]
+    assert "talkative_module" in sys.modules
+    out = capsys.readouterr()
+    assert out.out == "" and "imported" in out.err  # stdout carries the daemon's port
+
+
+def test_the_daemon_is_asked_for_only_where_a_fresh_interpreter_finds_distml(tmp_path,
+                                                                             monkeypatch):
+    worker_daemon.daemon_module_conf.cache_clear()
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(os.path.dirname(worker_daemon.__file__)))
+    assert worker_daemon.daemon_module_conf() == {"spark.python.daemon.module":
+                                                  worker_daemon.MODULE}
+    # The same interpreter without its site-packages, where distml is installed: the
+    # driver's PYTHONPATH still finds this checkout, which the probe must not count.
+    bare = tmp_path / "python"
+    bare.write_text(f"#!/bin/sh\nexec {sys.executable} -S \"$@\"\n")
+    bare.chmod(0o700)
+    monkeypatch.setattr(sys, "executable", str(bare))
+    worker_daemon.daemon_module_conf.cache_clear()
+    try:
+        assert worker_daemon.daemon_module_conf() == {}
+    finally:
+        worker_daemon.daemon_module_conf.cache_clear()
