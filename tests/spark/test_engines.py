@@ -1,7 +1,4 @@
 """The engines on Spark data: same bits, identical collectives, errors, engine choice."""
-import os
-import subprocess
-import sys
 import logging
 import textwrap
 import time
@@ -154,44 +151,6 @@ def test_auto_picks_barrier_on_spark_and_local_on_pandas(labelled):
         choose_engine("barrier", pd.DataFrame({"f": []}))
     with pytest.raises(ParamError, match="engine must be one of"):
         choose_engine("gpu", df)
-
-
-def test_dynamic_allocation_makes_auto_choose_gang_and_the_fit_succeeds(tmp_path):
-    # Dynamic allocation is fixed when a SparkContext starts, so this needs its own JVM.
-    script = tmp_path / "dyn.py"
-    script.write_text(textwrap.dedent("""
-        import logging, numpy as np
-        from pyspark.ml.linalg import Vectors
-        from distml import KMeans
-        from distml.frames import local_session
-        from distml.errors import ParamError
-        logging.basicConfig(level=logging.INFO)
-        spark = local_session("local[2]", **{"spark.dynamicAllocation.enabled": "true",
-                                             "spark.dynamicAllocation.testing": "true",
-                                             "spark.shuffle.service.enabled": "false",
-                                             "spark.dynamicAllocation.shuffleTracking.enabled":
-                                             "true"})
-        spark.sparkContext.setLogLevel("ERROR")
-        X = np.r_[np.zeros((10, 2)), np.full((10, 2), 100.0)] + np.arange(20.0)[:, None] / 100
-        df = spark.createDataFrame([(Vectors.dense(r),) for r in X], ["features"])
-        model = KMeans(k=2, seed=1).fit(df)  # two far groups: the centres are their means
-        centres = sorted(map(tuple, model.clusterCenters()))
-        assert np.allclose(centres, [X[:10].mean(0), X[10:].mean(0)]), centres
-        print("ENGINE:", model.trainingInfo.engine)
-        try:
-            KMeans(k=2, seed=1, engine="barrier").fit(df)
-        except ParamError as e:
-            print("BARRIER REFUSED:", e)
-        print("FIT OK")
-    """))
-    env = dict(os.environ, PYTHONPATH=os.getcwd())
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "FIT OK" in proc.stdout
-    assert "dynamic allocation is on" in proc.stderr and "engine='gang'" in proc.stderr
-    assert "ENGINE: gang" in proc.stdout
-    assert "BARRIER REFUSED" in proc.stdout and "dynamic allocation" in proc.stdout
 
 
 def test_jobs_engine_keeps_a_large_state_in_the_host_store_between_rounds(labelled):
