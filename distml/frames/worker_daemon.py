@@ -29,9 +29,11 @@ import tempfile
 MODULE = "distml.frames.worker_daemon"
 
 # What a worker imports for distml's input conversion, its engines' rank and job tasks, and
-# pyspark's own Arrow and vector paths. None of them starts a thread on import (a fork
-# copies only the calling thread); the algorithm programs are left to the task that
-# unpickles them, since each task needs one of them.
+# pyspark's own Arrow and vector paths. A fork copies only the calling thread, so none of
+# them may start a Python thread on import (MXNet's engine does: it stays out). The native
+# threads they start (numpy's and scipy's OpenBLAS, pyarrow's jemalloc) are re-created in
+# the child by those libraries' fork handlers, as multiprocessing's fork relies on too. The
+# algorithm programs are left to the task that unpickles them; each task needs one.
 PRELOADED = (
     "numpy", "pyarrow", "pandas", "scipy.sparse", "scipy.linalg", "scipy.special",
     "pyspark.worker", "pyspark.ml.linalg", "pyspark.sql.pandas.serializers",
@@ -54,7 +56,8 @@ def preload(modules=PRELOADED) -> list[str]:
     return failed
 
 
-_FINDS_DISTML = "import importlib.util, sys; sys.exit(importlib.util.find_spec('distml') is None)"
+_FINDS_DISTML = ("import importlib.util, sys; "
+                 "sys.exit(importlib.util.find_spec('distml') is None)")
 
 
 @functools.lru_cache(maxsize=None)

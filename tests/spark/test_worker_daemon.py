@@ -2,6 +2,7 @@
 (``distml.frames.worker_daemon``), where that daemon can start, and from pyspark's own where
 it could not."""
 import os
+import subprocess
 import sys
 
 import pytest
@@ -25,6 +26,17 @@ def test_the_session_s_workers_fork_from_a_daemon_holding_numpy_and_pyarrow(spar
         parent_of_this_worker).collect()[0]
     assert worker_daemon.MODULE in command
     assert holds_libraries
+
+
+def test_every_preloaded_module_imports_and_none_starts_a_python_thread():
+    """A renamed module would be skipped without a word (``preload`` tolerates failures for
+    the daemon's sake); a Python thread at fork time could hold a lock the child waits on."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import threading; from distml.frames import worker_daemon; "
+         "print(worker_daemon.preload(), threading.active_count())"],
+        capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.split("\n")[0] == "[] 1", probe.stdout
 
 
 def test_preload_keeps_stdout_clean_and_reports_what_failed(tmp_path, monkeypatch, capsys):
