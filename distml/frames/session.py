@@ -11,6 +11,15 @@ import numpy as np
 from distml.errors import FitError
 
 
+# Spark keeps a pool of Python workers (and a daemon forking them) per distinct worker
+# environment, and its SQL runners add SPARK_SIMPLIFIED_TRACEBACK=1 (pyspark's worker then
+# drops its own frames from a UDF's traceback) where RDD jobs do not: without this, an
+# application holds two pools, and a fit whose rows are resident (an RDD stage) after one
+# that read them (a DataFrame stage) runs in workers that have not yet imported its program
+# (or MXNet: 2-3 s a worker). The same variable for RDD jobs makes the pools one.
+ONE_WORKER_POOL = {"spark.executorEnv.SPARK_SIMPLIFIED_TRACEBACK": "1"}
+
+
 def local_session(master: str = "local[*]", app_name: str = "distml", **conf: str):
     """Get or create a local SparkSession whose Python workers run this interpreter.
 
@@ -18,7 +27,8 @@ def local_session(master: str = "local[*]", app_name: str = "distml", **conf: st
     virtual environment that is the wrong interpreter (distml and numpy are missing there).
     Its workers fork from a daemon that has imported what distml's tasks need
     (``frames.worker_daemon``) when distml is installed in this interpreter; ``conf`` may
-    name another ``spark.python.daemon.module``.
+    name another ``spark.python.daemon.module``. RDD jobs and DataFrame UDFs share those
+    workers (``ONE_WORKER_POOL``).
     """
     from pyspark.sql import SparkSession
 
@@ -31,7 +41,7 @@ def local_session(master: str = "local[*]", app_name: str = "distml", **conf: st
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.driver.memory", conf.pop("spark.driver.memory", "4g")))
-    for key, value in {**daemon_module_conf(), **conf}.items():
+    for key, value in {**daemon_module_conf(), **ONE_WORKER_POOL, **conf}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 

@@ -28,6 +28,25 @@ def test_the_session_s_workers_fork_from_a_daemon_holding_numpy_and_pyarrow(spar
     assert holds_libraries
 
 
+@pytest.mark.spark
+def test_rdd_jobs_and_dataframe_udfs_share_one_pool_of_workers(spark):
+    """Spark pools workers per environment; ``local_session`` makes the RDD jobs' the same
+    as the SQL runners', so a fit on resident rows (an RDD stage) after one that read them
+    (``mapInArrow``) runs in a worker that has imported its program already."""
+    import pyarrow as pa
+
+    def daemon_of_this_worker(batches):
+        import os
+        for batch in batches:
+            yield pa.RecordBatch.from_pydict({"daemon": [os.getppid()] * batch.num_rows})
+
+    rdd_daemons = set(spark.sparkContext.parallelize(range(4), 2).map(
+        lambda _: __import__("os").getppid()).collect())
+    sql_daemons = {row.daemon for row in spark.range(4, numPartitions=2).mapInArrow(
+        daemon_of_this_worker, "daemon long").collect()}
+    assert rdd_daemons == sql_daemons and len(rdd_daemons) == 1
+
+
 def test_every_preloaded_module_imports_and_none_starts_a_python_thread():
     """A renamed module would be skipped without a word (``preload`` tolerates failures for
     the daemon's sake); a Python thread at fork time could hold a lock the child waits on."""
