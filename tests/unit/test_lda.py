@@ -222,8 +222,8 @@ def test_bad_input_and_params_are_clear_errors(corpus):
 @pytest.mark.parametrize("optimizer", ["batch", "online"])
 def test_a_fit_on_the_mxnet_backend_matches_numpy(corpus, optimizer):
     _, train, _ = corpus
-    on_numpy = _fit(optimizer, train[:300], maxIter=4, backend="numpy")
-    on_mxnet = _fit(optimizer, train[:300], maxIter=4, backend="mxnet")
+    on_numpy = _fit(optimizer, train[:100], maxIter=3, backend="numpy")
+    on_mxnet = _fit(optimizer, train[:100], maxIter=3, backend="mxnet")
     assert on_mxnet._devices == ["mxnet:cpu(0)"] * 2
     np.testing.assert_allclose(on_mxnet._topics, on_numpy._topics, rtol=1e-8)
 
