@@ -4,7 +4,8 @@ An executor starts one daemon per worker environment and forks a Python worker f
 every task that finds no idle worker. That happens far more often than once per executor:
 Spark discards a worker whose task stopped reading early (``head()``, ``take``, ``limit``,
 ``first``), and RDD jobs and Arrow (``mapInArrow``) jobs run in different environments, so
-they never share workers. A worker forked from pyspark's own daemon then imports numpy,
+they share no workers unless the environments are made the same (``local_session`` does:
+``session.ONE_WORKER_POOL``). A worker forked from pyspark's own daemon then imports numpy,
 pyarrow, pandas, scipy and distml itself, 0.3-0.7 s before its task starts (a one-row
 ``head()`` on a DataFrame of vectors took 1.1 s, 0.35 s from this daemon); forked from this
 one, it starts with them in memory, shared copy-on-write.
