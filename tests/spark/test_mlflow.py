@@ -46,7 +46,10 @@ def test_log_model_and_load_model_round_trip_a_pipeline_of_distml_stages(trackin
                              KMeans(k=2, seed=1, predictionCol="cluster"),
                              LogisticRegression(maxIter=10)]).fit(labelled)
     with mlflow.start_run():
-        info = mlflow.spark.log_model(model, "model")
+        # Stated requirements: MLflow otherwise infers them by loading the model in a new
+        # process with a Spark session of its own (~20 s), and falls back to defaults with a
+        # warning when that fails, so the inference could not fail this test anyway.
+        info = mlflow.spark.log_model(model, "model", pip_requirements=["distml"])
     loaded = mlflow.spark.load_model(info.model_uri)
     assert isinstance(loaded, PipelineModel)
     assert [type(s) for s in loaded.stages] == [type(s) for s in model.stages]
